@@ -1,0 +1,112 @@
+"""Demo organisation tree and one account per role (`manage.py seed_demo`).
+
+Idempotent: every row is found by its natural key before it is created.
+"""
+
+from datetime import date
+
+from stdnum.cn import ric
+
+from .models import DocumentType, LearnerProfile, Organisation, OrgKind, Position, Role, RoleAssignment, Sex, Title, User
+
+DEMO_PASSWORD = "Demo@2026"
+
+PROVINCE = "浙江省"
+# city -> districts -> units; a unit tuple is (name, grassroots, tertiary)
+TREE = {
+    "杭州市": {
+        None: [("浙江大学医学院附属第一医院", False, True), ("浙江医院", False, True), ("杭州市第一人民医院", False, True)],
+        "西湖区": [("西湖区转塘街道社区卫生服务中心", True, False)],
+    },
+    "宁波市": {
+        None: [("宁波市第一医院", False, True), ("宁波市第六医院", False, True), ("宁波市康复医院", False, False)],
+        "鄞州区": [("鄞州区钟公庙街道社区卫生服务中心", True, False)],
+    },
+    "温州市": {
+        None: [("温州医科大学附属第一医院", False, True), ("温州市人民医院", False, True)],
+        "鹿城区": [("鹿城区南汇街道社区卫生服务中心", True, False)],
+    },
+}
+DEPARTMENTS = ["科教科", "心血管内科", "普外科", "护理部", "麻醉科"]
+CODES = {"浙江省": "330000", "杭州市": "330100", "宁波市": "330200", "温州市": "330300",
+         "西湖区": "330106", "鄞州区": "330212", "鹿城区": "330302"}
+
+
+def resident_id(region, birth, sequence, sex):
+    """A valid resident ID number: region code, birth date, sequence with the sex digit, check digit."""
+    body = f"{region}{birth:%Y%m%d}{sequence:02d}{1 if sex == Sex.MALE else 2}"
+    return body + ric.calc_check_digit(body)
+
+
+# (role, name, sex, birth, mobile, node name, unit name)
+ACCOUNTS = [
+    (Role.PROVINCE_ADMIN, "周敏", Sex.FEMALE, date(1975, 3, 8), "13900000001", "浙江省", None),
+    (Role.CITY_ADMIN, "陈刚", Sex.MALE, date(1978, 6, 1), "13900000002", "杭州市", None),
+    (Role.UNIT_ADMIN, "李娜", Sex.FEMALE, date(1982, 9, 12), "13900000003", "浙江大学医学院附属第一医院", "浙江大学医学院附属第一医院"),
+    (Role.ORGANISER, "张伟", Sex.MALE, date(1970, 1, 20), "13900000004", "浙江大学医学院附属第一医院", "浙江大学医学院附属第一医院"),
+    (Role.LEARNER, "刘洋", Sex.MALE, date(1990, 11, 5), "13900000005", None, "浙江大学医学院附属第一医院"),
+    (Role.CITY_ADMIN, "吴芳", Sex.FEMALE, date(1980, 4, 16), "13900000006", "宁波市", None),
+    (Role.UNIT_ADMIN, "郑浩", Sex.MALE, date(1984, 7, 30), "13900000007", "宁波市第一医院", "宁波市第一医院"),
+    (Role.LEARNER, "孙丽", Sex.FEMALE, date(1992, 2, 14), "13900000008", None, "宁波市第一医院"),
+]
+
+
+def seed_tree():
+    province, _ = Organisation.objects.get_or_create(
+        name=PROVINCE, parent=None, defaults={"kind": OrgKind.PROVINCE, "code": CODES[PROVINCE]}
+    )
+    for city_name, districts in TREE.items():
+        city, _ = Organisation.objects.get_or_create(
+            name=city_name, parent=province, defaults={"kind": OrgKind.CITY, "code": CODES[city_name]}
+        )
+        for district_name, units in districts.items():
+            parent = city
+            if district_name:
+                parent, _ = Organisation.objects.get_or_create(
+                    name=district_name, parent=city, defaults={"kind": OrgKind.DISTRICT, "code": CODES[district_name]}
+                )
+            for unit_name, grassroots, tertiary in units:
+                unit, _ = Organisation.objects.get_or_create(
+                    name=unit_name, parent=parent,
+                    defaults={"kind": OrgKind.UNIT, "is_grassroots": grassroots, "is_tertiary": tertiary},
+                )
+                for department in DEPARTMENTS[: 3 if grassroots else 5]:
+                    Organisation.objects.get_or_create(name=department, parent=unit, defaults={"kind": OrgKind.DEPARTMENT})
+    return province
+
+
+def seed_accounts():
+    users = {}
+    for index, (role, name, sex, birth, mobile, node_name, unit_name) in enumerate(ACCOUNTS, start=1):
+        id_number = resident_id("330106", birth, index, sex)
+        user = User.objects.filter(id_number=id_number).first()
+        if user is None:
+            user = User.objects.create_user(
+                id_number, DEMO_PASSWORD, id_type=DocumentType.RESIDENT_ID, name=name, mobile=mobile
+            )
+        unit = Organisation.objects.filter(name=unit_name, kind=OrgKind.UNIT).first() if unit_name else None
+        profile, _ = LearnerProfile.objects.get_or_create(user=user)
+        if not profile.sex:
+            profile.sex, profile.birth_date = sex, birth
+            profile.unit = unit
+            profile.region = unit.ancestor_of_kind(OrgKind.DISTRICT, OrgKind.CITY) if unit else None
+            profile.title = Title.INTERMEDIATE if role == Role.LEARNER else Title.ASSOCIATE
+            profile.position = Position.STAFF
+            profile.department = "心血管内科"
+            profile.mailing_address = "浙江省杭州市西湖区示例路 1 号"
+            profile.save()
+        # Everyone is a learner too (DESIGN.md §3: an organiser is also a learner).
+        RoleAssignment.objects.get_or_create(user=user, role=Role.LEARNER, defaults={"org": unit})
+        if node_name:
+            node = Organisation.objects.get(name=node_name, kind__in=[OrgKind.PROVINCE, OrgKind.CITY, OrgKind.UNIT])
+            RoleAssignment.objects.get_or_create(user=user, role=role, org=node)
+        users[(role, name)] = user
+
+    if not User.objects.filter(id_number="ADMIN").exists():
+        User.objects.create_superuser("admin", DEMO_PASSWORD, name="系统管理员", mobile="13900000000")
+    return users
+
+
+def seed():
+    seed_tree()
+    return seed_accounts()

@@ -1,0 +1,230 @@
+from captcha.fields import CaptchaField
+from django import forms
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from .models import DocumentType, LearnerProfile, Organisation, OrgKind, Sex, User
+from .validators import validate_document, validate_mobile
+
+
+class UnitChoiceField(forms.ModelChoiceField):
+    """Units grouped under their city or district, so a long list stays readable."""
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Organisation.objects.units().select_related("parent"), **kwargs)
+
+    def label_from_instance(self, obj):
+        return f"{obj.parent.name} · {obj.name}" if obj.parent_id else obj.name
+
+
+class RegionChoiceField(forms.ModelChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Organisation.objects.regions().select_related("parent"), **kwargs)
+
+    def label_from_instance(self, obj):
+        return f"{obj.parent.name} · {obj.name}" if obj.kind == OrgKind.DISTRICT else obj.name
+
+
+class MobileField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("手机号码"))
+        kwargs.setdefault("max_length", 20)
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"inputmode": "tel", "autocomplete": "tel"})
+
+    def clean(self, value):
+        value = super().clean(value)
+        return validate_mobile(value) if value else value
+
+
+class DocumentFieldsMixin:
+    """Validates id_type + id_number together and fills birth date and sex from a resident ID."""
+
+    document_facts = None
+
+    def clean_document(self, cleaned):
+        id_type, number = cleaned.get("id_type"), cleaned.get("id_number")
+        if not id_type or not number:
+            return
+        try:
+            facts = validate_document(id_type, number)
+        except ValidationError as error:
+            self.add_error("id_number", error)
+            return
+        self.document_facts = facts
+        cleaned["id_number"] = facts.number
+        if facts.birth_date:
+            cleaned["birth_date"] = facts.birth_date
+            cleaned["sex"] = facts.sex
+
+
+class ProfileFieldsMixin:
+    """The unit is picked from the tree or typed; one of the two is needed."""
+
+    def clean_unit_choice(self, cleaned, required=True):
+        unit, typed = cleaned.get("unit"), (cleaned.get("unit_name") or "").strip()
+        if unit and typed:
+            cleaned["unit_name"] = ""
+        elif required and not unit and not typed:
+            self.add_error("unit", _("请从列表选择工作单位；列表中没有时，在下方“未列出时填写”处输入单位全称。"))
+
+
+class RegistrationForm(DocumentFieldsMixin, ProfileFieldsMixin, forms.Form):
+    """The registration form of seed 000, field for field."""
+
+    id_type = forms.ChoiceField(label=_("证件类型"), choices=DocumentType.choices)
+    id_number = forms.CharField(
+        label=_("证件号（用户名）"), max_length=32, widget=forms.TextInput(attrs={"autocomplete": "username"})
+    )
+    name = forms.CharField(label=_("姓名"), max_length=50, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    birth_date = forms.DateField(
+        label=_("出生日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("居民身份证、港澳台居民居住证将自动读取"),
+    )
+    sex = forms.ChoiceField(
+        label=_("性别"), choices=Sex.choices, required=False, widget=forms.RadioSelect,
+        help_text=_("居民身份证、港澳台居民居住证将自动读取"),
+    )
+    title = forms.ChoiceField(label=_("职称"), choices=LearnerProfile._meta.get_field("title").choices)
+    position = forms.ChoiceField(label=_("职务"), choices=LearnerProfile._meta.get_field("position").choices)
+    region = RegionChoiceField(label=_("所属区域"))
+    unit = UnitChoiceField(label=_("工作单位"), required=False)
+    unit_name = forms.CharField(
+        label=_("工作单位（列表中没有时填写）"), max_length=100, required=False,
+        help_text=_("下拉列表中没有您的单位时，请在此填写单位全称"),
+    )
+    mailing_address = forms.CharField(label=_("通讯地址"), max_length=200)
+    department = forms.CharField(label=_("科室"), max_length=50, required=False)
+    password1 = forms.CharField(
+        label=_("密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("至少 8 位，不能全是数字，不能与证件号、姓名相近"),
+    )
+    password2 = forms.CharField(
+        label=_("确认密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    mobile = MobileField()
+    sms_code = forms.CharField(
+        label=_("短信验证码"), max_length=6, required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        self.clean_document(cleaned)
+        if not self.document_facts or not self.document_facts.birth_date:
+            for field, message in (("birth_date", _("请选择出生日期。")), ("sex", _("请选择性别。"))):
+                if not cleaned.get(field) and field not in self.errors:
+                    self.add_error(field, message)
+        self.clean_unit_choice(cleaned)
+        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("两次输入的密码不一致。"))
+        elif p1:
+            probe = User(id_number=cleaned.get("id_number", ""), name=cleaned.get("name", ""), mobile=cleaned.get("mobile"))
+            try:
+                password_validation.validate_password(p1, probe)
+            except ValidationError as error:
+                self.add_error("password1", error)
+        if not (cleaned.get("sms_code") or "").strip():
+            self.add_error("sms_code", _("请输入短信验证码；还没有收到时，请先点“获取短信验证码”。"))
+        return cleaned
+
+    def profile_data(self):
+        keys = ("birth_date", "sex", "title", "position", "region", "unit", "unit_name", "mailing_address", "department")
+        return {key: self.cleaned_data.get(key) or ("" if key not in ("birth_date", "region", "unit") else None) for key in keys}
+
+
+class SmsRequestForm(forms.Form):
+    """Only the mobile number: checked before a registration code is sent."""
+
+    mobile = MobileField()
+
+
+class LoginForm(forms.Form):
+    identifier = forms.CharField(
+        label=_("证件号或手机号"), max_length=32, widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True})
+    )
+    password = forms.CharField(
+        label=_("密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+    def __init__(self, *args, needs_captcha=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if needs_captcha:
+            self.fields["captcha"] = CaptchaField(label=_("验证码"), help_text=_("请输入图中的 4 个字符"))
+
+
+class PasswordResetForm(forms.Form):
+    identifier = forms.CharField(label=_("证件号或手机号"), max_length=32)
+    sms_code = forms.CharField(label=_("短信验证码"), max_length=6, required=False)
+    new_password1 = forms.CharField(
+        label=_("新密码"), strip=False, required=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    new_password2 = forms.CharField(
+        label=_("确认新密码"), strip=False, required=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        for field, message in (
+            ("sms_code", _("请输入短信验证码。")),
+            ("new_password1", _("请输入新密码。")),
+            ("new_password2", _("请再次输入新密码。")),
+        ):
+            if not cleaned.get(field):
+                self.add_error(field, message)
+        p1, p2 = cleaned.get("new_password1"), cleaned.get("new_password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("new_password2", _("两次输入的密码不一致。"))
+        elif p1:
+            try:
+                password_validation.validate_password(p1)
+            except ValidationError as error:
+                self.add_error("new_password1", error)
+        return cleaned
+
+
+class ProfileForm(ProfileFieldsMixin, forms.ModelForm):
+    """The learner completes what is missing. Birth date and sex are read from a resident ID."""
+
+    email = forms.EmailField(label=_("电子邮箱"), required=False)
+    region = RegionChoiceField(label=_("所属区域"), required=False)
+    unit = UnitChoiceField(label=_("工作单位"), required=False)
+
+    class Meta:
+        model = LearnerProfile
+        fields = [
+            "sex", "birth_date", "title", "position", "education", "region", "unit", "unit_name",
+            "department", "unit_location", "grassroots", "mailing_address",
+        ]
+        widgets = {
+            "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "sex": forms.RadioSelect,
+            "grassroots": forms.RadioSelect(choices=[(True, _("是")), (False, _("否"))]),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["email"].initial = user.email
+        self.fields["sex"].choices = Sex.choices
+        self.fields["grassroots"] = forms.TypedChoiceField(
+            label=_("是否来自基层"), required=False, widget=forms.RadioSelect,
+            choices=[(True, _("是")), (False, _("否"))],
+            coerce=lambda value: value in (True, "True", "true", "1"), empty_value=None,
+        )
+        if self.document_fixes_birth():
+            for field in ("sex", "birth_date"):
+                self.fields[field].disabled = True
+                self.fields[field].help_text = _("由证件号读取，不可修改")
+
+    def document_fixes_birth(self):
+        return self.user.id_type in (DocumentType.RESIDENT_ID, DocumentType.HMT_RESIDENCE_PERMIT)
+
+    def clean(self):
+        cleaned = super().clean()
+        self.clean_unit_choice(cleaned, required=False)
+        return cleaned

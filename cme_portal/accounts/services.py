@@ -1,0 +1,257 @@
+"""Account operations: SMS codes, registration, login attempts, password reset, profile.
+
+Views, the check-in desk (attendance) and tests call these; each raises
+DomainError with a message that tells the person what to do next.
+"""
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cme_portal import ratelimit
+from cme_portal.errors import DomainError
+
+from .models import LearnerProfile, Role, RoleAssignment, SmsCode, SmsPurpose, User
+from .tasks import send_sms
+
+
+# --- SMS codes ---------------------------------------------------------------
+
+def _hash_code(mobile, purpose, code):
+    message = f"{mobile}:{purpose}:{code}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def send_sms_code(mobile, purpose, client_ip=None):
+    """Create a code for ``mobile`` and send it by SMS after commit; return the code.
+
+    Raises DomainError when the number asked too recently or too often today,
+    or the client address asked too often this hour.
+    """
+    now = timezone.now()
+    recent = SmsCode.objects.filter(mobile=mobile, created_at__gte=now - timedelta(days=1))
+    last = recent.order_by("-created_at").first()
+    if last and (now - last.created_at).total_seconds() < settings.SMS_RESEND_SECONDS:
+        wait = settings.SMS_RESEND_SECONDS - int((now - last.created_at).total_seconds())
+        raise DomainError(_("验证码已发送，请 %(seconds)s 秒后再重新获取。") % {"seconds": wait}, code="sms_too_soon")
+    if recent.count() >= settings.SMS_MAX_PER_NUMBER_PER_DAY:
+        raise DomainError(_("该手机号今天获取验证码的次数已达上限，请明天再试。"), code="sms_number_limit")
+    if client_ip and SmsCode.objects.filter(
+        client_ip=client_ip, created_at__gte=now - timedelta(hours=1)
+    ).count() >= settings.SMS_MAX_PER_ADDRESS_PER_HOUR:
+        raise DomainError(_("当前网络获取验证码过于频繁，请一小时后再试。"), code="sms_address_limit")
+
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    SmsCode.objects.create(
+        mobile=mobile,
+        purpose=purpose,
+        code_hash=_hash_code(mobile, purpose, code),
+        client_ip=client_ip,
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.SMS_CODE_TTL_SECONDS),
+    )
+    minutes = max(1, settings.SMS_CODE_TTL_SECONDS // 60)
+    message = _("【继续医学教育】您的验证码为 %(code)s，%(minutes)s 分钟内有效。如非本人操作，请忽略。") % {
+        "code": code,
+        "minutes": minutes,
+    }
+    send_sms.delay_on_commit(mobile, message)
+    return code
+
+
+def verify_sms_code(mobile, purpose, code):
+    """Consume the newest unused code for ``mobile``; raise DomainError if it does not match.
+
+    Each wrong guess counts; after SMS_CODE_MAX_ATTEMPTS the code is dead.
+    """
+    code = (code or "").strip()
+    with transaction.atomic():
+        sms = (
+            SmsCode.objects.select_for_update()
+            .filter(mobile=mobile, purpose=purpose, used_at__isnull=True)
+            .order_by("-created_at")
+            .first()
+        )
+        if sms is None:
+            raise DomainError(_("请先获取短信验证码。"), code="sms_missing", field="sms_code")
+        if sms.expires_at <= timezone.now():
+            raise DomainError(_("短信验证码已过期，请重新获取。"), code="sms_expired", field="sms_code")
+        if sms.attempts >= settings.SMS_CODE_MAX_ATTEMPTS:
+            raise DomainError(_("验证码错误次数过多，请重新获取。"), code="sms_attempts", field="sms_code")
+        if not hmac.compare_digest(sms.code_hash, _hash_code(mobile, purpose, code)):
+            SmsCode.objects.filter(pk=sms.pk).update(attempts=F("attempts") + 1)
+            raise DomainError(_("短信验证码不正确，请核对后重新输入。"), code="sms_wrong", field="sms_code")
+        sms.used_at = timezone.now()
+        sms.save(update_fields=["used_at"])
+
+
+# --- Registration ------------------------------------------------------------
+
+PROFILE_FIELDS = (
+    "birth_date", "sex", "title", "position", "education", "region", "unit", "unit_name",
+    "department", "unit_location", "grassroots", "mailing_address",
+)
+
+
+def registration_conflict(id_number, mobile):
+    """The reason a new account for this document and mobile cannot be opened, or None.
+
+    An unclaimed account (opened at a check-in desk) with the same document
+    number is not a conflict: registering claims it.
+    """
+    existing = User.objects.filter(id_number=id_number).first()
+    if existing and existing.claimed:
+        return DomainError(
+            _("该证件号已注册。请直接登录；如忘记密码，请使用“找回密码”。"), code="id_taken", field="id_number"
+        )
+    owner = User.objects.filter(mobile=mobile).exclude(pk=existing.pk if existing else None).first()
+    if owner:
+        return DomainError(
+            _("手机号已存在：该手机号已绑定其他账号。请换一个手机号，或用该手机号登录、找回密码。"),
+            code="mobile_taken",
+            field="mobile",
+        )
+    return None
+
+
+@transaction.atomic
+def register_learner(*, id_type, id_number, name, mobile, password, sms_code, email="", **profile):
+    """Open (or claim) a learner account after checking the SMS code; return the user.
+
+    Raises DomainError for a taken document or mobile number or a bad code.
+    """
+    conflict = registration_conflict(id_number, mobile)
+    if conflict:
+        raise conflict
+    verify_sms_code(mobile, SmsPurpose.REGISTER, sms_code)
+    user = User.objects.select_for_update().filter(id_number=id_number).first() or User(id_number=id_number)
+    user.id_type = id_type
+    user.name = name
+    user.mobile = mobile
+    user.email = email
+    user.claimed = True
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        # Someone registered the same number between our check and our insert.
+        raise registration_conflict(id_number, mobile) or DomainError(_("注册失败，请重试。"), code="conflict")
+    profile_obj, _created = LearnerProfile.objects.get_or_create(user=user)
+    for field in PROFILE_FIELDS:
+        if field in profile:
+            setattr(profile_obj, field, profile[field])
+    profile_obj.save()
+    RoleAssignment.objects.get_or_create(user=user, role=Role.LEARNER, defaults={"org": profile_obj.unit})
+    return user
+
+
+# --- Login -------------------------------------------------------------------
+
+def login_needs_captcha(client_ip):
+    return ratelimit.count("login-fail", client_ip) >= settings.LOGIN_CAPTCHA_AFTER
+
+
+def check_login(identifier, password, client_ip):
+    """Authenticate by document or mobile number; count failures and lock the account.
+
+    Returns the user. Raises DomainError for a locked account, wrong
+    credentials (saying how many tries remain) or a disabled account.
+    """
+    from django.contrib.auth import authenticate
+
+    user = User.objects.find_by_identifier(identifier)
+    if user and user.is_locked:
+        local = timezone.localtime(user.locked_until)
+        raise DomainError(
+            _("密码错误次数过多，账号已锁定至 %(time)s。请稍后再试，或使用“找回密码”重设密码。") % {"time": local.strftime("%H:%M")},
+            code="locked",
+        )
+    authenticated = authenticate(username=identifier, password=password)
+    if authenticated is not None:
+        User.objects.filter(pk=authenticated.pk).update(failed_logins=0, locked_until=None)
+        ratelimit.reset("login-fail", client_ip)
+        return authenticated
+
+    ratelimit.hit("login-fail", client_ip, limit=10**6, period=3600)
+    if user is None:
+        raise DomainError(_("证件号/手机号或密码不正确。"), code="bad_credentials")
+    if not user.is_active:
+        raise DomainError(_("该账号已停用，请联系所在单位科教科。"), code="inactive")
+    if not user.claimed:
+        raise DomainError(
+            _("该账号由签到时自动创建，尚未设置密码。请先“注册”认领账号（需短信验证）。"), code="unclaimed"
+        )
+    User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
+    user.refresh_from_db(fields=["failed_logins"])
+    remaining = settings.LOGIN_MAX_FAILURES - user.failed_logins
+    if remaining <= 0:
+        until = timezone.now() + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+        User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=until)
+        raise DomainError(
+            _("密码连续错误 %(count)s 次，账号已锁定 %(minutes)s 分钟。可使用“找回密码”立即重设。")
+            % {"count": settings.LOGIN_MAX_FAILURES, "minutes": settings.LOGIN_LOCKOUT_MINUTES},
+            code="locked",
+        )
+    raise DomainError(
+        _("证件号/手机号或密码不正确，还可再试 %(remaining)s 次。") % {"remaining": remaining}, code="bad_credentials"
+    )
+
+
+# --- Password reset ----------------------------------------------------------
+
+def request_password_reset(identifier, client_ip):
+    """Send a reset code to the mobile of the account ``identifier`` names.
+
+    Answers the same way whether or not the account exists (no enumeration);
+    returns the code when one was sent, for tests and development display.
+    Raises DomainError on rate limits.
+    """
+    user = User.objects.find_by_identifier(identifier)
+    if not user or not user.mobile or not user.is_active:
+        # Count the attempt against the address all the same.
+        if not ratelimit.hit("reset-miss", client_ip, limit=settings.SMS_MAX_PER_ADDRESS_PER_HOUR, period=3600):
+            raise DomainError(_("当前网络获取验证码过于频繁，请一小时后再试。"), code="sms_address_limit")
+        return None
+    return send_sms_code(user.mobile, SmsPurpose.RESET_PASSWORD, client_ip)
+
+
+@transaction.atomic
+def reset_password(identifier, sms_code, new_password):
+    """Set a new password after the SMS code checks out; unlock the account."""
+    user = User.objects.find_by_identifier(identifier)
+    if not user or not user.mobile:
+        raise DomainError(_("短信验证码不正确，请核对后重新输入。"), code="sms_wrong", field="sms_code")
+    verify_sms_code(user.mobile, SmsPurpose.RESET_PASSWORD, sms_code)
+    user.set_password(new_password)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.save(update_fields=["password", "failed_logins", "locked_until"])
+    return user
+
+
+# --- Profile -----------------------------------------------------------------
+
+@transaction.atomic
+def update_profile(user, **fields):
+    """Save the learner's own profile fields; return the profile.
+
+    Fields the document number fixes (birth date and sex of a resident ID)
+    are not taken from the form.
+    """
+    profile, _created = LearnerProfile.objects.select_for_update().get_or_create(user=user)
+    for field in PROFILE_FIELDS:
+        if field in fields:
+            setattr(profile, field, fields[field])
+    profile.save()
+    if "email" in fields:
+        User.objects.filter(pk=user.pk).update(email=fields["email"])
+    RoleAssignment.objects.filter(user=user, role=Role.LEARNER).update(org=profile.unit)
+    return profile

@@ -1,0 +1,179 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cme_portal.errors import DomainError
+from cme_portal.ratelimit import client_ip
+
+from . import services
+from .forms import LoginForm, PasswordResetForm, ProfileForm, RegistrationForm, SmsRequestForm
+from .models import LearnerProfile, Role, SmsPurpose
+from .permissions import primary_role, role_required
+
+
+def _code_sent(request, code, mobile):
+    messages.success(request, _("验证码已发送至 %(mobile)s，%(minutes)s 分钟内有效。") % {
+        "mobile": mobile, "minutes": settings.SMS_CODE_TTL_SECONDS // 60,
+    })
+    if settings.SMS_SHOW_CODE_IN_PAGE and code:
+        messages.info(request, _("开发模式：验证码为 %(code)s（生产环境不会显示）。") % {"code": code})
+
+
+def register(request):
+    """W1: the registration form; "获取短信验证码" posts the same form and keeps what was typed."""
+    if request.user.is_authenticated:
+        return redirect("accounts:dashboard")
+    if request.method != "POST":
+        return render(request, "accounts/register.html", {"form": RegistrationForm()})
+
+    if request.POST.get("action") == "send_code":
+        sms_form = SmsRequestForm(request.POST)
+        form = RegistrationForm(initial=request.POST.dict())
+        if sms_form.is_valid():
+            mobile = sms_form.cleaned_data["mobile"]
+            conflict = services.registration_conflict(request.POST.get("id_number", "").strip().upper(), mobile)
+            try:
+                if conflict:
+                    raise conflict
+                code = services.send_sms_code(mobile, SmsPurpose.REGISTER, client_ip(request))
+                _code_sent(request, code, mobile)
+            except DomainError as error:
+                messages.error(request, error.message)
+        else:
+            messages.error(request, sms_form.errors["mobile"][0])
+        return render(request, "accounts/register.html", {"form": form})
+
+    form = RegistrationForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.register_learner(
+                id_type=data["id_type"],
+                id_number=data["id_number"],
+                name=data["name"],
+                mobile=data["mobile"],
+                password=data["password1"],
+                sms_code=data["sms_code"],
+                **form.profile_data(),
+            )
+        except DomainError as error:
+            form.add_error(error.field, error.message)
+        else:
+            login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+            messages.success(request, _("注册成功，欢迎您，%(name)s！") % {"name": user.name})
+            return redirect("accounts:dashboard")
+    return render(request, "accounts/register.html", {"form": form})
+
+
+def login_view(request):
+    ip = client_ip(request)
+    needs_captcha = services.login_needs_captcha(ip)
+    form = LoginForm(request.POST or None, needs_captcha=needs_captcha)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.check_login(form.cleaned_data["identifier"], form.cleaned_data["password"], ip)
+        except DomainError as error:
+            form.add_error(None, error.message)
+            if not needs_captcha and services.login_needs_captcha(ip):
+                form = LoginForm(request.POST, needs_captcha=True)
+                form.is_valid()
+                form.add_error(None, error.message)
+        else:
+            login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+            target = request.POST.get("next") or request.GET.get("next")
+            if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+                return redirect(target)
+            return redirect("accounts:dashboard")
+    return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")})
+
+
+@require_POST
+def logout_view(request):
+    logout(request)
+    messages.info(request, _("您已安全退出。"))
+    return redirect("home")
+
+
+def password_reset(request):
+    """Forgotten password: a code to the account's mobile, then a new password."""
+    form = PasswordResetForm(request.POST or None)
+    if request.method == "POST":
+        if request.POST.get("action") == "send_code":
+            form = PasswordResetForm(initial={"identifier": request.POST.get("identifier", "")})
+            identifier = request.POST.get("identifier", "").strip()
+            if not identifier:
+                messages.error(request, _("请输入证件号或手机号。"))
+            else:
+                try:
+                    code = services.request_password_reset(identifier, client_ip(request))
+                except DomainError as error:
+                    messages.error(request, error.message)
+                else:
+                    messages.success(request, _("如果该账号存在并绑定了手机号，验证码已发送到该手机，5 分钟内有效。"))
+                    if settings.SMS_SHOW_CODE_IN_PAGE and code:
+                        messages.info(request, _("开发模式：验证码为 %(code)s（生产环境不会显示）。") % {"code": code})
+        elif form.is_valid():
+            try:
+                services.reset_password(
+                    form.cleaned_data["identifier"], form.cleaned_data["sms_code"], form.cleaned_data["new_password1"]
+                )
+            except DomainError as error:
+                form.add_error(error.field, error.message)
+            else:
+                messages.success(request, _("密码已重设，账号已解锁。请用新密码登录。"))
+                return redirect("accounts:login")
+    return render(request, "accounts/password_reset.html", {"form": form})
+
+
+@login_required
+def profile(request):
+    """The learner's own profile; completing blank fields is what certificates need."""
+    instance, _created = LearnerProfile.objects.get_or_create(user=request.user)
+    form = ProfileForm(request.POST or None, instance=instance, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.update_profile(request.user, **form.cleaned_data)
+        messages.success(request, _("个人信息已保存。"))
+        return redirect("accounts:profile")
+    return render(request, "accounts/profile.html", {"form": form, "profile": instance})
+
+
+@login_required
+def dashboard(request):
+    """Send each person to the dashboard of their widest role."""
+    role = primary_role(request.user)
+    if role is None:
+        if request.user.is_superuser:
+            return redirect("admin:index")
+        messages.info(request, _("您的账号还没有分配角色，请先完善个人信息。"))
+        return redirect("accounts:profile")
+    return redirect(reverse("accounts:dashboard_role", args=[role]))
+
+
+DASHBOARD_TEMPLATES = {
+    Role.LEARNER: "dashboards/learner.html",
+    Role.ORGANISER: "dashboards/organiser.html",
+    Role.UNIT_ADMIN: "dashboards/unit_admin.html",
+    Role.CITY_ADMIN: "dashboards/city_admin.html",
+    Role.PROVINCE_ADMIN: "dashboards/province_admin.html",
+}
+
+
+def dashboard_role(request, role):
+    """One dashboard per role; anyone not holding ``role`` gets 404."""
+    if role not in DASHBOARD_TEMPLATES:
+        raise Http404
+    return role_required(role)(_render_dashboard)(request, Role(role))
+
+
+def _render_dashboard(request, role):
+    context = {"role": role, "nodes": request.user.scope_nodes(role)}
+    if role == Role.LEARNER:
+        context["profile"] = LearnerProfile.objects.filter(user=request.user).select_related("unit").first()
+    return render(request, DASHBOARD_TEMPLATES[role], context)

@@ -1,0 +1,15 @@
+"""The one error type services raise: a message for the person, a code for machines."""
+
+
+class DomainError(Exception):
+    """A rule said no. ``message`` is translated and tells the person what to do next;
+    ``code`` is stable (tests, denied-attempt records, API answers)."""
+
+    def __init__(self, message, code="invalid", field=None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.field = field
+
+    def __str__(self):
+        return str(self.message)
