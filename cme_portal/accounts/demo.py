@@ -35,7 +35,7 @@ CODES = {"浙江省": "330000", "杭州市": "330100", "宁波市": "330200", "�
 def resident_id(region, birth, sequence, sex):
     """A valid resident ID number: region code, birth date, sequence with the sex digit, check digit."""
     body = f"{region}{birth:%Y%m%d}{sequence:02d}{1 if sex == Sex.MALE else 2}"
-    return body + ric.calc_check_digit(body)
+    return body + ric.calc_check_digit(body + "0")  # stdnum ignores the last character
 
 
 # (role, name, sex, birth, mobile, node name, unit name)

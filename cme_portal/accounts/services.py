@@ -69,7 +69,9 @@ def send_sms_code(mobile, purpose, client_ip=None):
 def verify_sms_code(mobile, purpose, code):
     """Consume the newest unused code for ``mobile``; raise DomainError if it does not match.
 
-    Each wrong guess counts; after SMS_CODE_MAX_ATTEMPTS the code is dead.
+    Each wrong guess counts, and the count is committed before the refusal is
+    raised, so call this outside any surrounding transaction. After
+    SMS_CODE_MAX_ATTEMPTS wrong guesses the code is dead.
     """
     code = (code or "").strip()
     with transaction.atomic():
@@ -85,11 +87,14 @@ def verify_sms_code(mobile, purpose, code):
             raise DomainError(_("短信验证码已过期，请重新获取。"), code="sms_expired", field="sms_code")
         if sms.attempts >= settings.SMS_CODE_MAX_ATTEMPTS:
             raise DomainError(_("验证码错误次数过多，请重新获取。"), code="sms_attempts", field="sms_code")
-        if not hmac.compare_digest(sms.code_hash, _hash_code(mobile, purpose, code)):
+        matched = hmac.compare_digest(sms.code_hash, _hash_code(mobile, purpose, code))
+        if matched:
+            sms.used_at = timezone.now()
+            sms.save(update_fields=["used_at"])
+        else:
             SmsCode.objects.filter(pk=sms.pk).update(attempts=F("attempts") + 1)
-            raise DomainError(_("短信验证码不正确，请核对后重新输入。"), code="sms_wrong", field="sms_code")
-        sms.used_at = timezone.now()
-        sms.save(update_fields=["used_at"])
+    if not matched:
+        raise DomainError(_("短信验证码不正确，请核对后重新输入。"), code="sms_wrong", field="sms_code")
 
 
 # --- Registration ------------------------------------------------------------
@@ -121,7 +126,6 @@ def registration_conflict(id_number, mobile):
     return None
 
 
-@transaction.atomic
 def register_learner(*, id_type, id_number, name, mobile, password, sms_code, email="", **profile):
     """Open (or claim) a learner account after checking the SMS code; return the user.
 
@@ -131,6 +135,11 @@ def register_learner(*, id_type, id_number, name, mobile, password, sms_code, em
     if conflict:
         raise conflict
     verify_sms_code(mobile, SmsPurpose.REGISTER, sms_code)
+    with transaction.atomic():
+        return _open_account(id_type, id_number, name, mobile, password, email, profile)
+
+
+def _open_account(id_type, id_number, name, mobile, password, email, profile):
     user = User.objects.select_for_update().filter(id_number=id_number).first() or User(id_number=id_number)
     user.id_type = id_type
     user.name = name
@@ -223,9 +232,11 @@ def request_password_reset(identifier, client_ip):
     return send_sms_code(user.mobile, SmsPurpose.RESET_PASSWORD, client_ip)
 
 
-@transaction.atomic
 def reset_password(identifier, sms_code, new_password):
-    """Set a new password after the SMS code checks out; unlock the account."""
+    """Set a new password after the SMS code checks out; unlock the account.
+
+    Raises DomainError for an unknown account or a bad code (same message).
+    """
     user = User.objects.find_by_identifier(identifier)
     if not user or not user.mobile:
         raise DomainError(_("短信验证码不正确，请核对后重新输入。"), code="sms_wrong", field="sms_code")
@@ -253,5 +264,6 @@ def update_profile(user, **fields):
     profile.save()
     if "email" in fields:
         User.objects.filter(pk=user.pk).update(email=fields["email"])
-    RoleAssignment.objects.filter(user=user, role=Role.LEARNER).update(org=profile.unit)
+    # Whoever keeps a learner profile is a learner, attached to their unit.
+    RoleAssignment.objects.update_or_create(user=user, role=Role.LEARNER, defaults={"org": profile.unit})
     return profile

@@ -76,7 +76,7 @@ def _eighteen_digit_facts(number, *, hmt):
             ric.get_birth_place(number)
         except InvalidComponent:
             raise ValidationError(_("证件号前 6 位的地区代码不存在，请核对。"), code="id_region")
-    if ric.calc_check_digit(number[:17]) != number[17]:
+    if ric.calc_check_digit(number) != number[17]:  # it ignores the last character
         raise ValidationError(_("证件号校验位（最后一位）不正确，请逐位核对后重新输入。"), code="id_checksum")
     sex = Sex.MALE if int(number[16]) % 2 else Sex.FEMALE
     return DocumentFacts(number=number, birth_date=birth, sex=sex)

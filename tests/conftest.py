@@ -1,0 +1,47 @@
+import os
+
+import pytest
+from django.core.cache import cache
+
+from cme_portal.accounts import sms
+
+from . import factories
+
+
+@pytest.fixture(autouse=True)
+def _clean_slate():
+    """Rate-limit counters and sent SMS do not leak from one test into the next."""
+    cache.clear()
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
+
+
+@pytest.fixture
+def tree(db):
+    return factories.make_tree()
+
+
+@pytest.fixture
+def outbox():
+    return sms.outbox
+
+
+def last_sms_code(mobile):
+    """The six-digit code of the last SMS sent to ``mobile``."""
+    import re
+
+    for to, message in reversed(sms.outbox):
+        if to == mobile:
+            return re.search(r"\d{6}", message).group(0)
+    raise AssertionError(f"no SMS was sent to {mobile}")
+
+
+def pytest_collection_modifyitems(config, items):
+    """PostgreSQL-only tests are skipped on SQLite, with the reason shown."""
+    if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (CI does)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)

@@ -1,0 +1,65 @@
+"""Each role lands on its own dashboard; every other role is turned away (404)."""
+
+import pytest
+from django.urls import reverse
+
+from cme_portal.accounts.models import Role
+
+from .factories import learner, staff
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people(tree):
+    return {
+        Role.LEARNER: learner(unit=tree["unit_a"]),
+        Role.ORGANISER: staff(Role.ORGANISER, tree["unit_a"]),
+        Role.UNIT_ADMIN: staff(Role.UNIT_ADMIN, tree["unit_a"]),
+        Role.CITY_ADMIN: staff(Role.CITY_ADMIN, tree["city_a"]),
+        Role.PROVINCE_ADMIN: staff(Role.PROVINCE_ADMIN, tree["province"]),
+    }
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_lands_on_its_own_dashboard(client, people, role):
+    client.force_login(people[role])
+    response = client.get(reverse("accounts:dashboard"), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("accounts:dashboard_role", args=[role.value])
+    assert response.context["role"] == role
+
+
+@pytest.mark.parametrize("owner", list(Role))
+@pytest.mark.parametrize("visitor", list(Role))
+def test_dashboards_refuse_roles_that_do_not_own_them(client, people, owner, visitor):
+    client.force_login(people[visitor])
+    response = client.get(reverse("accounts:dashboard_role", args=[owner.value]))
+    # Staff are learners too (factories.staff), so every one may open the learner's page.
+    allowed = owner == visitor or owner == Role.LEARNER
+    assert response.status_code == (200 if allowed else 404)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_anonymous_visitors_are_sent_to_login(client, role):
+    response = client.get(reverse("accounts:dashboard_role", args=[role.value]))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_unknown_dashboard_is_404(client, people):
+    client.force_login(people[Role.PROVINCE_ADMIN])
+    assert client.get(reverse("accounts:dashboard_role", args=["superhero"])).status_code == 404
+
+
+def test_navigation_lists_only_the_roles_held(client, people):
+    client.force_login(people[Role.UNIT_ADMIN])
+    page = client.get(reverse("accounts:dashboard_role", args=["unit_admin"])).content.decode()
+    assert "单位科教科" in page and "学员" in page
+    assert "省继教办" not in page
+
+
+def test_unit_admin_dashboard_names_its_unit(client, people):
+    client.force_login(people[Role.UNIT_ADMIN])
+    page = client.get(reverse("accounts:dashboard_role", args=["unit_admin"])).content.decode()
+    assert "甲市人民医院" in page
+    assert "没有待确认的举办申请" in page
