@@ -285,3 +285,17 @@ def test_a_bad_mobile_number_is_refused_before_sending(client, form_data, outbox
     response = client.post(URL, {**form_data, "mobile": "12345", "action": "send_code"})
     assert "手机号码应为 11 位数字" in response.content.decode()
     assert outbox == []
+
+
+def test_code_button_with_javascript_answers_json(client, form_data, outbox, django_capture_on_commit_callbacks):
+    url = reverse("accounts:registration_code")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"mobile": "139 1234 5678", "id_number": form_data["id_number"]})
+    assert response.status_code == 200
+    assert response.json()["sent"] is True and "13912345678" in response.json()["message"]
+    assert response.json()["dev_code"] is None  # never shown outside development
+    assert outbox[-1][0] == "13912345678"
+
+    again = client.post(url, {"mobile": "13912345678"})
+    assert again.status_code == 400 and "秒后再重新获取" in again.json()["message"]
+    assert client.get(url).status_code == 405

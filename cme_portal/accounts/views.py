@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -16,39 +16,61 @@ from . import services
 from .forms import LoginForm, PasswordResetForm, ProfileForm, RegistrationForm, SmsRequestForm
 from .models import LearnerProfile, Role, SmsPurpose
 from .permissions import primary_role, role_required
+from .validators import normalise_document_number
 
 
-def _code_sent(request, code, mobile):
-    messages.success(request, _("验证码已发送至 %(mobile)s，%(minutes)s 分钟内有效。") % {
+def _send_registration_code(request):
+    """Send a registration code to the posted mobile; return (sent, message, code)."""
+    sms_form = SmsRequestForm(request.POST)
+    if not sms_form.is_valid():
+        return False, sms_form.errors["mobile"][0], None
+    mobile = sms_form.cleaned_data["mobile"]
+    id_number = normalise_document_number(request.POST.get("id_number", ""))
+    try:
+        conflict = services.registration_conflict(id_number, mobile)
+        if conflict:
+            raise conflict
+        code = services.send_sms_code(mobile, SmsPurpose.REGISTER, client_ip(request))
+    except DomainError as error:
+        return False, error.message, None
+    message = _("验证码已发送至 %(mobile)s，%(minutes)s 分钟内有效。") % {
         "mobile": mobile, "minutes": settings.SMS_CODE_TTL_SECONDS // 60,
-    })
-    if settings.SMS_SHOW_CODE_IN_PAGE and code:
-        messages.info(request, _("开发模式：验证码为 %(code)s（生产环境不会显示）。") % {"code": code})
+    }
+    return True, message, code if settings.SMS_SHOW_CODE_IN_PAGE else None
+
+
+def _dev_code_message(code):
+    return _("开发模式：验证码为 %(code)s（生产环境不会显示）。") % {"code": code}
+
+
+def _render_register(request, form):
+    return render(request, "accounts/register.html", {"form": form, "sms_wait": settings.SMS_RESEND_SECONDS})
+
+
+@require_POST
+def registration_code(request):
+    """The "获取短信验证码" button with JavaScript on: JSON, and the form stays as typed."""
+    sent, message, code = _send_registration_code(request)
+    return JsonResponse(
+        {"sent": sent, "message": message, "dev_code": code and _dev_code_message(code)},
+        status=200 if sent else 400,
+    )
 
 
 def register(request):
-    """W1: the registration form; "获取短信验证码" posts the same form and keeps what was typed."""
+    """W1: the registration form. Without JavaScript, "获取短信验证码" posts the whole form
+    and it comes back as typed (passwords excepted, as browsers expect)."""
     if request.user.is_authenticated:
         return redirect("accounts:dashboard")
     if request.method != "POST":
-        return render(request, "accounts/register.html", {"form": RegistrationForm()})
+        return _render_register(request, RegistrationForm())
 
     if request.POST.get("action") == "send_code":
-        sms_form = SmsRequestForm(request.POST)
-        form = RegistrationForm(initial=request.POST.dict())
-        if sms_form.is_valid():
-            mobile = sms_form.cleaned_data["mobile"]
-            conflict = services.registration_conflict(request.POST.get("id_number", "").strip().upper(), mobile)
-            try:
-                if conflict:
-                    raise conflict
-                code = services.send_sms_code(mobile, SmsPurpose.REGISTER, client_ip(request))
-                _code_sent(request, code, mobile)
-            except DomainError as error:
-                messages.error(request, error.message)
-        else:
-            messages.error(request, sms_form.errors["mobile"][0])
-        return render(request, "accounts/register.html", {"form": form})
+        sent, message, code = _send_registration_code(request)
+        (messages.success if sent else messages.error)(request, message)
+        if code:
+            messages.info(request, _dev_code_message(code))
+        return _render_register(request, RegistrationForm(initial=request.POST.dict()))
 
     form = RegistrationForm(request.POST)
     if form.is_valid():
@@ -69,7 +91,7 @@ def register(request):
             login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
             messages.success(request, _("注册成功，欢迎您，%(name)s！") % {"name": user.name})
             return redirect("accounts:dashboard")
-    return render(request, "accounts/register.html", {"form": form})
+    return _render_register(request, form)
 
 
 def login_view(request):
@@ -118,7 +140,7 @@ def password_reset(request):
                 else:
                     messages.success(request, _("如果该账号存在并绑定了手机号，验证码已发送到该手机，5 分钟内有效。"))
                     if settings.SMS_SHOW_CODE_IN_PAGE and code:
-                        messages.info(request, _("开发模式：验证码为 %(code)s（生产环境不会显示）。") % {"code": code})
+                        messages.info(request, _dev_code_message(code))
         elif form.is_valid():
             try:
                 services.reset_password(
