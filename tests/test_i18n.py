@@ -1,0 +1,26 @@
+"""Chinese by default; English through the language switch."""
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_chinese_is_the_default(client):
+    page = client.get(reverse("accounts:login")).content.decode()
+    assert 'lang="zh-hans"' in page and "证件号或手机号" in page
+
+
+def test_the_language_switch_turns_the_portal_english(client):
+    response = client.post(reverse("set_language"), {"language": "en", "next": reverse("accounts:login")}, follow=True)
+    page = response.content.decode()
+    assert 'lang="en"' in page
+    assert "证件号或手机号" not in page
+    assert "Document number or mobile number" in page
+
+
+def test_errors_are_translated_too(client):
+    client.post(reverse("set_language"), {"language": "en"})
+    response = client.post(reverse("accounts:login"), {"identifier": "13000000000", "password": "x"})
+    errors = " ".join(response.context["form"].non_field_errors())
+    assert errors and "不正确" not in errors
