@@ -235,15 +235,30 @@ class User(AbstractBaseUser, PermissionsMixin):
         """The organisation nodes this person's ``role`` is attached to."""
         return Organisation.objects.filter(role_assignments__user=self, role_assignments__role=role)
 
-    def scope(self, role):
-        """Every organisation node under this person's ``role`` nodes: one query."""
-        paths = list(self.scope_nodes(role).values_list("path", flat=True))
+    def role_paths(self, role):
+        """Tree paths of the nodes ``role`` is held on, cached on the instance for the request."""
+        cache = self.__dict__.setdefault("_role_paths", {})
+        if role not in cache:
+            cache[role] = list(self.scope_nodes(role).values_list("path", flat=True))
+        return cache[role]
+
+    def in_scope(self, role, path):
+        """Whether the node with tree ``path`` lies under one of this person's ``role`` nodes."""
+        return bool(path) and any(path.startswith(prefix) for prefix in self.role_paths(role))
+
+    def scope_q(self, role, path_lookup):
+        """A filter keeping rows whose ``path_lookup`` (e.g. "unit__path") is in scope of ``role``."""
+        paths = self.role_paths(role)
         if not paths:
-            return Organisation.objects.none()
+            return Q(pk__in=[])
         condition = Q()
-        for path in paths:
-            condition |= Q(path__startswith=path)
-        return Organisation.objects.filter(condition)
+        for prefix in paths:
+            condition |= Q(**{f"{path_lookup}__startswith": prefix})
+        return condition
+
+    def scope(self, role):
+        """Every organisation node under this person's ``role`` nodes: one query after the first."""
+        return Organisation.objects.filter(self.scope_q(role, "path"))
 
 
 class RoleAssignment(models.Model):

@@ -1,0 +1,26 @@
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def query_replace(context, **changes):
+    """The current query string with ``changes`` applied: keeps filters across pages and sorts."""
+    query = context["request"].GET.copy()
+    for key, value in changes.items():
+        query[key] = value
+    return query.urlencode()
+
+
+@register.filter
+def mask_id(value):
+    from cme_portal.accounts.validators import mask_id_number
+
+    return mask_id_number(value)
+
+
+@register.filter
+def mask_phone(value):
+    from cme_portal.accounts.validators import mask_mobile
+
+    return mask_mobile(value)

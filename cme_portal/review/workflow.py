@@ -1,0 +1,174 @@
+"""The one review mechanism (DESIGN.md §5): hosting applications, rosters and credit
+entries each declare a Workflow; `perform` is the only way their state changes.
+
+A workflow names its transitions: which states they leave from, the state they
+reach, who may take them (the object's owner, or a role whose tree node holds
+the object), and whether a reason is required. Every transition locks the row,
+re-checks the state under the lock (two reviewers acting at once: one wins, the
+other is told), writes a ReviewEvent and queues notifications after commit.
+"""
+
+from dataclasses import dataclass, field
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from cme_portal.accounts.models import Role, RoleAssignment
+from cme_portal.errors import DomainError
+
+from .models import ReviewEvent
+
+OWNER = "owner"
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    label: str
+    sources: tuple
+    target: str
+    actor: str  # OWNER or a Role value
+    reason_required: bool = False
+    style: str = "primary"
+
+
+@dataclass
+class Workflow:
+    """Transitions of one kind of reviewable object.
+
+    ``scope_path`` is the lookup from the object to the tree path its reviewers'
+    scope is checked against (e.g. "unit__path"); ``owner_field`` names the
+    user who files and resubmits it.
+    """
+
+    name: str
+    transitions: list
+    scope_path: str
+    owner_field: str = "owner"
+    on_transition: dict = field(default_factory=dict)  # action -> callable(obj, event)
+
+    def __post_init__(self):
+        self._by_action = {t.action: t for t in self.transitions}
+
+    def get(self, action):
+        try:
+            return self._by_action[action]
+        except KeyError:
+            raise DomainError(_("未知的操作。"), code="unknown_action") from None
+
+    # --- who may act --------------------------------------------------------
+    def object_path(self, obj):
+        value = obj
+        for part in self.scope_path.split("__"):
+            value = getattr(value, part, None)
+            if value is None:
+                return ""
+        return value
+
+    def may_act(self, transition, obj, user):
+        if transition.actor == OWNER:
+            return getattr(obj, f"{self.owner_field}_id") == user.pk
+        return user.in_scope(transition.actor, self.object_path(obj))
+
+    def available(self, obj, user):
+        """Transitions ``user`` may take on ``obj`` now: the buttons to show."""
+        return [t for t in self.transitions if obj.state in t.sources and self.may_act(t, obj, user)]
+
+    def can_view(self, obj, user):
+        """Owner, or any reviewer role whose node holds the object."""
+        if getattr(obj, f"{self.owner_field}_id") == user.pk:
+            return True
+        path = self.object_path(obj)
+        return any(user.in_scope(role, path) for role in self.reviewer_roles())
+
+    def reviewer_roles(self):
+        return sorted({t.actor for t in self.transitions if t.actor != OWNER})
+
+    def queue_states(self, role):
+        return sorted({s for t in self.transitions if t.actor == role for s in t.sources})
+
+    def queue(self, queryset, user, role):
+        """Objects waiting for ``role``'s action within ``user``'s scope."""
+        return queryset.filter(state__in=self.queue_states(role)).filter(user.scope_q(role, self.scope_path))
+
+    def visible(self, queryset, user, role):
+        """Every object in ``user``'s scope for ``role``, whatever its state."""
+        return queryset.filter(user.scope_q(role, self.scope_path))
+
+    # --- who hears about it -------------------------------------------------
+    def recipients(self, obj, transition):
+        """The owner when it comes back to them or is decided; else the next reviewers."""
+        next_actors = {t.actor for t in self.transitions if transition.target in t.sources}
+        user_ids = set()
+        if OWNER in next_actors or not next_actors:
+            user_ids.add(getattr(obj, f"{self.owner_field}_id"))
+        roles = next_actors - {OWNER}
+        if roles:
+            ancestor_ids = [int(part) for part in self.object_path(obj).strip("/").split("/") if part]
+            user_ids |= set(
+                RoleAssignment.objects.filter(role__in=roles, org_id__in=ancestor_ids).values_list("user_id", flat=True)
+            )
+        user_ids.discard(None)
+        return user_ids
+
+
+def perform(workflow, obj, action, actor, reason=""):
+    """Take transition ``action`` on ``obj`` as ``actor``; return the ReviewEvent.
+
+    Raises DomainError when the actor may not take it ("forbidden"), the object
+    is no longer in a state it leaves from ("stale": someone else acted first),
+    or a required reason is missing ("reason_required").
+    """
+    transition = workflow.get(action)
+    reason = (reason or "").strip()
+    if transition.reason_required and not reason:
+        raise DomainError(_("请填写理由，写明需要修改或不通过的原因。"), code="reason_required", field="reason")
+    model = type(obj)
+    with transaction.atomic():
+        locked = model.objects.select_for_update().get(pk=obj.pk)
+        if not workflow.may_act(transition, locked, actor):
+            raise DomainError(_("您无权执行此操作。"), code="forbidden")
+        if locked.state not in transition.sources:
+            raise DomainError(
+                _("当前状态为“%(state)s”，不能执行“%(action)s”：可能已被他人处理，请刷新页面。")
+                % {"state": locked.get_state_display(), "action": transition.label},
+                code="stale",
+            )
+        from_state = locked.state
+        locked.state = transition.target
+        locked.state_changed_at = timezone.now()
+        locked.save()
+        event = ReviewEvent.objects.create(
+            content_type=ContentType.objects.get_for_model(model),
+            object_id=locked.pk,
+            action=transition.action,
+            from_state=from_state,
+            to_state=transition.target,
+            actor=actor,
+            actor_role="" if transition.actor == OWNER else transition.actor,
+            reason=reason,
+        )
+        hook = workflow.on_transition.get(action)
+        if hook:
+            hook(locked, event)
+        from .tasks import deliver_review_notifications
+
+        deliver_review_notifications.delay_on_commit(event.pk)
+    obj.state, obj.state_changed_at = locked.state, locked.state_changed_at
+    return event
+
+
+def events_for(obj):
+    """The timeline of ``obj``: its events, oldest first, with their actors."""
+    return (
+        ReviewEvent.objects.filter(content_type=ContentType.objects.get_for_model(type(obj)), object_id=obj.pk)
+        .select_related("actor")
+        .order_by("created_at", "pk")
+    )
+
+
+ROLE_LABELS = {role.value: role.label for role in Role}
+OWNER_LABEL = gettext_lazy("申请人")

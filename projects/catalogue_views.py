@@ -1,0 +1,70 @@
+"""The province admin's catalogue: disciplines, and projects in and out of Excel."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cme_portal.accounts.models import Role
+from cme_portal.accounts.permissions import role_required
+
+from .forms import DisciplineForm, ImportForm
+from .imports import ImportFailed, export_projects, import_projects
+from .models import Discipline, Project
+
+
+@role_required(Role.PROVINCE_ADMIN)
+def discipline_list(request):
+    year, text = request.GET.get("year", ""), request.GET.get("q", "").strip()
+    queryset = Discipline.objects.select_related("parent").order_by("-year", "code")
+    if year.isdigit():
+        queryset = queryset.filter(year=int(year))
+    if text:
+        queryset = queryset.filter(Q(name__icontains=text) | Q(code__startswith=text))
+    page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    years = Discipline.objects.order_by("-year").values_list("year", flat=True).distinct()
+    return render(request, "projects/discipline_list.html", {"page_obj": page, "years": years, "year": year, "q": text})
+
+
+@role_required(Role.PROVINCE_ADMIN)
+def discipline_edit(request, pk=None):
+    instance = get_object_or_404(Discipline, pk=pk) if pk else None
+    form = DisciplineForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("学科已保存。"))
+        return redirect("projects:discipline_list")
+    return render(request, "projects/discipline_form.html", {"form": form, "discipline": instance})
+
+
+@role_required(Role.PROVINCE_ADMIN)
+def project_import(request):
+    """Upload an Excel list; a bad row imports nothing and is named with its reason."""
+    form = ImportForm(request.POST or None, request.FILES or None)
+    failure = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            count = import_projects(form.cleaned_data["file"], entry=form.cleaned_data["entry"], user=request.user)
+        except ImportFailed as failed:
+            failure = failed
+        else:
+            messages.success(request, _("已导入 %(count)s 个项目。") % {"count": count})
+            return redirect("projects:public_search")
+    return render(request, "projects/import.html", {"form": form, "failure": failure})
+
+
+@role_required(Role.PROVINCE_ADMIN)
+def project_export(request):
+    queryset = Project.objects.select_related("discipline", "holding_unit").order_by("-year", "number_key")
+    entry = request.GET.get("entry", "")
+    if entry:
+        queryset = queryset.filter(entry=entry)
+    response = HttpResponse(
+        export_projects(queryset), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="projects-{entry or "all"}-{stamp}.xlsx"'
+    return response

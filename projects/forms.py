@@ -1,0 +1,111 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import CreditClass, Discipline, Level, MaterialKind, Session, SessionState
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class DisciplineChoiceField(forms.ModelChoiceField):
+    def __init__(self, **kwargs):
+        queryset = Discipline.objects.filter(parent__isnull=False).select_related("parent").order_by("-year", "code")
+        super().__init__(queryset=queryset, **kwargs)
+
+    def label_from_instance(self, obj):
+        return f"{obj.year} · {obj.code} {obj.parent.name}/{obj.name}"
+
+
+class SessionFieldsForm(forms.ModelForm):
+    class Meta:
+        model = Session
+        fields = ["venue", "start_date", "end_date", "credits", "hours", "remarks"]
+        widgets = {"start_date": DATE, "end_date": DATE, "remarks": forms.Textarea(attrs={"rows": 3})}
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("结束日期不能早于开始日期。"))
+        return cleaned
+
+
+class NationalProjectForm(SessionFieldsForm):
+    """Seed 001 §1.2: number, session, name, discipline, leader, venue, dates, credits."""
+
+    number = forms.CharField(label=_("项目编号"), max_length=64, help_text=_("例如 2021-03-05-129（国），（国）不可省略"))
+    name = forms.CharField(label=_("项目名称"), max_length=200)
+    discipline = DisciplineChoiceField(label=_("二/三级学科"))
+    leader = forms.CharField(label=_("项目负责人"), max_length=50)
+    year = forms.IntegerField(label=_("项目年份"), min_value=1990, max_value=2100)
+    credit_class = forms.ChoiceField(label=_("学分类别"), choices=CreditClass.choices, initial=CreditClass.I)
+    sequence = forms.IntegerField(label=_("期数"), min_value=1, max_value=99, initial=1)
+
+    field_order = ["number", "sequence", "name", "discipline", "leader", "year", "credit_class",
+                   "venue", "start_date", "end_date", "credits", "hours", "remarks"]
+
+
+class MaterialForm(forms.Form):
+    kind = forms.ChoiceField(label=_("材料类型"), choices=MaterialKind.choices)
+    file = forms.FileField(
+        label=_("文件"), help_text=_("PDF、JPEG 或 PNG，最大 50 MB。会议通知请上传带红章的扫描件或照片。"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}),
+    )
+
+
+class ReasonForm(forms.Form):
+    action = forms.CharField(widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("理由"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class QueueFilterForm(forms.Form):
+    q = forms.CharField(label=_("搜索"), required=False, widget=forms.TextInput(attrs={"placeholder": _("编号、名称、负责人、单位")}))
+    year = forms.IntegerField(label=_("年份"), required=False)
+    level = forms.ChoiceField(label=_("级别"), required=False, choices=[("", _("全部级别"))] + Level.choices)
+    state = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("待我处理"))] + SessionState.choices)
+    sort = forms.ChoiceField(
+        label=_("排序"), required=False,
+        choices=[("", _("最早提交在前")), ("-state_changed_at", _("最近提交在前")), ("start_date", _("举办日期"))],
+    )
+
+
+class PublicSearchForm(forms.Form):
+    year = forms.IntegerField(label=_("项目年份"), required=False)
+    level = forms.ChoiceField(label=_("项目级别"), required=False, choices=[("", _("全部"))] + Level.choices)
+    number = forms.CharField(label=_("项目编号"), required=False)
+    name = forms.CharField(label=_("项目名称"), required=False)
+    discipline = forms.CharField(label=_("学科"), required=False)
+    leader = forms.CharField(label=_("项目负责人"), required=False)
+    status = forms.ChoiceField(
+        label=_("状态"), required=False,
+        choices=[("", _("全部")), ("published", _("已公布")), ("approved", _("已获准举办")), ("suspended", _("已暂停"))],
+    )
+
+
+class DisciplineForm(forms.ModelForm):
+    class Meta:
+        model = Discipline
+        fields = ["year", "code", "name", "parent"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].queryset = Discipline.objects.filter(parent__isnull=True).order_by("-year", "code")
+        self.fields["parent"].required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        code, parent, year = cleaned.get("code", ""), cleaned.get("parent"), cleaned.get("year")
+        if parent and (not code.startswith(parent.code + "-") or parent.year != year):
+            self.add_error("code", _("三级学科代码应为“二级代码-两位序号”，且与二级学科同一年度，例如 03-05。"))
+        if not parent and code and "-" in code:
+            self.add_error("parent", _("三级学科请选择所属的二级学科。"))
+        return cleaned
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("Excel 文件（.xlsx）"))
+    entry = forms.ChoiceField(label=_("项目性质"), choices=[
+        ("declared", _("申报项目")), ("filed", _("备案项目")), ("remote_filed", _("异地备案项目")),
+    ])
+
+
+

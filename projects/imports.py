@@ -1,0 +1,226 @@
+"""Projects in and out of Excel with django-import-export.
+
+The province's lists (declared, filed, remote-filed) have the columns of seed
+004's table. An import is all or nothing: a dry run first, and if any row is
+refused the whole file is, each refusal named with its row and reason.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import tablib
+from django.db import transaction
+from django.utils.translation import gettext as _
+from import_export import fields, resources, widgets
+
+from cme_portal.accounts.models import Organisation, OrgKind
+from cme_portal.errors import DomainError
+
+from . import numbers
+from .models import CreditClass, Discipline, Entry, Level, Project, Session, SessionState
+
+COLUMNS = {
+    "number": "项目编号",
+    "name": "项目名称",
+    "sponsor": "主办单位",
+    "leader": "项目负责人",
+    "co_organiser": "协办单位",
+    "dates": "举办日期",
+    "award": "学分",
+    "year": "项目年份",
+    "discipline": "学科代码",
+    "unit": "举办单位",
+}
+
+_LEVELS = {"国家级": Level.NATIONAL, "省级": Level.PROVINCIAL, "市级": Level.CITY, "区级": Level.DISTRICT}
+_AWARD_RE = re.compile(r"^(?P<level>国家级|省级|市级|区级)?\s*(?P<cls>II|Ⅱ|I|Ⅰ)类\s*(?P<credits>\d+(\.\d+)?)\s*分$")
+_DATES_RE = re.compile(
+    r"^(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日\s*[-–—至~]\s*(?:(?P<y2>\d{4})年)?(?:(?P<m2>\d{1,2})月)?(?P<d2>\d{1,2})日$"
+)
+
+
+@dataclass
+class RowError:
+    row: int  # as Excel numbers it: the header is row 1
+    reason: str
+
+
+class ImportFailed(Exception):
+    def __init__(self, errors):
+        super().__init__(f"{len(errors)} rows refused")
+        self.errors = errors
+
+
+def parse_award(text):
+    """国家级I类4分 → (level or None, class, credits)."""
+    match = _AWARD_RE.match(re.sub(r"\s+", "", str(text or "")).replace("Ⅰ", "I").replace("Ⅱ", "II"))
+    if not match:
+        raise DomainError(_("学分“%(text)s”应写成“国家级I类4分”的形式。") % {"text": text}, code="award")
+    cls = CreditClass.II if match["cls"] == "II" else CreditClass.I
+    return _LEVELS.get(match["level"] or ""), cls, Decimal(match["credits"])
+
+
+def parse_dates(text):
+    """2021年3月27日-3月28日 → (date(2021, 3, 27), date(2021, 3, 28))."""
+    if isinstance(text, date):
+        return text, text
+    match = _DATES_RE.match(re.sub(r"\s+", "", str(text or "")))
+    if not match:
+        raise DomainError(_("举办日期“%(text)s”应写成“2021年3月27日-3月28日”的形式。") % {"text": text}, code="dates")
+    try:
+        start = date(int(match["y"]), int(match["m"]), int(match["d"]))
+        end = date(int(match["y2"] or match["y"]), int(match["m2"] or match["m"]), int(match["d2"]))
+    except ValueError:
+        raise DomainError(_("举办日期“%(text)s”不是存在的日期。") % {"text": text}, code="dates") from None
+    if end < start:
+        raise DomainError(_("举办日期“%(text)s”的结束早于开始。") % {"text": text}, code="dates")
+    return start, end
+
+
+class ProjectResource(resources.ModelResource):
+    number = fields.Field(attribute="number", column_name=COLUMNS["number"])
+    name = fields.Field(attribute="name", column_name=COLUMNS["name"])
+    sponsor = fields.Field(attribute="sponsor", column_name=COLUMNS["sponsor"])
+    leader = fields.Field(attribute="leader", column_name=COLUMNS["leader"])
+    co_organiser = fields.Field(attribute="co_organiser", column_name=COLUMNS["co_organiser"])
+    year = fields.Field(attribute="year", column_name=COLUMNS["year"], widget=widgets.IntegerWidget())
+    holding_unit = fields.Field(
+        attribute="holding_unit", column_name=COLUMNS["unit"], widget=widgets.ForeignKeyWidget(Organisation, "name")
+    )
+    level = fields.Field(attribute="level", column_name="级别")
+    credit_class = fields.Field(attribute="credit_class", column_name="学分类别")
+    credits = fields.Field(attribute="credits", column_name="项目学分", widget=widgets.DecimalWidget())
+    number_key = fields.Field(attribute="number_key", column_name="number_key")
+
+    class Meta:
+        model = Project
+        import_id_fields = ["number_key"]
+        fields = ["number", "name", "sponsor", "leader", "co_organiser", "year", "holding_unit",
+                  "level", "credit_class", "credits", "number_key"]
+        skip_unchanged = True
+
+    def __init__(self, *, entry, user=None):
+        super().__init__()
+        self.entry = entry
+        self.user = user
+        self.row_sessions = {}
+
+    def before_import_row(self, row, row_number=None, **kwargs):
+        """Turn a row of the province's table into the project's fields; raise with the reason."""
+        for key in ("number", "name", "leader"):
+            if not str(row.get(COLUMNS[key]) or "").strip():
+                raise DomainError(_("“%(column)s”不能为空。") % {"column": COLUMNS[key]}, code="required")
+        parsed = numbers.parse(str(row[COLUMNS["number"]]))
+        level, credit_class, credits = parse_award(row.get(COLUMNS["award"]))
+        start, end = parse_dates(row.get(COLUMNS["dates"]))
+        year = int(row.get(COLUMNS["year"]) or parsed.year or start.year)
+        discipline_code = str(row.get(COLUMNS["discipline"]) or "").strip()
+        numbers.check_agrees(parsed, year=year, discipline_code=discipline_code)
+        if level is None:
+            level = Level.NATIONAL if parsed.kind == numbers.NATIONAL else Level.PROVINCIAL
+        if parsed.kind == numbers.NATIONAL and level != Level.NATIONAL:
+            raise DomainError(_("国家级编号的项目，学分级别应为国家级。"), code="level")
+        unit_name = str(row.get(COLUMNS["unit"]) or "").strip()
+        if unit_name and not Organisation.objects.filter(name=unit_name, kind=OrgKind.UNIT).exists():
+            raise DomainError(_("举办单位“%(name)s”不在机构列表中。") % {"name": unit_name}, code="unit")
+        if credits <= 0 or credits > 25:
+            raise DomainError(_("学分应在 0 到 25 分之间。"), code="credits")
+        row.update({
+            COLUMNS["number"]: parsed.typed, "number_key": parsed.canonical, COLUMNS["year"]: year,
+            "级别": level, "学分类别": credit_class, "项目学分": credits, COLUMNS["unit"]: unit_name or None,
+        })
+        self.row_sessions[parsed.canonical] = (start, end, credits, discipline_code)
+
+    def before_save_instance(self, instance, row, **kwargs):
+        instance.entry = self.entry
+        if self.user and not instance.entered_by_id:
+            instance.entered_by = self.user
+        code = self.row_sessions[instance.number_key][3]
+        if code:
+            instance.discipline = Discipline.objects.filter(year=instance.year, code=code).first()
+
+    def after_save_instance(self, instance, row, **kwargs):
+        if kwargs.get("dry_run"):
+            return
+        start, end, credits, _code = self.row_sessions[instance.number_key]
+        # A listed project is held as listed: its session is on file, not under review.
+        Session.objects.update_or_create(
+            project=instance, sequence=1,
+            defaults={"venue": instance.co_organiser or instance.sponsor or "—", "start_date": start, "end_date": end,
+                      "credits": credits, "hours": credits * 3, "state": SessionState.FILED, "unit": instance.holding_unit},
+        )
+
+
+def _load(source):
+    data = source.read() if hasattr(source, "read") else open(source, "rb").read()
+    try:
+        return tablib.Dataset().load(data, format="xlsx")
+    except Exception:
+        raise ImportFailed([RowError(0, _("无法读取文件：请上传 Excel（.xlsx）文件。"))]) from None
+
+
+def import_projects(source, *, entry=Entry.DECLARED, user=None):
+    """Import an Excel list of projects; return how many rows were imported.
+
+    Raises ImportFailed listing every refused row (with its Excel row number and
+    reason); nothing is imported then.
+    """
+    dataset = _load(source)
+    missing = [COLUMNS[k] for k in ("number", "name", "leader", "dates", "award") if COLUMNS[k] not in (dataset.headers or [])]
+    if missing:
+        raise ImportFailed([RowError(1, _("缺少列：%(columns)s。") % {"columns": "、".join(missing)})])
+    # Columns the resource fills from each row (before_import_row) must exist in the sheet.
+    for header in ("number_key", "级别", "学分类别", "项目学分", COLUMNS["year"], COLUMNS["discipline"], COLUMNS["unit"]):
+        if header not in dataset.headers:
+            dataset.append_col([""] * dataset.height, header=header)
+    seen, errors = {}, []
+    for index, row in enumerate(dataset.dict, start=2):
+        try:
+            key = numbers.canonical(str(row.get(COLUMNS["number"]) or ""))
+        except Exception:
+            key = ""
+        if key and key in seen:
+            errors.append(RowError(index, _("项目编号与第 %(row)s 行重复。") % {"row": seen[key]}))
+        seen.setdefault(key, index)
+
+    resource = ProjectResource(entry=entry, user=user)
+    with transaction.atomic():
+        result = resource.import_data(dataset, dry_run=True, raise_errors=False, use_transactions=True)
+    for error in result.base_errors:
+        errors.append(RowError(0, str(error.error)))
+    for number, row_errors in result.row_errors():
+        for error in row_errors:
+            reason = error.error.message if isinstance(error.error, DomainError) else str(error.error)
+            errors.append(RowError(number + 1, reason))
+    for invalid in result.invalid_rows:
+        reasons = "；".join(f"{field}: {' '.join(map(str, msgs))}" for field, msgs in invalid.error_dict.items())
+        errors.append(RowError(invalid.number + 1, reasons))
+    if errors:
+        raise ImportFailed(sorted(errors, key=lambda e: e.row))
+    resource = ProjectResource(entry=entry, user=user)
+    with transaction.atomic():
+        result = resource.import_data(dataset, dry_run=False, raise_errors=True, use_transactions=True)
+    return result.totals.get("new", 0) + result.totals.get("update", 0) + result.totals.get("skip", 0)
+
+
+def export_projects(queryset):
+    """The projects as an Excel file in the import's own columns (so it can be edited and re-imported)."""
+    headers = [COLUMNS[k] for k in ("number", "name", "sponsor", "leader", "co_organiser", "dates", "award", "year", "discipline", "unit")]
+    dataset = tablib.Dataset(headers=headers)
+    firsts = {s.project_id: s for s in Session.objects.filter(project__in=queryset, sequence=1)}
+    for project in queryset:
+        session = firsts.get(project.pk)
+        dates = ""
+        if session:
+            s, e = session.start_date, session.end_date
+            dates = f"{s.year}年{s.month}月{s.day}日-" + (f"{e.year}年" if e.year != s.year else "") + f"{e.month}月{e.day}日"
+        award = f"{project.get_level_display()}{project.credit_class}类{project.credits.normalize():f}分"
+        dataset.append([
+            project.number, project.name, project.sponsor, project.leader, project.co_organiser, dates, award,
+            project.year, project.discipline.code if project.discipline_id else "",
+            project.holding_unit.name if project.holding_unit_id else "",
+        ])
+    return dataset.export("xlsx")
+

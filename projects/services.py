@@ -1,0 +1,184 @@
+"""Projects: entering national projects, applying to hold sessions, materials, review.
+
+Each function raises DomainError with a message that tells the organiser or
+reviewer what to do next.
+"""
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from cme_portal.accounts.models import OrgKind, Role
+from cme_portal.errors import DomainError
+from cme_portal.review.workflow import perform
+from cme_portal.uploads import check_upload
+
+from . import numbers
+from .models import HOSTING_WORKFLOW, Entry, Level, Material, MaterialKind, Project, ProjectStatus, Session, SessionState
+
+
+def organiser_unit(user):
+    """The unit an organiser files for (their node, or the unit above their department)."""
+    node = user.scope_nodes(Role.ORGANISER).select_related("parent").first()
+    if node is None:
+        return None
+    return node.parent if node.kind == OrgKind.DEPARTMENT else node
+
+
+def _require_unit(user):
+    unit = organiser_unit(user)
+    if unit is None:
+        raise DomainError(_("您的账号还不是立项用户，请联系单位科教科开通。"), code="not_organiser")
+    return unit
+
+
+def parse_project_number(raw, *, year=None, discipline=None):
+    """Parse ``raw``, check it agrees with the project's year and discipline; return a ProjectNumber."""
+    number = numbers.parse(raw)
+    numbers.check_agrees(number, year=year, discipline_code=discipline.code if discipline else "")
+    return number
+
+
+@transaction.atomic
+def enter_national_project(organiser, *, number, name, discipline, leader, year, credits, hours,
+                           sequence, venue, start_date, end_date, credit_class="I", remarks=""):
+    """Seed 001 §1.2: an organiser enters a national project and its session (a draft); return the session.
+
+    Raises DomainError for a number that is not national, disagrees with the
+    year or discipline, or is already in the catalogue.
+    """
+    unit = _require_unit(organiser)
+    parsed = parse_project_number(number, year=year, discipline=discipline)
+    if parsed.kind != numbers.NATIONAL:
+        raise DomainError(
+            _("国家级项目编号应以（国）结尾，例如 2021-03-05-129（国）。"), code="number_not_national", field="number"
+        )
+    existing = Project.objects.filter(number_key=parsed.canonical).first()
+    if existing:
+        raise DomainError(
+            _("项目编号 %(number)s 已在项目库中（%(name)s）。如需再次举办，请在该项目下申请新的一期。")
+            % {"number": existing.number, "name": existing.name},
+            code="number_taken",
+            field="number",
+        )
+    project = Project.objects.create(
+        number=parsed.typed, number_key=parsed.canonical, name=name, level=Level.NATIONAL, credit_class=credit_class,
+        entry=Entry.DECLARED, discipline=discipline, leader=leader, holding_unit=unit, year=year,
+        credits=credits, hours=hours, entered_by=organiser,
+    )
+    return _new_session(project, organiser, unit, sequence=sequence, venue=venue, start_date=start_date,
+                        end_date=end_date, credits=credits, hours=hours, remarks=remarks)
+
+
+def hostable_projects(organiser):
+    """Projects the organiser's unit may hold: its published projects of the catalogue."""
+    unit = organiser_unit(organiser)
+    if unit is None:
+        return Project.objects.none()
+    return Project.objects.filter(holding_unit=unit, status=ProjectStatus.PUBLISHED).exclude(entry=Entry.REMOTE_FILED)
+
+
+@transaction.atomic
+def apply_to_host(organiser, project, *, venue, start_date, end_date, credits, hours, remarks=""):
+    """Seed 001 §1.3: a hosting application (draft) for the next session of ``project``; return it."""
+    unit = _require_unit(organiser)
+    if not hostable_projects(organiser).filter(pk=project.pk).exists():
+        raise DomainError(_("只能申请举办本单位已公布的项目。"), code="not_hostable")
+    next_sequence = (project.sessions.aggregate(n=Max("sequence"))["n"] or 0) + 1
+    return _new_session(project, organiser, unit, sequence=next_sequence, venue=venue, start_date=start_date,
+                        end_date=end_date, credits=credits, hours=hours, remarks=remarks)
+
+
+def _new_session(project, organiser, unit, **fields):
+    _check_session_fields(project, fields)
+    try:
+        with transaction.atomic():
+            return Session.objects.create(project=project, organiser=organiser, unit=unit, **fields)
+    except IntegrityError:
+        raise DomainError(
+            _("该项目已有第 %(n)s 期，请改用其他期数。") % {"n": fields["sequence"]}, code="sequence_taken", field="sequence"
+        ) from None
+
+
+def _check_session_fields(project, fields):
+    if fields["end_date"] < fields["start_date"]:
+        raise DomainError(_("结束日期不能早于开始日期。"), code="dates", field="end_date")
+    if fields["credits"] > project.credits:
+        raise DomainError(
+            _("本期学分不能超过项目批准的 %(credits)s 分。") % {"credits": project.credits}, code="credits", field="credits"
+        )
+
+
+def _require_owner_editable(session, user):
+    if session.organiser_id != user.pk:
+        raise DomainError(_("只有申请人可以修改举办申请。"), code="forbidden")
+    if not session.editable:
+        raise DomainError(
+            _("举办申请当前状态为“%(state)s”，不能修改。") % {"state": session.get_state_display()}, code="not_editable"
+        )
+
+
+@transaction.atomic
+def update_session(session, user, **fields):
+    """Edit a draft or returned application's venue, dates, credits, hours and remarks."""
+    _require_owner_editable(session, user)
+    _check_session_fields(session.project, {**{k: getattr(session, k) for k in ("start_date", "end_date", "credits")}, **fields})
+    for key, value in fields.items():
+        setattr(session, key, value)
+    session.save()
+    return session
+
+
+def attach_material(session, user, kind, upload):
+    """Store the notice or schedule of an application, replacing an earlier one; return the Material.
+
+    Raises DomainError for a file over 50 MB or not a PDF, JPEG or PNG by content.
+    """
+    _require_owner_editable(session, user)
+    content_type, sha256 = check_upload(upload)
+    with transaction.atomic():
+        old = Material.objects.select_for_update().filter(session=session, kind=kind).first()
+        material = Material(
+            session=session, kind=kind, original_name=upload.name[:200], content_type=content_type,
+            size=upload.size, sha256=sha256, uploaded_by=user,
+        )
+        material.file.save(upload.name, upload, save=False)  # upload_to names it; the typed name is kept apart
+        if old:
+            old_file = old.file
+            old.delete()
+            transaction.on_commit(lambda: old_file.delete(save=False))
+        material.save()
+    return material
+
+
+def submit(session, user):
+    """Send a draft (or a returned application) to the unit admin; both materials are needed."""
+    kinds = set(session.materials.values_list("kind", flat=True))
+    missing = [label for value, label in MaterialKind.choices if value not in kinds]
+    if missing:
+        raise DomainError(
+            _("请先上传：%(missing)s。") % {"missing": "、".join(str(m) for m in missing)}, code="materials_missing"
+        )
+    action = "resubmit" if session.state == SessionState.RETURNED else "submit"
+    return perform(HOSTING_WORKFLOW, session, action, user)
+
+
+def review(session, user, action, reason=""):
+    """A unit or province admin's decision on an application (forward, approve, return)."""
+    if HOSTING_WORKFLOW.get(action).actor == "owner":
+        raise DomainError(_("未知的操作。"), code="unknown_action")
+    return perform(HOSTING_WORKFLOW, session, action, user, reason)
+
+
+@transaction.atomic
+def delete_draft(session, user):
+    """Delete a draft that was never submitted, with its files (after commit)."""
+    if session.organiser_id != user.pk or session.state != SessionState.DRAFT:
+        raise DomainError(_("只能删除自己未上报的举办申请。"), code="not_deletable")
+    files = [m.file for m in session.materials.all()]
+    project = session.project
+    session.delete()
+    # A national project entered only for this draft goes with it.
+    if project.entered_by_id == user.pk and not project.sessions.exists():
+        project.delete()
+    transaction.on_commit(lambda: [f.delete(save=False) for f in files])
