@@ -72,3 +72,55 @@ def staff(role, node, **kwargs):
     user = learner(unit=node if node.kind == OrgKind.UNIT else None, **kwargs)
     RoleAssignment.objects.create(user=user, role=role, org=node)
     return user
+
+
+# --- projects -----------------------------------------------------------------
+
+def pdf_bytes(text="notice"):
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer)
+    page.drawString(72, 760, text)
+    page.save()
+    return buffer.getvalue()
+
+
+def pdf_upload(name="notice.pdf"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, pdf_bytes(name), "application/pdf")
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "projects.Project"
+
+    number = factory.Sequence(lambda n: f"2026330301{n:03d} (省)")
+    number_key = factory.LazyAttribute(lambda o: __import__("projects.numbers", fromlist=["canonical"]).canonical(o.number))
+    name = factory.Sequence(lambda n: f"继续教育项目{n}")
+    level = "provincial"
+    credit_class = "I"
+    entry = "declared"
+    leader = "负责人"
+    year = 2026
+    credits = 5
+    hours = 30
+
+
+def session_for(organiser, project=None, *, materials=True, **fields):
+    """A draft hosting application of ``organiser`` (with both materials unless told otherwise)."""
+    from datetime import date
+
+    from projects import services
+
+    unit = services.organiser_unit(organiser)
+    project = project or ProjectFactory(holding_unit=unit)
+    defaults = dict(venue="甲市会议中心", start_date=date(2026, 12, 1), end_date=date(2026, 12, 2), credits=5, hours=30)
+    session = services.apply_to_host(organiser, project, **{**defaults, **fields})
+    if materials:
+        services.attach_material(session, organiser, "notice", pdf_upload("notice.pdf"))
+        services.attach_material(session, organiser, "schedule", pdf_upload("schedule.pdf"))
+    return session
