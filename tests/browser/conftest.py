@@ -41,20 +41,20 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+def _page(browser, size):
+    context = browser.new_context(**size, locale="zh-CN")
+    yield context.new_page()
+    context.close()
+
+
 @pytest.fixture
 def phone(browser):
-    context = browser.new_context(**PHONE, locale="zh-CN")
-    page = context.new_page()
-    yield page
-    context.close()
+    yield from _page(browser, PHONE)
 
 
 @pytest.fixture
 def desktop(browser):
-    context = browser.new_context(**DESKTOP, locale="zh-CN")
-    page = context.new_page()
-    yield page
-    context.close()
+    yield from _page(browser, DESKTOP)
 
 
 @pytest.fixture
