@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from cme_portal.accounts.models import Role
 from cme_portal.accounts.permissions import role_required
 from cme_portal.errors import DomainError
-from cme_portal.review.workflow import OWNER, events_for
+from cme_portal.review.workflow import OWNER, timeline
 
 from . import numbers, services
 from .forms import (
@@ -148,20 +148,6 @@ def session_detail(request, pk):
         "timeline": timeline(session),
         "is_owner": session.organiser_id == request.user.pk,
     })
-
-
-def timeline(obj):
-    """Events of ``obj`` with display labels for the shared timeline template."""
-    workflow = type(obj).workflow
-    states = dict(type(obj)._meta.get_field("state").choices)
-    rows = []
-    for event in events_for(obj):
-        event.label = workflow.get(event.action).label
-        event.from_label = states.get(event.from_state, event.from_state)
-        event.to_label = states.get(event.to_state, event.to_state)
-        event.role_label = Role(event.actor_role).label if event.actor_role else ""
-        rows.append(event)
-    return rows
 
 
 @require_POST

@@ -14,7 +14,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from cme_portal.accounts.models import Role, RoleAssignment
 from cme_portal.errors import DomainError
@@ -170,5 +169,15 @@ def events_for(obj):
     )
 
 
-ROLE_LABELS = {role.value: role.label for role in Role}
-OWNER_LABEL = gettext_lazy("申请人")
+def timeline(obj):
+    """Events of ``obj`` with display labels, for the shared timeline template."""
+    workflow = type(obj).workflow
+    states = dict(type(obj)._meta.get_field("state").choices)
+    rows = []
+    for event in events_for(obj):
+        event.label = workflow.get(event.action).label
+        event.from_label = states.get(event.from_state, event.from_state)
+        event.to_label = states.get(event.to_state, event.to_state)
+        event.role_label = Role(event.actor_role).label if event.actor_role else ""
+        rows.append(event)
+    return rows

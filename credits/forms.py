@@ -1,0 +1,141 @@
+from datetime import date
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cme_portal.accounts.models import StaffCategory
+from projects.models import CreditClass
+
+from .models import Category, CreditEntry, EntryState, RequirementRule
+from .rules import ENTERABLE, NATIONAL_SOCIETIES
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+PLATFORMS = ["北京健康在线技术有限公司（好医生）", "北京华医网科技股份有限公司（华医网）", "中华医学电子音像出版社", "北京双卫医学技术培训中心"]
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (Django's documented pattern)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)] if data else []
+
+
+class ActivityForm(forms.ModelForm):
+    """The activity as printed on the credit certificate (seed 004: type it as printed)."""
+
+    evidence = MultipleFileField(
+        label=_("证明材料"), required=False,
+        help_text=_("可一次选择多个 PDF、JPEG 或 PNG 文件（每个最大 50 MB），平台会按顺序合并成一个 PDF。"),
+    )
+
+    class Meta:
+        model = CreditEntry
+        fields = ["category", "activity_name", "activity_number", "issuer", "credit_class", "start_date", "end_date",
+                  "certificate_date", "credits", "hours", "lecturer"]
+        widgets = {"start_date": DATE, "end_date": DATE, "certificate_date": DATE}
+        help_texts = {
+            "activity_name": _("按学分证上的名称填写"),
+            "activity_number": _("严格按学分证填写，国家级项目不要省略（国）"),
+            "issuer": _("学分证上的项目申办单位；赴外省学会学分请填写学会全称，如 %(examples)s") % {"examples": "、".join(NATIONAL_SOCIETIES[:3])},
+        }
+
+    def __init__(self, *args, require_evidence=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [(c, Category(c).label) for c in ENTERABLE]
+        self.fields["credit_class"].choices = CreditClass.choices
+        self.fields["evidence"].required = require_evidence
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("结束日期不能早于开始日期。"))
+        if cleaned.get("credits") is not None and cleaned.get("hours") is None:
+            cleaned["hours"] = 0
+        return cleaned
+
+    def activity_data(self):
+        data = {k: v for k, v in self.cleaned_data.items() if k != "evidence"}
+        return data
+
+
+class BatchForm(ActivityForm):
+    """A unit admin enters one activity for many learners: ticked below, or listed in a sheet."""
+
+    learners = forms.ModelMultipleChoiceField(label=_("学员"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
+    sheet = forms.FileField(label=_("或上传名单（Excel，第一列为证件号）"), required=False)
+
+    def __init__(self, *args, learner_queryset, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["learners"].queryset = learner_queryset
+        self.fields["learners"].label_from_instance = lambda user: f"{user.name}（{user.id_number[-4:]}）"
+
+    def activity_data(self):
+        data = super().activity_data()
+        data.pop("learners", None)
+        data.pop("sheet", None)
+        return data
+
+
+class ReasonForm(forms.Form):
+    action = forms.CharField(widget=forms.HiddenInput)
+    reason = forms.CharField(required=False, max_length=500)
+
+
+class QueueFilterForm(forms.Form):
+    q = forms.CharField(label=_("搜索"), required=False, widget=forms.TextInput(attrs={"placeholder": _("姓名、证件号、活动名称或编号")}))
+    year = forms.IntegerField(label=_("年度"), required=False)
+    category = forms.ChoiceField(label=_("类型"), required=False, choices=[("", _("全部类型"))] + [(c, Category(c).label) for c in ENTERABLE])
+    state = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("待我审核"))] + EntryState.choices)
+
+
+class EarlyReviewForm(forms.Form):
+    candidates = forms.ModelMultipleChoiceField(label=_("晋升人员"), queryset=None, widget=forms.CheckboxSelectMultiple)
+    reason = forms.CharField(label=_("事由"), max_length=200, initial=_("因晋升职称需要，申请提前审核学分"))
+    deadline = forms.DateField(label=_("截止日期"), widget=DATE)
+
+    def __init__(self, *args, learner_queryset, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["candidates"].queryset = learner_queryset
+        self.fields["candidates"].label_from_instance = lambda user: f"{user.name}（{user.id_number[-4:]}）"
+
+    def clean_deadline(self):
+        deadline = self.cleaned_data["deadline"]
+        if deadline < date.today():
+            raise forms.ValidationError(_("截止日期不能早于今天。"))
+        return deadline
+
+
+class PlatformImportForm(forms.Form):
+    platform = forms.ChoiceField(label=_("平台"), choices=[(p, p) for p in PLATFORMS])
+    file = forms.FileField(label=_("数据文件（Excel 或 CSV）"))
+
+
+class RuleForm(forms.ModelForm):
+    class Meta:
+        model = RequirementRule
+        fields = ["min_total", "min_class_i", "max_class_i", "min_class_ii", "max_class_ii", "five_year_national",
+                  "advanced_study_months"]
+
+
+class ReportFilterForm(forms.Form):
+    year = forms.IntegerField(label=_("年度"), required=False)
+    unit = forms.ModelChoiceField(label=_("单位"), queryset=None, required=False, empty_label=_("全部单位"))
+    staff_category = forms.ChoiceField(label=_("人员类别"), required=False, choices=[("", _("全部"))] + StaffCategory.choices)
+    compliant = forms.ChoiceField(label=_("达标"), required=False, choices=[("", _("全部")), ("yes", _("已达标")), ("no", _("未达标"))])
+    q = forms.CharField(label=_("姓名或证件号"), required=False)
+
+    def __init__(self, *args, units, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units

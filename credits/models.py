@@ -1,0 +1,253 @@
+"""Credits: the ledger, entries with evidence under review, platform records, rules.
+
+The ledger (CreditRecord) holds one row per credit a learner holds. An
+effective row is never edited: a correction is a reversing row (negative
+amounts) plus a new revision, both kept in the learner's history, so sums
+over the ledger are always the learner's current credits.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from cme_portal.accounts.models import Organisation, Role, StaffCategory
+from cme_portal.review.workflow import OWNER, Transition, Workflow
+from projects.models import CreditClass
+
+
+class Category(models.TextChoices):
+    """Where a credit comes from (seeds 003 and 004), each with its own fields, evidence and rule."""
+
+    DISTRICT_II = "district_ii", _("区级 II 类学分")
+    PROVINCIAL_I = "provincial_i", _("省级 I 类项目")
+    PROVINCIAL_II = "provincial_ii", _("省级 II 类项目")
+    NATIONAL_I = "national_i", _("国家级 I 类项目")
+    OUT_OF_PROVINCE = "out_of_province", _("赴外省学习")
+    COUNTERPART_SUPPORT = "counterpart", _("对口支援")
+    RESIDENCY = "residency", _("住院医师规范化培训")
+    ADVANCED_STUDY = "advanced_study", _("进修")
+    TCM_NATIONAL = "tcm_national", _("国家中医药管理局学分")
+    TCM_PROVINCIAL = "tcm_provincial", _("省中医药管理局学分")
+    PROJECT_AWARD = "project_award", _("本省项目授予")
+    PLATFORM = "platform", _("远程教育平台")
+
+
+class CreditLevel(models.TextChoices):
+    NATIONAL = "national", _("国家级")
+    PROVINCIAL = "provincial", _("省级")
+    CITY = "city", _("市级")
+    DISTRICT = "district", _("区级")
+    OUT_OF_PROVINCE_NATIONAL = "oop_national", _("赴外省国家级项目")
+    OUT_OF_PROVINCE_SOCIETY = "oop_society", _("赴外省省级（国家一级学会）")
+    OTHER = "other", _("其他")
+
+
+class Source(models.TextChoices):
+    PROJECT_AWARD = "award", _("项目授予")
+    OWN_ENTRY = "own", _("个人录入")
+    UNIT_BATCH = "batch", _("单位统一录入")
+    PLATFORM = "platform", _("平台导入")
+
+
+class EntryState(models.TextChoices):
+    DRAFT = "draft", _("未上报")
+    SUBMITTED = "submitted", _("待单位审核")
+    UNIT_APPROVED = "unit_approved", _("待地市审核")
+    CITY_APPROVED = "city_approved", _("待省级审核")
+    RETURNED = "returned", _("退回修改")
+    APPROVED = "approved", _("审核通过")
+
+
+CREDIT_ENTRY_WORKFLOW = Workflow(
+    name="credit_entry",
+    scope_path="unit__path",
+    owner_field="learner",
+    transitions=[
+        Transition("submit", _("上报"), (EntryState.DRAFT,), EntryState.SUBMITTED, OWNER),
+        Transition("batch_submit", _("单位统一录入并上报"), (EntryState.DRAFT,), EntryState.UNIT_APPROVED, Role.UNIT_ADMIN),
+        Transition("unit_approve", _("单位审核通过"), (EntryState.SUBMITTED,), EntryState.UNIT_APPROVED, Role.UNIT_ADMIN, style="success"),
+        Transition("unit_return", _("退回修改"), (EntryState.SUBMITTED,), EntryState.RETURNED, Role.UNIT_ADMIN,
+                   reason_required=True, style="outline-danger"),
+        Transition("city_approve", _("地市审核通过"), (EntryState.UNIT_APPROVED,), EntryState.CITY_APPROVED, Role.CITY_ADMIN, style="success"),
+        Transition("city_return", _("退回修改"), (EntryState.UNIT_APPROVED,), EntryState.RETURNED, Role.CITY_ADMIN,
+                   reason_required=True, style="outline-danger"),
+        Transition("province_approve", _("省级审核通过"), (EntryState.CITY_APPROVED,), EntryState.APPROVED, Role.PROVINCE_ADMIN, style="success"),
+        Transition("province_return", _("退回修改"), (EntryState.CITY_APPROVED,), EntryState.RETURNED, Role.PROVINCE_ADMIN,
+                   reason_required=True, style="outline-danger"),
+        Transition("resubmit", _("重新上报"), (EntryState.RETURNED,), EntryState.SUBMITTED, OWNER),
+    ],
+)
+
+
+class CreditEntry(models.Model):
+    """A credit earned elsewhere, entered with evidence and reviewed unit → city → province (W5)."""
+
+    workflow = CREDIT_ENTRY_WORKFLOW
+
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credit_entries", verbose_name=_("学员"))
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("录入人"))
+    unit = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="credit_entries", verbose_name=_("单位"))
+    source = models.CharField(_("录入方式"), max_length=10, choices=Source.choices, default=Source.OWN_ENTRY)
+    category = models.CharField(_("学分类型"), max_length=20, choices=Category.choices)
+    activity_name = models.CharField(_("活动名称"), max_length=200)
+    activity_number = models.CharField(_("活动编号"), max_length=64, blank=True)
+    activity_key = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    issuer = models.CharField(_("发证机构"), max_length=200)
+    level = models.CharField(_("学分级别"), max_length=14, choices=CreditLevel.choices)
+    credit_class = models.CharField(_("学分类别"), max_length=2, choices=CreditClass.choices)
+    start_date = models.DateField(_("开始日期"))
+    end_date = models.DateField(_("结束日期"))
+    certificate_date = models.DateField(_("证书日期"), null=True, blank=True, help_text=_("进修：合格证取得日期，决定学分计入的年度"))
+    year = models.PositiveSmallIntegerField(_("学分年度"))
+    credits = models.DecimalField(_("学分"), max_digits=5, decimal_places=1)
+    hours = models.DecimalField(_("学时"), max_digits=6, decimal_places=1)
+    lecturer = models.BooleanField(_("以授课教师身份"), default=False)
+    evidence = models.FileField(_("证明材料"), upload_to="evidence/%Y/", max_length=200)
+    evidence_pages = models.PositiveSmallIntegerField(default=0)
+    state = models.CharField(_("状态"), max_length=14, choices=EntryState.choices, default=EntryState.DRAFT, db_index=True)
+    state_changed_at = models.DateTimeField(null=True, blank=True)
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("学分录入")
+        verbose_name_plural = _("学分录入")
+        ordering = ["-created_at"]
+        constraints = [
+            # The same learner and activity number once, however often it is typed.
+            models.UniqueConstraint(
+                fields=["learner", "activity_key"], condition=~Q(activity_key=""), name="entry_unique_activity_per_learner"
+            ),
+            models.CheckConstraint(condition=Q(credits__gt=0) & Q(credits__lte=25), name="entry_credits_range"),
+            models.CheckConstraint(condition=Q(hours__gte=0), name="entry_hours_not_negative"),
+            models.CheckConstraint(condition=Q(end_date__gte=models.F("start_date")), name="entry_dates_in_order"),
+        ]
+
+    def __str__(self):
+        return f"{self.activity_name}（{self.learner}）"
+
+    def get_absolute_url(self):
+        return reverse("credits:entry_detail", args=[self.pk])
+
+
+class PlatformRecord(models.Model):
+    """One record of a distance-learning platform's feed: one credit, however often imported."""
+
+    platform = models.CharField(_("平台"), max_length=40)
+    record_id = models.CharField(_("平台记录号"), max_length=64)
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    imported_at = models.DateTimeField(auto_now_add=True)
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("平台学分记录")
+        verbose_name_plural = _("平台学分记录")
+        constraints = [models.UniqueConstraint(fields=["platform", "record_id"], name="platform_record_once")]
+
+
+class RecordStatus(models.TextChoices):
+    EFFECTIVE = "effective", _("有效")
+    REVERSAL = "reversal", _("冲正")
+
+
+class CreditRecord(models.Model):
+    """The ledger: one row per credit held. Never edited; corrected by a reversal plus a new revision."""
+
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credit_records", verbose_name=_("学员"))
+    year = models.PositiveSmallIntegerField(_("年度"), db_index=True)
+    credit_class = models.CharField(_("学分类别"), max_length=2, choices=CreditClass.choices)
+    level = models.CharField(_("学分级别"), max_length=14, choices=CreditLevel.choices)
+    category = models.CharField(_("学分类型"), max_length=20, choices=Category.choices)
+    credits = models.DecimalField(_("学分"), max_digits=5, decimal_places=1)
+    hours = models.DecimalField(_("学时"), max_digits=6, decimal_places=1, default=0)
+    source = models.CharField(_("来源"), max_length=10, choices=Source.choices)
+    activity_number = models.CharField(_("活动编号"), max_length=64, blank=True)
+    activity_key = models.CharField(max_length=64, blank=True)
+    activity_name = models.CharField(_("活动名称"), max_length=200)
+    issuer = models.CharField(_("发证机构"), max_length=200, blank=True)
+    start_date = models.DateField(_("开始日期"), null=True, blank=True)
+    end_date = models.DateField(_("结束日期"), null=True, blank=True)
+    # Advanced study of six months or more counts as the whole year (W6); negative on a reversal.
+    months = models.SmallIntegerField(default=0)
+    status = models.CharField(_("状态"), max_length=10, choices=RecordStatus.choices, default=RecordStatus.EFFECTIVE)
+    revision = models.PositiveSmallIntegerField(default=0)
+    reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by")
+    session = models.ForeignKey("projects.Session", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_records")
+    entry = models.ForeignKey(CreditEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="records")
+    platform_record = models.OneToOneField(PlatformRecord, on_delete=models.PROTECT, null=True, blank=True, related_name="credit")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("记入时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("学分记录")
+        verbose_name_plural = _("学分记录")
+        ordering = ["-year", "-created_at", "-pk"]
+        indexes = [models.Index(fields=["learner", "year", "credit_class"], name="ledger_learner_year_class")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "session", "revision"], condition=Q(session__isnull=False, reverses__isnull=True),
+                name="ledger_one_award_per_session",
+            ),
+            models.UniqueConstraint(
+                fields=["learner", "activity_key", "revision"], condition=Q(reverses__isnull=True) & ~Q(activity_key=""),
+                name="ledger_one_record_per_activity",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="effective", reverses__isnull=True, credits__gt=0))
+                | (Q(status="reversal", reverses__isnull=False, credits__lt=0)),
+                name="ledger_reversal_is_negative_and_linked",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.activity_name} {self.credits}"
+
+
+class EarlyReviewRequest(models.Model):
+    """Seed 003: a unit asks for early review of named promotion candidates before a deadline."""
+
+    unit = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="early_review_requests", verbose_name=_("单位"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("申请人"))
+    candidates = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="early_review_requests", verbose_name=_("人员"))
+    reason = models.CharField(_("事由"), max_length=200, default=_("晋升职称"))
+    deadline = models.DateField(_("截止日期"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("提前审核申请")
+        verbose_name_plural = _("提前审核申请")
+        ordering = ["-created_at"]
+
+
+class RequirementRule(models.Model):
+    """W6: a province's yearly requirement for a staff category; national defaults preloaded."""
+
+    province = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="requirement_rules", verbose_name=_("省"),
+                                 limit_choices_to={"kind": "province"})
+    year = models.PositiveSmallIntegerField(_("年度"))
+    staff_category = models.CharField(_("人员类别"), max_length=20, choices=StaffCategory.choices)
+    min_total = models.DecimalField(_("年度总学分不少于"), max_digits=5, decimal_places=1, default=25)
+    min_class_i = models.DecimalField(_("I 类不少于"), max_digits=5, decimal_places=1, default=5)
+    max_class_i = models.DecimalField(_("I 类最多计入"), max_digits=5, decimal_places=1, default=10)
+    min_class_ii = models.DecimalField(_("II 类不少于"), max_digits=5, decimal_places=1, default=15)
+    max_class_ii = models.DecimalField(_("II 类最多计入"), max_digits=5, decimal_places=1, default=20)
+    five_year_national = models.DecimalField(_("五年内国家级项目学分不少于"), max_digits=5, decimal_places=1, default=0)
+    advanced_study_months = models.PositiveSmallIntegerField(_("进修满几个月视为达标"), default=6)
+
+    class Meta:
+        verbose_name = _("达标规则")
+        verbose_name_plural = _("达标规则")
+        ordering = ["-year", "staff_category"]
+        constraints = [
+            models.UniqueConstraint(fields=["province", "year", "staff_category"], name="rule_once_per_year_category"),
+            models.CheckConstraint(condition=Q(min_class_i__lte=models.F("max_class_i")), name="rule_class_i_range"),
+            models.CheckConstraint(condition=Q(min_class_ii__lte=models.F("max_class_ii")), name="rule_class_ii_range"),
+        ]
+
+    def __str__(self):
+        return f"{self.year} {self.get_staff_category_display()}"

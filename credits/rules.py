@@ -1,0 +1,154 @@
+"""The rule of each credit category (seeds 003 and 004, DESIGN.md W5/W6).
+
+`check_entry` takes what a learner typed and returns the fields the portal
+derives (level, class, year); it raises DomainError with the reason a person
+can act on. Evidence each category needs is listed in EVIDENCE.
+"""
+
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from cme_portal.errors import DomainError
+from projects import numbers
+from projects.models import Entry, Project
+
+from .models import Category, CreditLevel
+
+# The six national first-level societies whose Class I credits count as
+# "out-of-province provincial (national first-level society)" (seed 004).
+NATIONAL_SOCIETIES = ["中华医学会", "中华预防医学会", "中华护理学会", "中华口腔医学会", "中国医院协会", "中国医师协会"]
+
+# What each category must carry as evidence (the form asks for each).
+EVIDENCE = {
+    Category.DISTRICT_II: [gettext_lazy("学习平台学分证明截图")],
+    Category.PROVINCIAL_I: [gettext_lazy("学分证明（打印件或截图）")],
+    Category.PROVINCIAL_II: [gettext_lazy("学分证原件扫描件（含项目全称、编号、起止时间）")],
+    Category.NATIONAL_I: [gettext_lazy("学分证原件扫描件（含项目全称、编号、起止时间）")],
+    Category.OUT_OF_PROVINCE: [
+        gettext_lazy("学分证"), gettext_lazy("会议通知"), gettext_lazy("国家 CME 项目学分查询结果截图"),
+        gettext_lazy("单位外出学习审批单、缴费发票、交通票据等参会证明"),
+    ],
+    Category.COUNTERPART_SUPPORT: [gettext_lazy("派遣文件"), gettext_lazy("受援单位对派遣人的考核评价证明")],
+    Category.RESIDENCY: [gettext_lazy("年度考核成绩（最后一年为结业考核合格证明）")],
+    Category.ADVANCED_STUDY: [gettext_lazy("进修合格证")],
+    Category.TCM_NATIONAL: [gettext_lazy("国家中医药管理局学分证明")],
+    Category.TCM_PROVINCIAL: [gettext_lazy("省中医药管理局学分证明")],
+}
+
+# Categories a learner or unit admin may enter by hand (the others arrive by award or import).
+ENTERABLE = list(EVIDENCE)
+FULL_YEAR = Decimal("25")
+
+
+@dataclass
+class Derived:
+    level: str
+    credit_class: str
+    year: int
+    activity_key: str
+
+
+def _one_decimal(value):
+    return value.quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+
+
+def _refuse(message, code, field=None):
+    raise DomainError(message, code=code, field=field)
+
+
+def months_between(start, end):
+    """Whole months of a stay, counting a started month of 15 days or more."""
+    days = (end - start).days + 1
+    return max(0, round(days / 30.4))
+
+
+def check_entry(*, category, activity_number, issuer, credit_class, credits, hours, start_date, end_date,
+                certificate_date=None, lecturer=False):
+    """Apply ``category``'s rule; return Derived(level, class, year, activity key) or raise DomainError."""
+    activity_number = (activity_number or "").strip()
+    key = numbers.canonical(activity_number) if activity_number else ""
+    if end_date < start_date:
+        _refuse(_("结束日期不能早于开始日期。"), "dates", "end_date")
+    if credits <= 0 or credits > FULL_YEAR:
+        _refuse(_("学分应大于 0，且不超过 25 分。"), "credits", "credits")
+
+    if activity_number:
+        if numbers.looks_national_without_mark(activity_number):
+            _refuse(_("国家级项目编号请按学分证完整填写，不要省略（国），例如 %(number)s（国）。") % {"number": activity_number},
+                    "number_without_mark", "activity_number")
+        parsed = numbers.parse(activity_number)
+        key = parsed.canonical
+        if Project.objects.filter(number_key=key, entry=Entry.REMOTE_FILED).exists():
+            _refuse(_("该项目已在本省异地备案，学分由省内承办（协办）单位统一上报，无需个人录入。如查询不到，请与承办单位联系。"),
+                    "remote_filed", "activity_number")
+    else:
+        parsed = None
+    national = parsed is not None and parsed.kind == numbers.NATIONAL
+    year = start_date.year
+
+    if category == Category.DISTRICT_II:
+        expected = _one_decimal(hours / 6)
+        if credit_class != "II":
+            _refuse(_("区级学分为 II 类。"), "class", "credit_class")
+        if credits != expected:
+            _refuse(_("区级 II 类学分按 6 学时 = 1 学分计算：%(hours)s 学时应为 %(credits)s 学分。")
+                    % {"hours": hours.normalize(), "credits": expected.normalize()}, "rate", "credits")
+        level = CreditLevel.DISTRICT
+    elif category in (Category.PROVINCIAL_I, Category.PROVINCIAL_II):
+        wanted = "I" if category == Category.PROVINCIAL_I else "II"
+        if credit_class != wanted:
+            _refuse(_("请选择 %(cls)s 类。") % {"cls": wanted}, "class", "credit_class")
+        if national:
+            _refuse(_("编号带（国）的是国家级项目，请选择“国家级 I 类项目”。"), "level", "category")
+        if category == Category.PROVINCIAL_I:
+            limit = hours if lecturer else hours / 6
+            if credits > _one_decimal(limit):
+                _refuse(_("省级 I 类项目每 6 学时授 1 学分（授课教师每学时 1 分）：%(hours)s 学时最多 %(limit)s 学分。")
+                        % {"hours": hours.normalize(), "limit": _one_decimal(limit).normalize()}, "rate", "credits")
+        level = CreditLevel.PROVINCIAL
+    elif category == Category.NATIONAL_I:
+        if not national:
+            _refuse(_("国家级 I 类项目须填写带（国）的国家级项目编号，例如 2021-03-05-129（国）。"), "not_national", "activity_number")
+        if credit_class != "I":
+            _refuse(_("国家级项目学分为 I 类。"), "class", "credit_class")
+        limit = hours * 2 if lecturer else hours / 3
+        if credits > _one_decimal(limit):
+            _refuse(_("国家级 I 类项目每 3 学时授 1 学分（授课教师每学时 2 分）：%(hours)s 学时最多 %(limit)s 学分。")
+                    % {"hours": hours.normalize(), "limit": _one_decimal(limit).normalize()}, "rate", "credits")
+        level = CreditLevel.NATIONAL
+    elif category == Category.OUT_OF_PROVINCE:
+        if credit_class != "I":
+            _refuse(_("赴外省学习只认 I 类学分。"), "class", "credit_class")
+        if national:
+            level = CreditLevel.OUT_OF_PROVINCE_NATIONAL
+        elif (issuer or "").strip() in NATIONAL_SOCIETIES:
+            level = CreditLevel.OUT_OF_PROVINCE_SOCIETY
+        else:
+            _refuse(_("赴外省学习只认国家级 I 类项目（编号带（国）），或中华医学会等六家国家一级学（协）会授予的会级 I 类学分。"),
+                    "out_of_province", "activity_number")
+    elif category in (Category.COUNTERPART_SUPPORT, Category.RESIDENCY):
+        level = CreditLevel.OTHER
+    elif category == Category.ADVANCED_STUDY:
+        if not certificate_date:
+            _refuse(_("请填写进修合格证的取得日期：跨年进修以合格证取得的年度计。"), "certificate_date", "certificate_date")
+        if certificate_date < end_date:
+            _refuse(_("合格证日期不能早于进修结束日期。"), "certificate_date", "certificate_date")
+        months = months_between(start_date, end_date)
+        limit = min(FULL_YEAR, Decimal(5 * months))
+        if credits > limit:
+            _refuse(_("进修每月 5 学分：%(months)s 个月最多 %(limit)s 学分。") % {"months": months, "limit": limit.normalize()},
+                    "rate", "credits")
+        year = certificate_date.year
+        level = CreditLevel.OTHER
+    elif category == Category.TCM_NATIONAL:
+        if credit_class != "I":
+            _refuse(_("国家中医药管理局所授学分认定为 I 类。"), "class", "credit_class")
+        level = CreditLevel.NATIONAL
+    elif category == Category.TCM_PROVINCIAL:
+        level = CreditLevel.PROVINCIAL
+    else:
+        _refuse(_("该类型的学分不能手工录入。"), "category", "category")
+    return Derived(level=level, credit_class=credit_class, year=year, activity_key=key)

@@ -1,0 +1,238 @@
+"""Credit operations: entries with evidence, batch entry, review, the award, corrections.
+
+The ledger changes only here. Each function raises DomainError with a message
+for the person in front of the screen.
+"""
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.utils.translation import gettext as _
+
+from cme_portal.accounts.models import LearnerProfile, Role, User
+from cme_portal.errors import DomainError
+from cme_portal.review.workflow import perform
+
+from . import rules
+from .evidence import merge_evidence
+from .models import (
+    CREDIT_ENTRY_WORKFLOW,
+    Category,
+    CreditEntry,
+    CreditLevel,
+    CreditRecord,
+    EntryState,
+    RecordStatus,
+    Source,
+)
+
+ENTRY_FIELDS = ("category", "activity_name", "activity_number", "issuer", "credit_class", "credits", "hours",
+                "start_date", "end_date", "certificate_date", "lecturer")
+
+
+def learner_unit(learner):
+    profile = LearnerProfile.objects.filter(user=learner).select_related("unit").first()
+    if profile is None or profile.unit is None:
+        raise DomainError(
+            _("请先在“个人信息”中从列表选择工作单位：学分由所在单位科教科初审。"), code="no_unit"
+        )
+    return profile.unit
+
+
+def _duplicate(learner, key, exclude_pk=None):
+    if not key:
+        return False
+    entries = CreditEntry.objects.filter(learner=learner, activity_key=key).exclude(pk=exclude_pk)
+    records = CreditRecord.objects.filter(learner=learner, activity_key=key, status=RecordStatus.EFFECTIVE)
+    return entries.exists() or records.exists()
+
+
+def _duplicate_error(number):
+    return DomainError(
+        _("活动编号 %(number)s 已有学分记录或录入，同一活动不能重复录入。如需更正，请在原记录上修改。") % {"number": number},
+        code="duplicate", field="activity_number",
+    )
+
+
+def _checked(learner, data, exclude_pk=None):
+    derived = rules.check_entry(**{k: data.get(k) for k in ENTRY_FIELDS if k != "activity_name"})
+    if _duplicate(learner, derived.activity_key, exclude_pk):
+        raise _duplicate_error(data["activity_number"])
+    return derived
+
+
+def enter_credit(learner, *, evidence, entered_by=None, **data):
+    """A learner's own entry (W5): check the category's rule, merge the evidence,
+    save it and send it to the unit admin; return the entry."""
+    unit = learner_unit(learner)
+    derived = _checked(learner, data)
+    merged, pages = merge_evidence(evidence)
+    try:
+        with transaction.atomic():
+            entry = CreditEntry(
+                learner=learner, entered_by=entered_by or learner, unit=unit, source=Source.OWN_ENTRY,
+                level=derived.level, year=derived.year, activity_key=derived.activity_key, evidence_pages=pages,
+                **{k: data.get(k) for k in ENTRY_FIELDS if k in data},
+            )
+            if entry.certificate_date is None:
+                entry.certificate_date = None
+            entry.evidence.save("evidence.pdf", merged, save=False)
+            entry.save()
+            perform(CREDIT_ENTRY_WORKFLOW, entry, "submit", learner)
+    except IntegrityError:
+        raise _duplicate_error(data["activity_number"]) from None
+    return entry
+
+
+def correct_entry(entry, learner, *, evidence=None, **data):
+    """The learner corrects a returned entry and resubmits it; new evidence replaces the old."""
+    if entry.learner_id != learner.pk or entry.state != EntryState.RETURNED:
+        raise DomainError(_("只有被退回的学分录入可以修改。"), code="not_editable")
+    derived = _checked(learner, data, exclude_pk=entry.pk)
+    merged = merge_evidence(evidence) if evidence else None
+    with transaction.atomic():
+        for key in ENTRY_FIELDS:
+            if key in data:
+                setattr(entry, key, data[key])
+        entry.level, entry.year, entry.activity_key = derived.level, derived.year, derived.activity_key
+        if merged:
+            entry.evidence.save("evidence.pdf", merged[0], save=False)
+            entry.evidence_pages = merged[1]
+        entry.save()
+        perform(CREDIT_ENTRY_WORKFLOW, entry, "resubmit", learner)
+    return entry
+
+
+def batch_enter(unit_admin, learners, *, evidence, **data):
+    """Seed 003: a unit admin enters one activity for many learners of the unit.
+
+    All or nothing: if any learner is outside the unit or already holds the
+    activity, nothing is entered and DomainError names them.
+    """
+    unit_paths = unit_admin.role_paths(Role.UNIT_ADMIN)
+    problems = []
+    profiles = {p.user_id: p for p in LearnerProfile.objects.filter(user__in=learners).select_related("unit")}
+    derived = rules.check_entry(**{k: data.get(k) for k in ENTRY_FIELDS if k != "activity_name"})
+    for learner in learners:
+        profile = profiles.get(learner.pk)
+        if profile is None or profile.unit is None or not any(profile.unit.path.startswith(p) for p in unit_paths):
+            problems.append(_("%(name)s 不是本单位学员") % {"name": learner.name})
+        elif _duplicate(learner, derived.activity_key):
+            problems.append(_("%(name)s 已有该活动的学分") % {"name": learner.name})
+    if problems:
+        raise DomainError(_("未录入任何学分：") + "；".join(problems) + "。", code="batch_refused")
+    merged, pages = merge_evidence(evidence)
+    content = merged.read()
+    entries = []
+    with transaction.atomic():
+        for learner in learners:
+            entry = CreditEntry(
+                learner=learner, entered_by=unit_admin, unit=profiles[learner.pk].unit, source=Source.UNIT_BATCH,
+                level=derived.level, year=derived.year, activity_key=derived.activity_key, evidence_pages=pages,
+                **{k: data.get(k) for k in ENTRY_FIELDS if k in data},
+            )
+            from django.core.files.base import ContentFile
+
+            entry.evidence.save("evidence.pdf", ContentFile(content), save=False)
+            entry.save()
+            perform(CREDIT_ENTRY_WORKFLOW, entry, "batch_submit", unit_admin)
+            entries.append(entry)
+    return entries
+
+
+def review(entry, reviewer, action, reason=""):
+    """A unit, city or province decision on an entry; the province's approval enters the ledger."""
+    if CREDIT_ENTRY_WORKFLOW.get(action).actor == "owner":
+        raise DomainError(_("未知的操作。"), code="unknown_action")
+    return perform(CREDIT_ENTRY_WORKFLOW, entry, action, reviewer, reason)
+
+
+def _record_approved_entry(entry, event):
+    """The hook of "province_approve": the entry's credit becomes effective in the ledger."""
+    months = rules.months_between(entry.start_date, entry.end_date) if entry.category == Category.ADVANCED_STUDY else 0
+    CreditRecord.objects.create(
+        learner_id=entry.learner_id, year=entry.year, credit_class=entry.credit_class, level=entry.level,
+        category=entry.category, credits=entry.credits, hours=entry.hours, source=entry.source,
+        activity_number=entry.activity_number, activity_key=entry.activity_key, activity_name=entry.activity_name,
+        issuer=entry.issuer, start_date=entry.start_date, end_date=entry.end_date, months=months, entry=entry,
+        created_by=event.actor,
+    )
+
+
+CREDIT_ENTRY_WORKFLOW.on_transition["province_approve"] = _record_approved_entry
+
+
+# --- the ledger ------------------------------------------------------------------
+
+def award(session, learners, awarded_by=None):
+    """Give each learner the session's credits (an approved roster, W4); return the new records.
+
+    Running it twice changes nothing: a learner who already holds the session's
+    (or the same project's) credit is skipped, and the database refuses a
+    second award for the same session.
+    """
+    project = session.project
+    level = {"national": CreditLevel.NATIONAL, "provincial": CreditLevel.PROVINCIAL,
+             "city": CreditLevel.CITY, "district": CreditLevel.DISTRICT}[project.level]
+    ids = [learner.pk if hasattr(learner, "pk") else learner for learner in learners]
+    held = set(
+        CreditRecord.objects.filter(learner_id__in=ids, status=RecordStatus.EFFECTIVE)
+        .filter(Q(session=session) | Q(activity_key=project.number_key))
+        .values_list("learner_id", flat=True)
+    )
+    created = []
+    with transaction.atomic():
+        for learner_id in ids:
+            if learner_id in held:
+                continue
+            try:
+                with transaction.atomic():
+                    created.append(CreditRecord.objects.create(
+                        learner_id=learner_id, year=session.end_date.year, credit_class=project.credit_class,
+                        level=level, category=Category.PROJECT_AWARD, credits=session.credits, hours=session.hours,
+                        source=Source.PROJECT_AWARD, activity_number=project.number, activity_key=project.number_key,
+                        activity_name=project.name, issuer=session.unit.name if session.unit_id else project.sponsor,
+                        start_date=session.start_date, end_date=session.end_date, session=session, created_by=awarded_by,
+                    ))
+            except IntegrityError:
+                continue  # awarded concurrently: the constraint kept it to one
+    return created
+
+
+@transaction.atomic
+def correct_record(record, corrected_by, note, **changes):
+    """Correct an effective ledger row: a reversing row cancels it, a new revision replaces it.
+
+    ``changes`` may set credits, hours, credit_class, level or year. Returns
+    (reversal, replacement). Raises DomainError if the row was already reversed.
+    """
+    record = CreditRecord.objects.select_for_update().get(pk=record.pk)
+    if record.status != RecordStatus.EFFECTIVE or hasattr(record, "reversed_by"):
+        raise DomainError(_("该学分记录已被冲正，请更正最新的记录。"), code="already_reversed")
+    if not (note or "").strip():
+        raise DomainError(_("请写明更正原因。"), code="reason_required", field="note")
+    fields = {f.name: getattr(record, f.name) for f in CreditRecord._meta.concrete_fields
+              if f.name not in ("id", "created_at", "status", "reverses", "platform_record", "note", "created_by")}
+    reversal = CreditRecord.objects.create(
+        **{**fields, "credits": -record.credits, "hours": -record.hours, "months": -record.months},
+        status=RecordStatus.REVERSAL, reverses=record, created_by=corrected_by, note=note,
+    )
+    replacement = None
+    if changes:
+        revision = (CreditRecord.objects.filter(learner_id=record.learner_id, activity_key=record.activity_key,
+                                                session=record.session).aggregate(n=Max("revision"))["n"] or 0) + 1
+        replacement = CreditRecord.objects.create(
+            **{**fields, **changes, "revision": revision}, created_by=corrected_by, note=note,
+        )
+    return reversal, replacement
+
+
+def ledger(learner):
+    """The learner's history, newest first, reversals and corrections included."""
+    return CreditRecord.objects.filter(learner=learner).select_related("reverses").order_by("-year", "-created_at", "-pk")
+
+
+def find_learners(document_numbers):
+    """Learners by document number, for batch sheets: returns (found dict, missing list)."""
+    wanted = [n.strip().upper() for n in document_numbers if n and n.strip()]
+    found = {u.id_number: u for u in User.objects.filter(id_number__in=wanted)}
+    return found, [n for n in wanted if n not in found]
