@@ -87,6 +87,7 @@ TEMPLATES = [
                 "cme_portal.accounts.context_processors.navigation",
                 "cme_portal.review.context_processors.unread_notifications",
                 "projects.context_processors.navigation",
+                "credits.context_processors.navigation",
             ],
         },
     },

@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("cme_portal.accounts.urls")),
     path("notifications/", include("cme_portal.review.urls")),
     path("projects/", include("projects.urls")),
+    path("credits/", include("credits.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),

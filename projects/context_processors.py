@@ -20,4 +20,4 @@ def navigation(request):
         if user.has_role(Role.PROVINCE_ADMIN):
             links.append({"label": _("学科目录"), "url": reverse("projects:discipline_list")})
             links.append({"label": _("项目导入导出"), "url": reverse("projects:project_import")})
-    return {"project_nav": links}
+    return {"project_nav": links, "project_nav_total": sum(link.get("count", 0) for link in links)}

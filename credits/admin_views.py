@@ -1,0 +1,179 @@
+"""Pages of unit, city and province admins: batch entry, early review, platform
+imports, requirement rules, and the compliance report."""
+
+from datetime import date
+
+import tablib
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+
+from cme_portal.accounts.models import Organisation, OrgKind, Role, User
+from cme_portal.accounts.permissions import role_required
+from cme_portal.accounts.validators import mask_id_number
+from cme_portal.errors import DomainError
+
+from . import compliance, services
+from .forms import BatchForm, EarlyReviewForm, PlatformImportForm, ReportFilterForm, RuleForm
+from .models import EarlyReviewRequest
+from .platforms import import_platform_file
+from .rules import EVIDENCE
+
+REPORT_ROLES = (Role.PROVINCE_ADMIN, Role.CITY_ADMIN, Role.UNIT_ADMIN)
+
+
+def _unit_learners(user):
+    """Learners of the units under the unit admin's node."""
+    return User.objects.filter(user.scope_q(Role.UNIT_ADMIN, "profile__unit__path")).order_by("name")
+
+
+def _sheet_learners(upload, allowed):
+    """Document numbers from the first column of a sheet; (learners, refusals naming rows)."""
+    try:
+        dataset = tablib.Dataset().load(upload.read(), format="xlsx", headers=False)
+    except Exception:
+        return [], [_("无法读取名单：请上传 Excel（.xlsx）文件，第一列为证件号。")]
+    learners, problems = [], []
+    allowed_ids = {u.id_number: u for u in allowed}
+    for index, row in enumerate(dataset, start=1):
+        number = str(row[0] or "").strip().upper()
+        if not number or number in ("证件号", "身份证号"):
+            continue
+        if number in allowed_ids:
+            learners.append(allowed_ids[number])
+        else:
+            problems.append(_("第 %(row)s 行：%(number)s 不是本单位学员") % {"row": index, "number": mask_id_number(number)})
+    return learners, problems
+
+
+@role_required(Role.UNIT_ADMIN)
+def batch_new(request):
+    """Seed 003 单位统一录入: one activity for many learners, ticked or listed in a sheet."""
+    allowed = _unit_learners(request.user)
+    form = BatchForm(request.POST or None, request.FILES or None, learner_queryset=allowed)
+    if request.method == "POST" and form.is_valid():
+        learners = list(form.cleaned_data["learners"])
+        problems = []
+        if form.cleaned_data.get("sheet"):
+            listed, problems = _sheet_learners(form.cleaned_data["sheet"], allowed)
+            learners += [u for u in listed if u not in learners]
+        if problems:
+            form.add_error("sheet", _("名单有误，未录入任何学分：") + "；".join(problems))
+        elif not learners:
+            form.add_error("learners", _("请勾选学员，或上传名单。"))
+        else:
+            try:
+                entries = services.batch_enter(request.user, learners, evidence=form.cleaned_data["evidence"],
+                                               **form.activity_data())
+            except DomainError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                messages.success(request, _("已为 %(count)s 名学员录入学分并上报地市审核。") % {"count": len(entries)})
+                return redirect("credits:queue", "unit")
+    return render(request, "credits/batch_form.html", {"form": form, "evidence": EVIDENCE})
+
+
+@role_required(Role.UNIT_ADMIN)
+def early_review(request):
+    """Early-review requests of the unit, with a form for a new one."""
+    allowed = _unit_learners(request.user)
+    form = EarlyReviewForm(request.POST or None, learner_queryset=allowed)
+    if request.method == "POST" and form.is_valid():
+        unit = request.user.scope_nodes(Role.UNIT_ADMIN).first()
+        early = EarlyReviewRequest.objects.create(
+            unit=unit, requested_by=request.user, reason=form.cleaned_data["reason"], deadline=form.cleaned_data["deadline"]
+        )
+        early.candidates.set(form.cleaned_data["candidates"])
+        messages.success(request, _("已申请提前审核，截止 %(date)s 前相关学分在各级审核中优先显示。") % {"date": early.deadline})
+        return redirect("credits:early_review")
+    requests_ = (EarlyReviewRequest.objects.filter(request.user.scope_q(Role.UNIT_ADMIN, "unit__path"))
+                 .select_related("unit", "requested_by").prefetch_related("candidates"))
+    return render(request, "credits/early_review.html", {
+        "form": form, "requests": Paginator(requests_, 20).get_page(request.GET.get("page")), "today": date.today(),
+    })
+
+
+@role_required(Role.PROVINCE_ADMIN)
+def platform_import(request):
+    form = PlatformImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        report = import_platform_file(form.cleaned_data["file"], form.cleaned_data["platform"], request.user)
+    return render(request, "credits/platform_import.html", {"form": form, "report": report})
+
+
+@role_required(Role.PROVINCE_ADMIN)
+def requirement_rules(request):
+    year = int(request.GET["year"]) if request.GET.get("year", "").isdigit() else date.today().year
+    province = request.user.scope_nodes(Role.PROVINCE_ADMIN).first()
+    rules = compliance.rules_for(province, year)
+    forms = {category: RuleForm(request.POST or None, instance=rule, prefix=category) for category, rule in rules.items()}
+    if request.method == "POST":
+        if all(form.is_valid() for form in forms.values()):
+            for form in forms.values():
+                form.save()
+            messages.success(request, _("%(year)s 年度达标规则已保存。") % {"year": year})
+            return redirect(f"{request.path}?year={year}")
+    return render(request, "credits/rules.html", {"forms": forms, "year": year, "rules": rules})
+
+
+def _report_scope(user):
+    """The widest node the person reports on, and the role it comes from."""
+    for role in REPORT_ROLES:
+        node = user.scope_nodes(role).first()
+        if node is not None:
+            return node, role
+    return None, None
+
+
+@role_required(*REPORT_ROLES)
+def compliance_report(request, export=False):
+    """W6 for admins: learners of the subtree with their sums and verdict, a chart by unit, Excel."""
+    node, role = _report_scope(request.user)
+    units = Organisation.objects.filter(path__startswith=node.path, kind=OrgKind.UNIT).order_by("path")
+    form = ReportFilterForm(request.GET or None, units=units)
+    cleaned = form.cleaned_data if form.is_valid() else {}
+    year = cleaned.get("year") or date.today().year
+    rules = compliance.rules_for(compliance.province_of(node), year)
+    scope_node = cleaned.get("unit") or node
+    learners = compliance.learners_with_compliance(scope_node, year, rules).select_related("user", "unit")
+    if cleaned.get("staff_category"):
+        learners = learners.filter(staff_category=cleaned["staff_category"])
+    if cleaned.get("compliant") in ("yes", "no"):
+        learners = learners.filter(compliant=cleaned["compliant"] == "yes")
+    text = (cleaned.get("q") or "").strip()
+    if text:
+        learners = learners.filter(Q(user__name__icontains=text) | Q(user__id_number=text.upper()))
+    learners = learners.order_by("unit__path", "user__name")
+    if export:
+        return _export(learners, year)
+    summary = compliance.unit_summary(scope_node, year, rules)
+    return render(request, "credits/compliance_report.html", {
+        "form": form, "year": year, "node": node, "page_obj": Paginator(learners, 50).get_page(request.GET.get("page")),
+        "summary": summary, "chart": {
+            "labels": [row.unit.name for row in summary], "rates": [row.rate for row in summary],
+        },
+        "totals": (sum(r.learners for r in summary), sum(r.compliant for r in summary)),
+    })
+
+
+def _export(learners, year):
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_("达标情况"))
+    sheet.append([_("单位"), _("姓名"), _("证件号"), _("人员类别"), _("I 类"), _("II 类"), _("五年国家级"), _("是否达标")])
+    for profile in learners.iterator(chunk_size=2000):
+        sheet.append([
+            profile.unit.name, profile.user.name, mask_id_number(profile.user.id_number),
+            profile.get_staff_category_display(), float(profile.c1), float(profile.c2), float(profile.national5),
+            _("是") if profile.compliant else _("否"),
+        ])
+    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    book.save(response)
+    stamp = timezone.localtime().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="compliance-{year}-{stamp}.xlsx"'
+    return response

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from . import admin_views, views
+
+app_name = "credits"
+
+urlpatterns = [
+    path("", views.my_credits, name="my_credits"),
+    path("entries/new/", views.entry_new, name="entry_new"),
+    path("entries/<int:pk>/", views.entry_detail, name="entry_detail"),
+    path("entries/<int:pk>/edit/", views.entry_edit, name="entry_edit"),
+    path("entries/<int:pk>/action/", views.entry_action, name="entry_action"),
+    path("evidence/<uuid:public_id>/", views.evidence, name="evidence"),
+    path("queue/<slug:level>/", views.queue, name="queue"),
+    path("batch/", admin_views.batch_new, name="batch_new"),
+    path("early-review/", admin_views.early_review, name="early_review"),
+    path("platform-import/", admin_views.platform_import, name="platform_import"),
+    path("rules/", admin_views.requirement_rules, name="rules"),
+    path("compliance/", admin_views.compliance_report, name="compliance_report"),
+    path("compliance/export/", admin_views.compliance_report, {"export": True}, name="compliance_export"),
+]
