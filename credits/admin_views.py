@@ -136,7 +136,7 @@ def compliance_report(request, export=False):
     """W6 for admins: learners of the subtree with their sums and verdict, a chart by unit, Excel."""
     node, role = _report_scope(request.user)
     units = Organisation.objects.filter(path__startswith=node.path, kind=OrgKind.UNIT).order_by("path")
-    form = ReportFilterForm(request.GET or None, units=units)
+    form = ReportFilterForm(request.GET or None, units=units, initial={"year": date.today().year})
     cleaned = form.cleaned_data if form.is_valid() else {}
     year = cleaned.get("year") or date.today().year
     rules = compliance.rules_for(compliance.province_of(node), year)
