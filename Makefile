@@ -43,7 +43,7 @@ test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
-	@if [ -d bench ]; then $(PY) -m bench; else echo "no benchmarks yet"; fi
+	$(PY) -m bench $(BENCH)
 
 # Rebuild the translation catalogues after changing user-facing strings.
 messages: install

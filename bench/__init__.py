@@ -1,0 +1,1 @@
+"""Benchmarks that print BENCH lines (`make bench`). They measure; tests assert."""
