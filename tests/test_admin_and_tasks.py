@@ -32,3 +32,13 @@ def test_purge_removes_only_codes_expired_a_day_ago():
         send_sms_code("13912345678", SmsPurpose.REGISTER)
         assert purge_expired_sms_codes() == 1
     assert SmsCode.objects.count() == 1
+
+
+def test_every_admin_list_and_add_page_opens_for_a_superuser(client, tree):
+    from django.contrib import admin
+
+    root = User.objects.create_superuser("admin", "Root-Pass-2026", mobile="13900000000")
+    client.force_login(root)
+    for model, model_admin in admin.site._registry.items():
+        meta = model._meta
+        assert client.get(f"/admin/{meta.app_label}/{meta.model_name}/").status_code == 200, meta.label
