@@ -88,6 +88,7 @@ TEMPLATES = [
                 "cme_portal.review.context_processors.unread_notifications",
                 "projects.context_processors.navigation",
                 "credits.context_processors.navigation",
+                "attendance.context_processors.navigation",
             ],
         },
     },
@@ -138,6 +139,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE = {
+    "remind-roster-deadlines": {
+        "task": "attendance.tasks.remind_roster_deadlines",
+        "schedule": timedelta(hours=24),
+    },
     "purge-expired-sms-codes": {
         "task": "cme_portal.accounts.tasks.purge_expired_sms_codes",
         "schedule": timedelta(hours=1),

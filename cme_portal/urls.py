@@ -13,6 +13,7 @@ urlpatterns = [
     path("notifications/", include("cme_portal.review.urls")),
     path("projects/", include("projects.urls")),
     path("credits/", include("credits.urls")),
+    path("attendance/", include("attendance.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),

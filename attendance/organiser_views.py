@@ -1,0 +1,286 @@
+"""The organiser's codes, the roster through the review mechanism, survey results and templates."""
+
+from collections import Counter
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from openpyxl import Workbook
+
+from cme_portal.accounts.models import Role
+from cme_portal.accounts.permissions import role_required
+from cme_portal.accounts.validators import mask_mobile
+from cme_portal.errors import DomainError
+from cme_portal.review.workflow import OWNER, timeline
+from projects.models import Project, Session, SessionState
+
+from . import posters, services, tokens
+from .forms import PlanForm, SurveyTemplateForm
+from .models import ROSTER_WORKFLOW, DeniedScan, ProjectSurvey, Roster, RosterState, SurveyResponse, SurveyTemplate
+
+REVIEWERS = (Role.UNIT_ADMIN, Role.PROVINCE_ADMIN)
+
+
+def _own_approved_session(user, pk):
+    session = get_object_or_404(Session.objects.select_related("project", "unit"), pk=pk)
+    if session.organiser_id != user.pk or session.state != SessionState.APPROVED:
+        raise Http404
+    return session
+
+
+def _session_in_view(user, pk):
+    """The session if the viewer organises it or reviews its unit (unit or province admin); else 404."""
+    session = get_object_or_404(Session.objects.select_related("project", "unit", "organiser"), pk=pk)
+    path = session.unit.path if session.unit_id else ""
+    if session.organiser_id != user.pk and not any(user.in_scope(role, path) for role in REVIEWERS):
+        raise Http404
+    if session.state != SessionState.APPROVED:
+        raise Http404
+    return session
+
+
+@login_required
+def codes(request, pk):
+    """W3 for the organiser: refresh period, pair mode, schedule, survey; posters and projector links."""
+    session = _own_approved_session(request.user, pk)
+    plan = services.plan_for(session)
+    choice = ProjectSurvey.objects.filter(project=session.project).first()
+    form = PlanForm(request.POST or None, instance=plan, initial={"survey": choice.template if choice else None})
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        template = form.cleaned_data["survey"]
+        if template:
+            ProjectSurvey.objects.update_or_create(project=session.project, defaults={"template": template})
+        else:
+            ProjectSurvey.objects.filter(project=session.project).delete()
+        messages.success(request, _("签到设置已保存。"))
+        return redirect("attendance:codes", pk)
+    now = timezone.now()
+    links = {d: posters.door_url(session, d, services.current_code(plan, d, now)) for d in tokens.DIRECTIONS}
+    counts = session.attendances.aggregate(
+        checked_in=Count("pk"), checked_out=Count("pk", filter=Q(checked_out_at__isnull=False))
+    )
+    return render(request, "attendance/codes.html", {
+        "session": session, "plan": plan, "form": form, "links": links, "counts": counts,
+        "denied": DeniedScan.objects.filter(session=session)[:20],
+        "windows": {d: services.open_window(plan, d, services.scan_day(plan, now)) for d in tokens.DIRECTIONS},
+    })
+
+
+def _valid_until(plan, moment):
+    _start, end = tokens.window_bounds(moment, plan.refresh_seconds)
+    # The previous window's code is accepted for one more period.
+    from datetime import datetime
+
+    return timezone.localtime(datetime.fromtimestamp(end + plan.refresh_seconds, tz=timezone.get_current_timezone()))
+
+
+@login_required
+def poster(request, pk, direction):
+    if direction not in tokens.DIRECTIONS:
+        raise Http404
+    session = _own_approved_session(request.user, pk)
+    plan = services.plan_for(session)
+    now = timezone.now()
+    valid = _("本二维码有效至 %(time)s") % {"time": _valid_until(plan, now).strftime("%Y-%m-%d %H:%M")}
+    pdf = posters.poster_pdf(session, direction, services.current_code(plan, direction, now), valid)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="qr-{session.pk}-{direction}.pdf"'
+    return response
+
+
+@login_required
+def projector(request, pk, direction):
+    """A full-screen code that reloads itself just after its window turns (no JavaScript)."""
+    if direction not in tokens.DIRECTIONS:
+        raise Http404
+    session = _own_approved_session(request.user, pk)
+    plan = services.plan_for(session)
+    now = timezone.now()
+    _start, end = tokens.window_bounds(now, plan.refresh_seconds)
+    refresh = max(5, min(300, int(end - now.timestamp()) + 2))
+    url = posters.door_url(session, direction, services.current_code(plan, direction, now))
+    return render(request, "attendance/projector.html", {
+        "session": session, "direction": direction, "svg": mark_safe(posters.qr_svg(url)), "refresh": refresh,
+        "counts": session.attendances.aggregate(n=Count("pk"), out=Count("pk", filter=Q(checked_out_at__isnull=False))),
+    })
+
+
+# --- rosters ------------------------------------------------------------------------
+
+@login_required
+def roster(request, pk):
+    """W4: the attendance list; the organiser submits it, the unit admin adjusts and forwards, the province decides."""
+    session = _session_in_view(request.user, pk)
+    plan = services.plan_for(session)
+    roster_obj = services.roster_for(session)
+    rows = services.roster_rows(session, plan)
+    selections = {s.learner_id: s for s in roster_obj.selections.all()}
+    for row in rows:
+        row["selection"] = selections.get(row["learner_id"])
+        row["mobile_masked"] = mask_mobile(row["learner__mobile"] or "")
+    can_select = roster_obj.state == RosterState.SUBMITTED and request.user.in_scope(Role.UNIT_ADMIN, roster_obj.unit.path)
+    return render(request, "attendance/roster.html", {
+        "session": session, "plan": plan, "roster": roster_obj, "rows": rows, "can_select": can_select,
+        "actions": ROSTER_WORKFLOW.available(roster_obj, request.user), "timeline": timeline(roster_obj),
+        "totals": {
+            "learners": len(rows), "complete": sum(r["both_scans"] for r in rows), "meets": sum(r["meets"] for r in rows),
+            "surveys": sum(1 for r in rows if r["surveys"]), "selected": sum(1 for s in selections.values() if s.selected),
+        },
+    })
+
+
+@require_POST
+@login_required
+def roster_action(request, pk):
+    session = _session_in_view(request.user, pk)
+    roster_obj = services.roster_for(session)
+    action = request.POST.get("action", "")
+    try:
+        transition = ROSTER_WORKFLOW.get(action)
+        if transition.actor == OWNER:
+            if roster_obj.organiser_id != request.user.pk:
+                raise Http404
+            services.submit_roster(roster_obj, request.user)
+        else:
+            services.review_roster(roster_obj, request.user, action, request.POST.get("reason", ""))
+    except DomainError as error:
+        if error.code == "forbidden":
+            raise Http404 from None
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("学员名单：%(action)s。") % {"action": transition.label})
+    return redirect("attendance:roster", pk)
+
+
+@require_POST
+@login_required
+def roster_select(request, pk):
+    session = _session_in_view(request.user, pk)
+    roster_obj = services.roster_for(session)
+    try:
+        services.change_selection(roster_obj, request.user, int(request.POST.get("learner", 0)),
+                                  request.POST.get("selected") == "1", request.POST.get("reason", ""))
+    except (DomainError, ValueError) as error:
+        if getattr(error, "code", "") == "forbidden":
+            raise Http404 from None
+        messages.error(request, getattr(error, "message", _("请求有误。")))
+    except roster_obj.selections.model.DoesNotExist:
+        raise Http404 from None
+    return redirect("attendance:roster", pk)
+
+
+@login_required
+def roster_export(request, pk):
+    session = _session_in_view(request.user, pk)
+    plan = services.plan_for(session)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_("学员名单"))
+    sheet.append([_("姓名"), _("手机号码"), _("单位"), _("科室"), _("签到时间"), _("撤离时间"), _("学时"), _("问卷"), _("达到学时")])
+    for row in services.roster_rows(session, plan):
+        sheet.append([
+            row["learner__name"], mask_mobile(row["learner__mobile"] or ""), row["unit"], row["learner__profile__department"] or "",
+            timezone.localtime(row["first_in"]).strftime("%Y-%m-%d %H:%M") if row["first_in"] else "",
+            timezone.localtime(row["last_out"]).strftime("%Y-%m-%d %H:%M") if row["last_out"] else "",
+            float(row["hours"] or 0), _("是") if row["surveys"] else _("否"), _("是") if row["meets"] else _("否"),
+        ])
+    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    book.save(response)
+    response["Content-Disposition"] = f'attachment; filename="roster-{session.pk}.xlsx"'
+    return response
+
+
+ROSTER_QUEUES = {"unit": Role.UNIT_ADMIN, "province": Role.PROVINCE_ADMIN}
+
+
+def roster_queue(request, level):
+    if level not in ROSTER_QUEUES:
+        raise Http404
+    return role_required(ROSTER_QUEUES[level])(_roster_queue)(request, ROSTER_QUEUES[level], level)
+
+
+def _roster_queue(request, role, level):
+    base = Roster.objects.select_related("session__project", "unit", "organiser")
+    show = request.GET.get("show", "")
+    queryset = ROSTER_WORKFLOW.visible(base, request.user, role) if show == "all" else ROSTER_WORKFLOW.queue(base, request.user, role)
+    text = request.GET.get("q", "").strip()
+    if text:
+        queryset = queryset.filter(Q(session__project__name__icontains=text) | Q(session__project__number__icontains=text)
+                                   | Q(unit__name__icontains=text))
+    page = Paginator(queryset.order_by("due_date", "pk"), 20).get_page(request.GET.get("page"))
+    return render(request, "attendance/roster_queue.html", {
+        "page_obj": page, "level": level, "role": role, "show": show, "q": text, "today": date.today(),
+        "waiting": ROSTER_WORKFLOW.queue(Roster.objects, request.user, role).count(),
+    })
+
+
+# --- surveys --------------------------------------------------------------------------
+
+def _tally(responses):
+    """Counts per question and option over ``responses`` (answers JSON)."""
+    counts = {}
+    for answers in responses:
+        for key, chosen in answers.items():
+            counts.setdefault(key, Counter()).update(chosen)
+    return counts
+
+
+def _results(template, responses):
+    counts = _tally(responses)
+    return [
+        {"id": f"survey-{q['key']}", "text": q["text"],
+         "rows": [(option, counts.get(q["key"], Counter())[option]) for option in q["options"]],
+         "chart": {"labels": q["options"], "values": [counts.get(q["key"], Counter())[o] for o in q["options"]]}}
+        for q in template.questions
+    ]
+
+
+@login_required
+def survey_results(request, pk):
+    session = _session_in_view(request.user, pk)
+    template = services.survey_for(session)
+    responses = list(SurveyResponse.objects.filter(attendance__session=session, template=template).values_list("answers", flat=True))
+    return render(request, "attendance/survey_results.html", {
+        "title": str(session), "session": session, "count": len(responses), "results": _results(template, responses),
+    })
+
+
+@login_required
+def project_survey_results(request, project_pk):
+    """Survey results over every session of a project the viewer may see."""
+    project = get_object_or_404(Project, pk=project_pk)
+    sessions = [s for s in project.sessions.filter(state=SessionState.APPROVED).select_related("unit")
+                if s.organiser_id == request.user.pk or any(request.user.in_scope(r, s.unit.path if s.unit_id else "") for r in REVIEWERS)]
+    if not sessions:
+        raise Http404
+    template = services.survey_for(sessions[0])
+    responses = list(SurveyResponse.objects.filter(attendance__session__in=sessions, template=template)
+                     .values_list("answers", flat=True))
+    return render(request, "attendance/survey_results.html", {
+        "title": project.name, "count": len(responses), "results": _results(template, responses), "sessions": sessions,
+    })
+
+
+@role_required(Role.PROVINCE_ADMIN)
+def survey_templates(request, pk=None):
+    instance = get_object_or_404(SurveyTemplate, pk=pk) if pk else None
+    if instance is None and request.method == "GET" and not request.GET.get("new"):
+        services.default_survey()
+        return render(request, "attendance/survey_templates.html", {"templates": SurveyTemplate.objects.order_by("-is_default", "name")})
+    form = SurveyTemplateForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["is_default"]:
+            SurveyTemplate.objects.exclude(pk=instance.pk if instance else None).update(is_default=False)
+        form.save()
+        messages.success(request, _("问卷已保存。"))
+        return redirect("attendance:survey_templates")
+    return render(request, "attendance/survey_template_form.html", {"form": form, "template": instance})
+

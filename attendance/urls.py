@@ -1,0 +1,21 @@
+from django.urls import path
+
+from . import organiser_views, views
+
+app_name = "attendance"
+
+urlpatterns = [
+    path("s/<int:session_pk>/<str:direction>/<str:token>/", views.door, name="door"),
+    path("sessions/<int:pk>/codes/", organiser_views.codes, name="codes"),
+    path("sessions/<int:pk>/poster/<str:direction>/", organiser_views.poster, name="poster"),
+    path("sessions/<int:pk>/projector/<str:direction>/", organiser_views.projector, name="projector"),
+    path("sessions/<int:pk>/roster/", organiser_views.roster, name="roster"),
+    path("sessions/<int:pk>/roster/action/", organiser_views.roster_action, name="roster_action"),
+    path("sessions/<int:pk>/roster/select/", organiser_views.roster_select, name="roster_select"),
+    path("sessions/<int:pk>/roster/export/", organiser_views.roster_export, name="roster_export"),
+    path("sessions/<int:pk>/survey/", organiser_views.survey_results, name="survey_results"),
+    path("projects/<int:project_pk>/survey/", organiser_views.project_survey_results, name="project_survey_results"),
+    path("rosters/<slug:level>/", organiser_views.roster_queue, name="roster_queue"),
+    path("surveys/", organiser_views.survey_templates, name="survey_templates"),
+    path("surveys/<int:pk>/", organiser_views.survey_templates, name="survey_template_edit"),
+]
