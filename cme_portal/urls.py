@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from . import views
 
-admin.site.site_header = "继续医学教育管理平台"
-admin.site.site_title = "继续医学教育管理平台"
+admin.site.site_header = _("继续医学教育管理平台")
+admin.site.site_title = _("继续医学教育管理平台")
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -28,6 +28,10 @@ class CreditEntryAdmin(admin.ModelAdmin):
     search_fields = ["learner__name", "activity_name", "activity_number"]
     readonly_fields = ["state", "state_changed_at"]
 
+    def has_change_permission(self, request, obj=None):
+        # Reviewed entries change only through the review mechanism.
+        return obj is None or obj.state in ("draft", "returned")
+
 
 @admin.register(PlatformRecord)
 class PlatformRecordAdmin(admin.ModelAdmin):

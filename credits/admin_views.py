@@ -109,7 +109,7 @@ def platform_import(request):
 
 @role_required(Role.PROVINCE_ADMIN)
 def requirement_rules(request):
-    year = int(request.GET["year"]) if request.GET.get("year", "").isdigit() else date.today().year
+    year = compliance.sane_year(request.GET.get("year"), date.today().year)
     province = request.user.scope_nodes(Role.PROVINCE_ADMIN).first()
     rules = compliance.rules_for(province, year)
     forms = {category: RuleForm(request.POST or None, instance=rule, prefix=category) for category, rule in rules.items()}
@@ -138,7 +138,7 @@ def compliance_report(request, export=False):
     units = Organisation.objects.filter(path__startswith=node.path, kind=OrgKind.UNIT).order_by("path")
     form = ReportFilterForm(request.GET or None, units=units, initial={"year": date.today().year})
     cleaned = form.cleaned_data if form.is_valid() else {}
-    year = cleaned.get("year") or date.today().year
+    year = compliance.sane_year(cleaned.get("year"), date.today().year)
     rules = compliance.rules_for(compliance.province_of(node), year)
     scope_node = cleaned.get("unit") or node
     learners = compliance.learners_with_compliance(scope_node, year, rules).select_related("user", "unit")

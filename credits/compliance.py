@@ -30,6 +30,17 @@ def national_defaults(staff_category):
     }
 
 
+def sane_year(value, default):
+    """A year from user input, or ``default`` when it is missing or far from today."""
+    from datetime import date
+
+    try:
+        year = int(value)
+    except (TypeError, ValueError):
+        return default
+    return year if abs(year - date.today().year) <= 10 else default
+
+
 def rules_for(province, year):
     """The rules of ``province`` for ``year``, one per staff category, the national defaults filled in."""
     rules = {}

@@ -19,7 +19,7 @@ def navigation(request):
     for role, level in QUEUES:
         if user.has_role(role):
             count = CREDIT_ENTRY_WORKFLOW.queue(CreditEntry.objects, user, role).count()
-            links.append({"label": _("学分审核"), "url": reverse("credits:queue", args=[level]), "count": count})
+            links.append({"label": _("学分审核"), "url": reverse("credits:queue", args=[level]), "count": count, "role": role})
     if user.has_role(Role.UNIT_ADMIN):
         links.append({"label": _("单位统一录入"), "url": reverse("credits:batch_new")})
         links.append({"label": _("提前审核"), "url": reverse("credits:early_review")})

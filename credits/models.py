@@ -68,7 +68,8 @@ CREDIT_ENTRY_WORKFLOW = Workflow(
     owner_field="learner",
     transitions=[
         Transition("submit", _("上报"), (EntryState.DRAFT,), EntryState.SUBMITTED, OWNER),
-        Transition("batch_submit", _("单位统一录入并上报"), (EntryState.DRAFT,), EntryState.UNIT_APPROVED, Role.UNIT_ADMIN),
+        Transition("batch_submit", _("单位统一录入并上报"), (EntryState.DRAFT,), EntryState.UNIT_APPROVED, Role.UNIT_ADMIN,
+                   guard=lambda entry: entry.source == Source.UNIT_BATCH, in_queue=False),
         Transition("unit_approve", _("单位审核通过"), (EntryState.SUBMITTED,), EntryState.UNIT_APPROVED, Role.UNIT_ADMIN, style="success"),
         Transition("unit_return", _("退回修改"), (EntryState.SUBMITTED,), EntryState.RETURNED, Role.UNIT_ADMIN,
                    reason_required=True, style="outline-danger"),

@@ -88,13 +88,18 @@ def import_platform_file(upload, platform, imported_by):
         if not Decimal("0") < credits <= Decimal("25"):
             report.refused.append((index, _("学分应大于 0，且不超过 25 分")))
             continue
-        credit_class = "II" if str(row["学分类别"]).strip().upper() in ("II", "Ⅱ", "2") else "I"
+        given_class = str(row["学分类别"]).strip().upper().replace("Ⅱ", "II").replace("Ⅰ", "I")
+        credit_class = {"I": "I", "1": "I", "II": "II", "2": "II"}.get(given_class)
+        if credit_class is None:
+            report.refused.append((index, _("学分类别应为 I 或 II")))
+            continue
         record_id = str(row["记录号"]).strip()
         key = numbers.canonical(str(row["项目编号"]))
         if PlatformRecord.objects.filter(platform=platform, record_id=record_id).exists():
             report.skipped.append((index, _("记录 %(id)s 已导入") % {"id": record_id}))
             continue
-        if CreditRecord.objects.filter(learner=learner, activity_key=key, status=RecordStatus.EFFECTIVE).exists():
+        if CreditRecord.objects.filter(learner=learner, activity_key=key, status=RecordStatus.EFFECTIVE,
+                                       reversed_by__isnull=True).exists():
             report.skipped.append((index, _("学员已有该项目的学分")))
             continue
         try:
@@ -103,7 +108,8 @@ def import_platform_file(upload, platform, imported_by):
                     platform=platform, record_id=record_id, learner=learner, imported_by=imported_by
                 )
                 CreditRecord.objects.create(
-                    learner=learner, year=finished.year, credit_class=credit_class, level=CreditLevel.NATIONAL,
+                    learner=learner, year=finished.year, credit_class=credit_class,
+                    level=CreditLevel.NATIONAL if numbers.canonical(key).endswith("(国)") else CreditLevel.PROVINCIAL,
                     category=Category.PLATFORM, credits=credits, hours=hours, source=Source.PLATFORM,
                     activity_number=str(row["项目编号"]).strip(), activity_key=key,
                     activity_name=str(row["项目名称"]).strip(), issuer=platform, start_date=finished,

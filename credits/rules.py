@@ -59,6 +59,14 @@ def _refuse(message, code, field=None):
     raise DomainError(message, code=code, field=field)
 
 
+def _check_national_rate(credits, hours, lecturer):
+    """National Class I: 1 credit per 3 hours, lecturers 2 per hour (W6)."""
+    limit = _one_decimal(hours * 2 if lecturer else hours / 3)
+    if credits > limit:
+        _refuse(_("国家级 I 类项目每 3 学时授 1 学分（授课教师每学时 2 分）：%(hours)s 学时最多 %(limit)s 学分。")
+                % {"hours": hours.normalize(), "limit": limit.normalize()}, "rate", "credits")
+
+
 def months_between(start, end):
     """Whole months of a stay, counting a started month of 15 days or more."""
     days = (end - start).days + 1
@@ -114,15 +122,13 @@ def check_entry(*, category, activity_number, issuer, credit_class, credits, hou
             _refuse(_("国家级 I 类项目须填写带（国）的国家级项目编号，例如 2021-03-05-129（国）。"), "not_national", "activity_number")
         if credit_class != "I":
             _refuse(_("国家级项目学分为 I 类。"), "class", "credit_class")
-        limit = hours * 2 if lecturer else hours / 3
-        if credits > _one_decimal(limit):
-            _refuse(_("国家级 I 类项目每 3 学时授 1 学分（授课教师每学时 2 分）：%(hours)s 学时最多 %(limit)s 学分。")
-                    % {"hours": hours.normalize(), "limit": _one_decimal(limit).normalize()}, "rate", "credits")
+        _check_national_rate(credits, hours, lecturer)
         level = CreditLevel.NATIONAL
     elif category == Category.OUT_OF_PROVINCE:
         if credit_class != "I":
             _refuse(_("赴外省学习只认 I 类学分。"), "class", "credit_class")
         if national:
+            _check_national_rate(credits, hours, lecturer)
             level = CreditLevel.OUT_OF_PROVINCE_NATIONAL
         elif (issuer or "").strip() in NATIONAL_SOCIETIES:
             level = CreditLevel.OUT_OF_PROVINCE_SOCIETY

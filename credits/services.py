@@ -42,7 +42,7 @@ def _duplicate(learner, key, exclude_pk=None):
     if not key:
         return False
     entries = CreditEntry.objects.filter(learner=learner, activity_key=key).exclude(pk=exclude_pk)
-    records = CreditRecord.objects.filter(learner=learner, activity_key=key, status=RecordStatus.EFFECTIVE)
+    records = _held(CreditRecord.objects.filter(learner=learner, activity_key=key))
     return entries.exists() or records.exists()
 
 
@@ -85,11 +85,12 @@ def enter_credit(learner, *, evidence, entered_by=None, **data):
 
 def correct_entry(entry, learner, *, evidence=None, **data):
     """The learner corrects a returned entry and resubmits it; new evidence replaces the old."""
-    if entry.learner_id != learner.pk or entry.state != EntryState.RETURNED:
-        raise DomainError(_("只有被退回的学分录入可以修改。"), code="not_editable")
     derived = _checked(learner, data, exclude_pk=entry.pk)
     merged = merge_evidence(evidence) if evidence else None
     with transaction.atomic():
+        entry = CreditEntry.objects.select_for_update().get(pk=entry.pk)
+        if entry.learner_id != learner.pk or entry.state != EntryState.RETURNED:
+            raise DomainError(_("只有被退回的学分录入可以修改。"), code="not_editable")
         for key in ENTRY_FIELDS:
             if key in data:
                 setattr(entry, key, data[key])
@@ -146,8 +147,21 @@ def review(entry, reviewer, action, reason=""):
     return perform(CREDIT_ENTRY_WORKFLOW, entry, action, reviewer, reason)
 
 
+def _held(queryset):
+    """Ledger rows that stand: effective and not reversed."""
+    return queryset.filter(status=RecordStatus.EFFECTIVE, reversed_by__isnull=True)
+
+
 def _record_approved_entry(entry, event):
-    """The hook of "province_approve": the entry's credit becomes effective in the ledger."""
+    """The hook of "province_approve": the entry's credit becomes effective in the ledger.
+
+    Raises DomainError (and so undoes the approval) when the learner already
+    holds the activity, e.g. through a platform feed that arrived meanwhile.
+    """
+    if entry.activity_key and _held(CreditRecord.objects.filter(learner_id=entry.learner_id, activity_key=entry.activity_key)).exists():
+        raise DomainError(
+            _("该学员已通过其他途径（项目授予或平台导入）获得此活动的学分，请退回并说明，不能重复计入。"), code="already_held"
+        )
     months = rules.months_between(entry.start_date, entry.end_date) if entry.category == Category.ADVANCED_STUDY else 0
     CreditRecord.objects.create(
         learner_id=entry.learner_id, year=entry.year, credit_class=entry.credit_class, level=entry.level,
@@ -175,7 +189,7 @@ def award(session, learners, awarded_by=None):
              "city": CreditLevel.CITY, "district": CreditLevel.DISTRICT}[project.level]
     ids = [learner.pk if hasattr(learner, "pk") else learner for learner in learners]
     held = set(
-        CreditRecord.objects.filter(learner_id__in=ids, status=RecordStatus.EFFECTIVE)
+        _held(CreditRecord.objects.filter(learner_id__in=ids))
         .filter(Q(session=session) | Q(activity_key=project.number_key))
         .values_list("learner_id", flat=True)
     )

@@ -45,7 +45,7 @@ def _visible_entry(user, pk):
 def my_credits(request):
     """W6 for the learner: progress bars for the year, the five-year rule, the ledger, the entries."""
     today = date.today()
-    year = int(request.GET["year"]) if request.GET.get("year", "").isdigit() else today.year
+    year = compliance.sane_year(request.GET.get("year"), today.year)
     profile = LearnerProfile.objects.filter(user=request.user).select_related("unit").first()
     progress = None
     if profile and profile.unit:
@@ -104,7 +104,7 @@ def evidence(request, public_id):
     entry = get_object_or_404(CreditEntry.objects.select_related("unit"), public_id=public_id)
     if not CREDIT_ENTRY_WORKFLOW.can_view(entry, request.user):
         raise Http404
-    filename = f"{entry.learner.name}-{entry.activity_name}.pdf"[:120]
+    filename = f"evidence-{entry.public_id.hex[:12]}.pdf"
     return FileResponse(entry.evidence.open("rb"), filename=filename, content_type="application/pdf")
 
 

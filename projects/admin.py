@@ -30,8 +30,14 @@ class SessionAdmin(admin.ModelAdmin):
     list_display = ["project", "sequence", "venue", "start_date", "end_date", "state", "unit", "organiser"]
     list_filter = ["state"]
     search_fields = ["project__name", "project__number", "venue"]
-    # State changes go through the review mechanism, never through this form.
+    # State changes go through the review mechanism, never through this form, and what
+    # review decided (dates, credits, unit) is not edited behind its back.
     readonly_fields = ["state", "state_changed_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.state not in ("draft", "returned"):
+            return [f.name for f in Session._meta.fields]
+        return self.readonly_fields
 
 
 @admin.register(Material)

@@ -13,7 +13,7 @@ from cme_portal.accounts.permissions import role_required
 
 from .forms import DisciplineForm, ImportForm
 from .imports import ImportFailed, export_projects, import_projects
-from .models import Discipline, Project
+from .models import Discipline, Entry, Project
 
 
 @role_required(Role.PROVINCE_ADMIN)
@@ -60,6 +60,8 @@ def project_import(request):
 def project_export(request):
     queryset = Project.objects.select_related("discipline", "holding_unit").order_by("-year", "number_key")
     entry = request.GET.get("entry", "")
+    if entry not in Entry.values:
+        entry = ""
     if entry:
         queryset = queryset.filter(entry=entry)
     response = HttpResponse(

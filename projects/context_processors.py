@@ -16,7 +16,7 @@ def navigation(request):
         for role, level, label in ((Role.UNIT_ADMIN, "unit", _("举办申请确认")), (Role.PROVINCE_ADMIN, "province", _("举办申请审批"))):
             if user.has_role(role):
                 count = HOSTING_WORKFLOW.queue(Session.objects, user, role).count()
-                links.append({"label": label, "url": reverse("projects:queue", args=[level]), "count": count})
+                links.append({"label": label, "url": reverse("projects:queue", args=[level]), "count": count, "role": role})
         if user.has_role(Role.PROVINCE_ADMIN):
             links.append({"label": _("学科目录"), "url": reverse("projects:discipline_list")})
             links.append({"label": _("项目导入导出"), "url": reverse("projects:project_import")})

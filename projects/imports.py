@@ -123,8 +123,13 @@ class ProjectResource(resources.ModelResource):
         if parsed.kind == numbers.NATIONAL and level != Level.NATIONAL:
             raise DomainError(_("国家级编号的项目，学分级别应为国家级。"), code="level")
         unit_name = str(row.get(COLUMNS["unit"]) or "").strip()
-        if unit_name and not Organisation.objects.filter(name=unit_name, kind=OrgKind.UNIT).exists():
-            raise DomainError(_("举办单位“%(name)s”不在机构列表中。") % {"name": unit_name}, code="unit")
+        if unit_name:
+            matches = Organisation.objects.filter(name=unit_name, kind=OrgKind.UNIT).count()
+            if matches == 0:
+                raise DomainError(_("举办单位“%(name)s”不在机构列表中。") % {"name": unit_name}, code="unit")
+            if matches > 1:
+                raise DomainError(_("有多个名为“%(name)s”的单位，请在后台为其设置不同的名称后再导入。") % {"name": unit_name},
+                                  code="unit_ambiguous")
         if credits <= 0 or credits > 25:
             raise DomainError(_("学分应在 0 到 25 分之间。"), code="credits")
         row.update({
@@ -134,6 +139,12 @@ class ProjectResource(resources.ModelResource):
         self.row_sessions[parsed.canonical] = (start, end, credits, discipline_code)
 
     def before_save_instance(self, instance, row, **kwargs):
+        if instance.pk and instance.entry != self.entry:
+            raise DomainError(
+                _("项目编号 %(number)s 已作为“%(entry)s”在项目库中，不能改为其他性质。")
+                % {"number": instance.number, "entry": instance.get_entry_display()},
+                code="entry_changed",
+            )
         instance.entry = self.entry
         if self.user and not instance.entered_by_id:
             instance.entered_by = self.user
@@ -145,12 +156,15 @@ class ProjectResource(resources.ModelResource):
         if kwargs.get("dry_run"):
             return
         start, end, credits, _code = self.row_sessions[instance.number_key]
-        # A listed project is held as listed: its session is on file, not under review.
-        Session.objects.update_or_create(
-            project=instance, sequence=1,
-            defaults={"venue": instance.co_organiser or instance.sponsor or "—", "start_date": start, "end_date": end,
-                      "credits": credits, "hours": credits * 3, "state": SessionState.FILED, "unit": instance.holding_unit},
-        )
+        # A listed project is held as listed: its session is on file, not under review. A
+        # session that an organiser applied for is never touched by a re-import.
+        fields = {"venue": instance.co_organiser or instance.sponsor or "—", "start_date": start, "end_date": end,
+                  "credits": credits, "hours": credits * 3, "unit": instance.holding_unit}
+        session = Session.objects.filter(project=instance, sequence=1).first()
+        if session is None:
+            Session.objects.create(project=instance, sequence=1, state=SessionState.FILED, **fields)
+        elif session.state == SessionState.FILED:
+            Session.objects.filter(pk=session.pk).update(**fields)
 
 
 def _load(source):

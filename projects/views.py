@@ -15,7 +15,9 @@ from django.views.decorators.http import require_POST
 
 from cme_portal.accounts.models import Role
 from cme_portal.accounts.permissions import role_required
+from cme_portal import ratelimit
 from cme_portal.errors import DomainError
+from cme_portal.ratelimit import client_ip
 from cme_portal.review.workflow import OWNER, timeline
 
 from . import numbers, services
@@ -253,6 +255,8 @@ def _queue(request, role, level, template):
 
 def public_search(request):
     """Anonymous project query: year, level, number, name, discipline, leader, status."""
+    if not ratelimit.hit("public-query", client_ip(request), limit=120, period=60):
+        return render(request, "429.html", status=429)
     form = PublicSearchForm(request.GET or None)
     queryset = Project.objects.select_related("discipline__parent", "holding_unit")
     if form.is_valid():

@@ -45,3 +45,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+def forget_rate_limits():
+    """time_machine moves Python's clock, not Redis's: a test that travels forward
+    in time clears the counters whose windows would have ended by then."""
+    cache.clear()

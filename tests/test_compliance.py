@@ -172,3 +172,21 @@ def test_platform_import_page_is_for_the_province(client, tree):
     assert "导入 1 条，跳过 0 条，拒绝 0 条" in page.content.decode()
     client.force_login(staff(Role.UNIT_ADMIN, tree["unit_a"]))
     assert client.get(reverse("credits:platform_import")).status_code == 404
+
+
+def test_platform_levels_follow_the_number_and_classes_are_checked(tree):
+    admin = staff(Role.PROVINCE_ADMIN, tree["province"])
+    person = learner(unit=tree["unit_a"], name="王医生")
+    report = import_platform_file(platform_file(
+        ("P-1", person.id_number, "王医生", "2026330301777 (省)", "省级远程课", 2, 12, "II", "2026-03-01"),
+        ("P-2", person.id_number, "王医生", "2026-03-01-555（国）", "国家级远程课", 2, 6, "III", "2026-03-01"),
+    ), "好医生", admin)
+    assert report.imported == 1 and "I 或 II" in report.refused[0][1]
+    assert CreditRecord.objects.get(learner=person).level == "provincial"
+
+
+def test_a_report_year_far_away_is_ignored(client, tree, people):
+    client.force_login(staff(Role.PROVINCE_ADMIN, tree["province"]))
+    page = client.get(reverse("credits:compliance_report"), {"year": 99999})
+    assert page.status_code == 200 and page.context["year"] == date.today().year
+    assert not RequirementRule.objects.filter(year=99999).exists()

@@ -37,7 +37,9 @@ def test_provincial_class_i_six_hours_a_credit_lecturers_one_an_hour():
     ok = entry(category=Category.PROVINCIAL_I, credit_class="I", activity_number="2026330301001 (省)", hours=D("18"), credits=D("3"))
     assert ok.level == CreditLevel.PROVINCIAL and ok.activity_key == "2026330301001(省)"
     assert refused(category=Category.PROVINCIAL_I, credit_class="I", hours=D("18"), credits=D("4")).code == "rate"
-    assert entry(category=Category.PROVINCIAL_I, credit_class="I", hours=D("4"), credits=D("4"), lecturer=True)
+    lecturer = entry(category=Category.PROVINCIAL_I, credit_class="I", hours=D("4"), credits=D("4"), lecturer=True)
+    assert lecturer.level == CreditLevel.PROVINCIAL
+    assert refused(category=Category.PROVINCIAL_I, credit_class="I", hours=D("4"), credits=D("5"), lecturer=True).code == "rate"
     assert refused(category=Category.PROVINCIAL_II, credit_class="II", activity_number="2021-03-05-129（国）").code == "level"
 
 
@@ -57,6 +59,8 @@ def test_a_national_number_without_its_mark_is_refused():
 def test_out_of_province_takes_national_class_i_or_the_six_societies():
     national = entry(category=Category.OUT_OF_PROVINCE, credit_class="I", activity_number="2022-03-03-006（国）")
     assert national.level == CreditLevel.OUT_OF_PROVINCE_NATIONAL
+    assert refused(category=Category.OUT_OF_PROVINCE, credit_class="I", activity_number="2022-03-03-006（国）",
+                   hours=D("6"), credits=D("3")).code == "rate"  # the national rate applies out of province too
     society = entry(category=Category.OUT_OF_PROVINCE, credit_class="I", activity_number="中华护理学会2022-018", issuer="中华护理学会")
     assert society.level == CreditLevel.OUT_OF_PROVINCE_SOCIETY
     assert refused(category=Category.OUT_OF_PROVINCE, credit_class="I", activity_number="苏继教2022-1", issuer="江苏省医学会").code == "out_of_province"

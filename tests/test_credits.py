@@ -244,7 +244,64 @@ def test_a_correction_reverses_and_replaces_both_visible(cast):
     from django.db.models import Sum
 
     assert CreditRecord.objects.filter(learner=cast["learner"]).aggregate(s=Sum("credits"))["s"] == D("6")
-    with pytest.raises(Exception):
+    from cme_portal.errors import DomainError
+
+    with pytest.raises(DomainError) as again:
         services.correct_record(record, cast["province_admin"], "再改一次", credits=D("5"))
+    assert again.value.code == "already_reversed"
     record.refresh_from_db()
     assert record.credits == D("8")  # the original row itself never changed
+
+
+def test_approval_is_refused_not_crashed_when_a_platform_already_gave_the_credit(client, cast):
+    client.force_login(cast["learner"])
+    client.post(reverse("credits:entry_new"), {**FORM, "evidence": [pdf()]})
+    entry = CreditEntry.objects.get()
+    CreditEntry.objects.filter(pk=entry.pk).update(state=EntryState.CITY_APPROVED)
+    CreditRecord.objects.create(learner=cast["learner"], year=2026, credit_class="I", level="national", category="platform",
+                                credits=D("8"), source="platform", activity_name="同一课程", activity_key=entry.activity_key)
+    page = act(client, cast["province_admin"], entry, "province_approve")
+    assert "不能重复计入" in page.content.decode()
+    entry.refresh_from_db()
+    assert entry.state == EntryState.CITY_APPROVED
+    assert CreditRecord.objects.filter(learner=cast["learner"]).count() == 1
+
+
+def test_a_unit_admin_cannot_push_a_learners_own_draft_past_unit_review(cast):
+    from cme_portal.errors import DomainError
+    from cme_portal.review.workflow import perform
+    from credits.models import CREDIT_ENTRY_WORKFLOW
+
+    draft = CreditEntry.objects.create(
+        learner=cast["learner"], entered_by=cast["learner"], unit=cast["learner"].profile.unit, category="national_i",
+        activity_name="草稿", issuer="x", level="national", credit_class="I", start_date=date(2026, 5, 1),
+        end_date=date(2026, 5, 1), year=2026, credits=D("1"), hours=D("3"), evidence="evidence/x.pdf",
+    )
+    with pytest.raises(DomainError) as refused:
+        perform(CREDIT_ENTRY_WORKFLOW, draft, "batch_submit", cast["unit_admin"])
+    assert refused.value.code == "forbidden"
+    assert draft not in CREDIT_ENTRY_WORKFLOW.queue(CreditEntry.objects, cast["unit_admin"], Role.UNIT_ADMIN)
+
+
+def test_credit_queues_run_the_same_queries_for_5_and_50_entries(client, cast, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def fill(n):
+        for _ in range(n):
+            CreditEntry.objects.create(
+                learner=cast["learner"], entered_by=cast["learner"], unit=cast["learner"].profile.unit, category="national_i",
+                activity_name="活动", issuer="x", level="national", credit_class="I", start_date=date(2026, 5, 1),
+                end_date=date(2026, 5, 1), year=2026, credits=D("1"), hours=D("3"), state=EntryState.SUBMITTED,
+                evidence="evidence/x.pdf",
+            )
+
+    client.force_login(cast["unit_admin"])
+    url = reverse("credits:queue", args=["unit"])
+    fill(5)
+    with CaptureQueriesContext(connection) as five:
+        client.get(url)
+    fill(45)
+    with CaptureQueriesContext(connection) as fifty:
+        client.get(url)
+    assert len(five) == len(fifty)

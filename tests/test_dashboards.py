@@ -58,8 +58,17 @@ def test_navigation_lists_only_the_roles_held(client, people):
     assert "省继教办" not in page
 
 
-def test_unit_admin_dashboard_names_its_unit(client, people):
+def test_unit_admin_dashboard_names_its_unit_and_counts_its_queues(client, people, tree):
+    from projects import services
+
+    from .factories import session_for
+
+    session = session_for(people[Role.ORGANISER])
+    services.submit(session, people[Role.ORGANISER])
     client.force_login(people[Role.UNIT_ADMIN])
-    page = client.get(reverse("accounts:dashboard_role", args=["unit_admin"])).content.decode()
+    response = client.get(reverse("accounts:dashboard_role", args=["unit_admin"]))
+    page = response.content.decode()
     assert "甲市人民医院" in page
-    assert "没有待确认的举办申请" in page
+    cards = {item["label"]: item["count"] for item in response.context["project_nav"] if item.get("role") == Role.UNIT_ADMIN}
+    assert cards == {"举办申请确认": 1}
+    assert reverse("projects:queue", args=["unit"]) in page and "暂无待办" in page  # the empty credit queue

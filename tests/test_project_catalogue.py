@@ -130,3 +130,21 @@ def test_public_query_shows_no_personal_data(client, tree):
     page = client.get(reverse("projects:public_search")).content.decode()
     assert "王主任" in page
     assert organiser.id_number not in page and "13912340000" not in page and organiser.name not in page
+
+
+def test_reimport_never_touches_a_session_under_review_nor_changes_a_projects_nature(tree):
+    from projects.models import SessionState
+
+    import_projects(sheet(GOOD), entry="remote_filed")
+    session = Session.objects.get()
+    organiser = staff(Role.ORGANISER, tree["unit_a"])
+    Session.objects.filter(pk=session.pk).update(state=SessionState.APPROVED, venue="原会场", organiser=organiser,
+                                                 unit=tree["unit_a"])
+    changed = [*GOOD[:5], "2021年3月29日-3月30日", "国家级I类5分"]
+    import_projects(sheet(changed), entry="remote_filed")
+    session.refresh_from_db()
+    assert session.state == SessionState.APPROVED and session.venue == "原会场"
+    assert Project.objects.get().credits == 5
+    with pytest.raises(ImportFailed) as failed:
+        import_projects(sheet(GOOD), entry="filed")
+    assert "不能改为其他性质" in failed.value.errors[0].reason

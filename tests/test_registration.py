@@ -11,7 +11,7 @@ from cme_portal.accounts.models import DocumentType, LearnerProfile, Role, SmsCo
 from cme_portal.accounts.services import send_sms_code, verify_sms_code
 from cme_portal.errors import DomainError
 
-from .conftest import last_sms_code
+from .conftest import forget_rate_limits, last_sms_code
 from .factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -254,12 +254,15 @@ def test_sending_is_rate_limited_per_number(settings):
 
     for minute in range(1, settings.SMS_MAX_PER_NUMBER_PER_DAY):
         with time_machine.travel(start + timedelta(minutes=2 * minute)):
+            forget_rate_limits()
             send_sms_code("13912345678", SmsPurpose.REGISTER)
     with time_machine.travel(start + timedelta(hours=2)):
+        forget_rate_limits()
         with pytest.raises(DomainError) as daily:
             send_sms_code("13912345678", SmsPurpose.REGISTER)
     assert daily.value.code == "sms_number_limit"
     with time_machine.travel(start + timedelta(days=1, minutes=1)):
+        forget_rate_limits()
         send_sms_code("13912345678", SmsPurpose.REGISTER)
 
 
@@ -299,3 +302,24 @@ def test_code_button_with_javascript_answers_json(client, form_data, outbox, dja
     again = client.post(url, {"mobile": "13912345678"})
     assert again.status_code == 400 and "秒后再重新获取" in again.json()["message"]
     assert client.get(url).status_code == 405
+
+
+def test_a_desk_account_cannot_be_claimed_with_another_mobile(client, form_data, outbox):
+    desk = User.objects.create_user("11010519491231002X", None, name="王秀英", mobile="13700000001", claimed=False)
+    response = client.post(URL, {**form_data, "action": "send_code"})  # form_data's mobile is 13912345678
+    assert "签到时登记了另一个手机号" in response.content.decode()
+    assert outbox == []
+    desk.refresh_from_db()
+    assert not desk.claimed and desk.mobile == "13700000001"
+
+
+@pytest.mark.parametrize("number, masked", [
+    ("11010519491231002X", "1101**********002X"),
+    ("E12345678", "E1*****78"),
+    ("12345678", "12****78"),
+    ("H1234", "H***4"),
+])
+def test_document_numbers_are_masked_by_length(number, masked):
+    from cme_portal.accounts.validators import mask_id_number
+
+    assert mask_id_number(number) == masked

@@ -48,6 +48,12 @@ def send_sms_code(mobile, purpose, client_ip=None):
     ).count() >= settings.SMS_MAX_PER_ADDRESS_PER_HOUR:
         raise DomainError(_("当前网络获取验证码过于频繁，请一小时后再试。"), code="sms_address_limit")
 
+    # The counts above give precise messages; these atomic gates in the shared cache stop
+    # parallel requests that all passed them at once.
+    if not ratelimit.hit("sms-number", mobile, limit=1, period=settings.SMS_RESEND_SECONDS):
+        raise DomainError(_("验证码已发送，请稍后再重新获取。"), code="sms_too_soon")
+    if client_ip and not ratelimit.hit("sms-address", client_ip, limit=settings.SMS_MAX_PER_ADDRESS_PER_HOUR, period=3600):
+        raise DomainError(_("当前网络获取验证码过于频繁，请一小时后再试。"), code="sms_address_limit")
     code = f"{secrets.randbelow(1_000_000):06d}"
     SmsCode.objects.create(
         mobile=mobile,
@@ -116,6 +122,12 @@ def registration_conflict(id_number, mobile):
         return DomainError(
             _("该证件号已注册。请直接登录；如忘记密码，请使用“找回密码”。"), code="id_taken", field="id_number"
         )
+    if existing and existing.mobile and existing.mobile != mobile:
+        # An account opened at a check-in desk is claimed only through the mobile it was opened with.
+        return DomainError(
+            _("该证件号已在签到时登记了另一个手机号。请使用登记时的手机号注册；手机号已更换的，请联系所在单位科教科。"),
+            code="claim_mobile", field="mobile",
+        )
     owner = User.objects.filter(mobile=mobile).exclude(pk=existing.pk if existing else None).first()
     if owner:
         return DomainError(
@@ -158,7 +170,7 @@ def _open_account(id_type, id_number, name, mobile, password, email, profile):
         if field in profile:
             setattr(profile_obj, field, profile[field])
     profile_obj.save()
-    RoleAssignment.objects.get_or_create(user=user, role=Role.LEARNER, defaults={"org": profile_obj.unit})
+    RoleAssignment.objects.update_or_create(user=user, role=Role.LEARNER, defaults={"org": profile_obj.unit})
     return user
 
 
@@ -185,8 +197,9 @@ def check_login(identifier, password, client_ip):
         )
     authenticated = authenticate(username=identifier, password=password)
     if authenticated is not None:
+        # The address's failure count is kept: logging into one's own account between
+        # guesses must not switch the captcha off.
         User.objects.filter(pk=authenticated.pk).update(failed_logins=0, locked_until=None)
-        ratelimit.reset("login-fail", client_ip)
         return authenticated
 
     ratelimit.hit("login-fail", client_ip, limit=10**6, period=3600)

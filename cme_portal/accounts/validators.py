@@ -115,8 +115,10 @@ def mask_id_number(number):
     """110105********002X: enough to recognise, not enough to reuse."""
     if not number:
         return ""
-    if len(number) <= 6:
-        return number[0] + "*" * (len(number) - 1)
+    if len(number) < 12:
+        # Short documents (passports, permits): hide all but two characters at each end.
+        keep = 1 if len(number) <= 6 else 2
+        return number[:keep] + "*" * (len(number) - 2 * keep) + number[-keep:]
     return number[:4] + "*" * (len(number) - 8) + number[-4:]
 
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cme_portal.errors import DomainError
+from cme_portal import ratelimit
 from cme_portal.ratelimit import client_ip
 
 from . import services
@@ -25,6 +26,8 @@ def _send_registration_code(request):
     if not sms_form.is_valid():
         return False, sms_form.errors["mobile"][0], None
     mobile = sms_form.cleaned_data["mobile"]
+    if not ratelimit.hit("register-probe", client_ip(request), limit=30, period=3600):
+        return False, _("当前网络操作过于频繁，请一小时后再试。"), None
     id_number = normalise_document_number(request.POST.get("id_number", ""))
     try:
         conflict = services.registration_conflict(id_number, mobile)
@@ -198,4 +201,7 @@ def _render_dashboard(request, role):
     context = {"role": role, "nodes": request.user.scope_nodes(role)}
     if role == Role.LEARNER:
         context["profile"] = LearnerProfile.objects.filter(user=request.user).select_related("unit").first()
+        context["attendances"] = request.user.attendances.select_related("session__project").order_by("-checked_in_at")[:5]
+    elif role == Role.ORGANISER:
+        context["sessions"] = request.user.organised_sessions.select_related("project").order_by("-created_at")[:8]
     return render(request, DASHBOARD_TEMPLATES[role], context)

@@ -32,6 +32,10 @@ class Transition:
     actor: str  # OWNER or a Role value
     reason_required: bool = False
     style: str = "primary"
+    # Only objects for which guard(obj) is true may take it; in_queue=False keeps
+    # its source states out of the actor's queue (a step they take on their own input).
+    guard: object = None
+    in_queue: bool = True
 
 
 @dataclass
@@ -68,6 +72,8 @@ class Workflow:
         return value
 
     def may_act(self, transition, obj, user):
+        if transition.guard is not None and not transition.guard(obj):
+            return False
         if transition.actor == OWNER:
             return getattr(obj, f"{self.owner_field}_id") == user.pk
         return user.in_scope(transition.actor, self.object_path(obj))
@@ -87,7 +93,7 @@ class Workflow:
         return sorted({t.actor for t in self.transitions if t.actor != OWNER})
 
     def queue_states(self, role):
-        return sorted({s for t in self.transitions if t.actor == role for s in t.sources})
+        return sorted({s for t in self.transitions if t.actor == role and t.in_queue for s in t.sources})
 
     def queue(self, queryset, user, role):
         """Objects waiting for ``role``'s action within ``user``'s scope."""
