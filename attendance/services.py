@@ -141,7 +141,7 @@ def masked(user):
 
 @transaction.atomic
 def register_at_door(*, id_type, id_number, name, sex, age, mobile, unit, unit_name, department, unit_location,
-                     grassroots, title, position, education):
+                     grassroots, title, position, education, birth_date=None):
     """Seed 001's check-in form for a first-time learner: an account they claim later by registering."""
     if User.objects.filter(id_number=id_number).exists():
         raise DomainError(_("该证件号已登记，请返回直接签到。"), code="known", field="id_number")
@@ -151,7 +151,8 @@ def register_at_door(*, id_type, id_number, name, sex, age, mobile, unit, unit_n
     user.set_unusable_password()
     user.save()
     LearnerProfile.objects.create(
-        user=user, sex=sex, declared_age=age, declared_age_on=timezone.localdate(), unit=unit, unit_name=unit_name if not unit else "",
+        user=user, sex=sex, birth_date=birth_date, declared_age=None if birth_date else age,
+        declared_age_on=None if birth_date else timezone.localdate(), unit=unit, unit_name=unit_name if not unit else "",
         department=department, unit_location=unit_location, grassroots=grassroots, title=title, position=position,
         education=education,
     )
@@ -184,7 +185,8 @@ def check_answers(template, answers):
     """Every question answered, with exactly as many options as it asks for; return the clean answers."""
     clean, problems = {}, []
     for question in template.questions:
-        given = [a for a in answers.get(question["key"], []) if a in question["options"]]
+        value = answers.get(question["key"], [])
+        given = [a for a in ([value] if isinstance(value, str) else value) if a in question["options"]]
         want = int(question.get("choose", 1))
         if len(given) != want:
             problems.append(_("第 %(n)s 题请选择 %(want)s 项") % {"n": template.questions.index(question) + 1, "want": want})

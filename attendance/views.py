@@ -68,9 +68,8 @@ def _check_in(request, session, plan, day, now):
     if step == "register":
         form = DoorRegistrationForm(request.POST)
         if form.is_valid():
-            data = {k: v for k, v in form.cleaned_data.items() if k not in ("birth_date",)}
             try:
-                learner = services.register_at_door(**data)
+                learner = services.register_at_door(**form.cleaned_data)
             except DomainError as error:
                 form.add_error(error.field, error.message)
             else:

@@ -391,7 +391,7 @@ class LearnerProfile(models.Model):
             b = self.birth_date
             return today.year - b.year - ((today.month, today.day) < (b.month, b.day))
         if self.declared_age is not None and self.declared_age_on:
-            return self.declared_age + (today - self.declared_age_on).days // 365
+            return self.declared_age + max(0, (today - self.declared_age_on).days) // 365
         return None
 
     @property

@@ -1,0 +1,242 @@
+"""W3 at the door with a frozen clock: codes, windows, scans, the survey, hours."""
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal as D
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from attendance import services, tokens
+from attendance.models import Attendance, AttendancePlan, DeniedScan, PairMode, SurveyResponse
+from cme_portal.accounts.models import Role, User
+from projects.models import Session
+
+from .factories import ProjectFactory, learner, resident_id, staff
+
+pytestmark = pytest.mark.django_db
+TZ = ZoneInfo("Asia/Shanghai")
+DAY1 = date(2026, 12, 1)
+
+
+def at(day, hour, minute=0):
+    return datetime.combine(day, time(hour, minute), tzinfo=TZ)
+
+
+@pytest.fixture
+def session(tree):
+    organiser = staff(Role.ORGANISER, tree["unit_a"])
+    project = ProjectFactory(holding_unit=tree["unit_a"], name="心血管进展学习班")
+    session = Session.objects.create(project=project, venue="甲市会议中心", start_date=DAY1, end_date=DAY1 + timedelta(days=1),
+                                     credits=5, hours=16, state="approved", organiser=organiser, unit=tree["unit_a"])
+    AttendancePlan.objects.create(session=session, refresh_seconds=600)  # ten-minute codes, 08:30–17:30
+    return session
+
+
+def door(session, direction, moment):
+    plan = services.plan_for(session)
+    return reverse("attendance:door", args=[session.pk, direction, services.current_code(plan, direction, moment)])
+
+
+ANSWERS = {"q1": "是", "q2": "部分知道", "q3": "很大", "q4": "很好", "q5": "满意", "q6": "满意",
+           "q7": ["开阔思路", "提高理论水平"]}
+
+
+# --- codes -------------------------------------------------------------------------------
+
+def test_codes_rotate_and_the_previous_window_still_works(session):
+    plan = services.plan_for(session)
+    first = services.current_code(plan, "in", at(DAY1, 9, 0))
+    assert services.current_code(plan, "in", at(DAY1, 9, 9)) == first
+    second = services.current_code(plan, "in", at(DAY1, 9, 10))
+    assert second != first
+    assert tokens.token_matches(first, session.pk, "in", None, 600, at(DAY1, 9, 15))  # previous window
+    assert not tokens.token_matches(first, session.pk, "in", None, 600, at(DAY1, 9, 20))  # two windows on
+    assert services.current_code(plan, "out", at(DAY1, 9, 0)) != first  # each direction its own code
+
+
+def test_a_forged_code_is_refused_and_recorded(client, session):
+    with time_machine.travel(at(DAY1, 9), tick=False):
+        response = client.get(reverse("attendance:door", args=[session.pk, "in", "aaaaaaaaaaaaaaaa"]))
+    assert response.status_code == 403 and "二维码无效" in response.content.decode()
+    assert DeniedScan.objects.get().reason == "forged"
+    assert not Attendance.objects.exists()
+
+
+def test_an_expired_code_says_so(client, session):
+    url = door(session, "in", at(DAY1, 9, 0))
+    with time_machine.travel(at(DAY1, 9, 25), tick=False):
+        response = client.get(url)
+    assert response.status_code == 403 and "已过期" in response.content.decode()
+    assert DeniedScan.objects.get().reason == "expired"
+
+
+@pytest.mark.parametrize("moment, ok", [
+    (at(DAY1, 7, 29), False),   # before the window opens (an hour before 08:30)
+    (at(DAY1, 7, 30), True),    # the edge: opens
+    (at(DAY1 + timedelta(days=1), 17, 30), True),  # the last minute of the session
+    (at(DAY1 + timedelta(days=1), 17, 31), False),  # check-in is closed
+])
+def test_check_in_window_edges(client, session, moment, ok):
+    with time_machine.travel(moment, tick=False):
+        response = client.get(door(session, "in", moment))
+    assert (response.status_code == 200) is ok
+    if not ok:
+        assert "不在签到时间内" in response.content.decode()
+        assert DeniedScan.objects.get().reason == "outside_window"
+
+
+def test_a_session_not_approved_has_no_door(client, session):
+    Session.objects.filter(pk=session.pk).update(state="forwarded")
+    with time_machine.travel(at(DAY1, 9), tick=False):
+        response = client.get(door(session, "in", at(DAY1, 9)))
+    assert response.status_code == 403 and "尚未获准举办" in response.content.decode()
+
+
+# --- check-in ------------------------------------------------------------------------------
+
+def test_a_known_learner_confirms_masked_details_and_a_repeat_changes_nothing(client, session, tree):
+    person = learner(unit=tree["unit_a"], name="王秀英", mobile="13912345678")
+    with time_machine.travel(at(DAY1, 8, 50), tick=False):
+        url = door(session, "in", at(DAY1, 8, 50))
+        page = client.post(url, {"step": "identify", "identifier": person.id_number.lower()}).content.decode()
+        assert "王*英" in page and "139****5678" in page and "13912345678" not in page
+        done = client.post(url, {"step": "confirm", "identifier": person.id_number})
+        assert "签到成功" in done.content.decode()
+    with time_machine.travel(at(DAY1, 9, 30), tick=False):
+        again = client.post(door(session, "in", at(DAY1, 9, 30)), {"step": "confirm", "identifier": person.id_number})
+    assert "您已签到，无需重复扫码" in again.content.decode()
+    attendance = Attendance.objects.get()
+    assert attendance.checked_in_at == at(DAY1, 8, 50)
+
+
+def test_a_new_learner_fills_the_seed_form_and_gets_a_claimable_account(client, session, tree):
+    number = resident_id(7, birth=date(1990, 6, 15))
+    with time_machine.travel(at(DAY1, 8, 45), tick=False):
+        url = door(session, "in", at(DAY1, 8, 45))
+        form = client.post(url, {"step": "identify", "identifier": number})
+        assert "首次签到" in form.content.decode()
+        response = client.post(url, {
+            "step": "register", "id_type": "resident_id", "id_number": number, "name": "新学员", "mobile": "13700001111",
+            "unit": tree["unit_a"].pk, "department": "心内科", "unit_location": "甲市", "grassroots": "0",
+            "title": "junior", "position": "staff", "education": "bachelor",
+        })
+    assert "签到成功" in response.content.decode() and "您的信息注册成功" in response.content.decode()
+    user = User.objects.get(id_number=number)
+    assert not user.claimed and not user.has_usable_password()
+    assert user.profile.sex == "M" and user.profile.birth_date == date(1990, 6, 15) and user.has_role(Role.LEARNER)
+    assert Attendance.objects.filter(learner=user).exists()
+
+
+def test_the_door_form_keeps_input_and_refuses_a_taken_mobile(client, session, tree):
+    learner(unit=tree["unit_a"], mobile="13700001111")
+    number = resident_id(8, birth=date(1990, 6, 15))
+    with time_machine.travel(at(DAY1, 8, 45), tick=False):
+        response = client.post(door(session, "in", at(DAY1, 8, 45)), {
+            "step": "register", "id_type": "resident_id", "id_number": number, "name": "新学员", "mobile": "13700001111",
+            "unit": tree["unit_a"].pk, "department": "心内科", "unit_location": "甲市", "grassroots": "0", "title": "junior",
+        })
+    page = response.content.decode()
+    assert "已绑定其他账号" in page and "新学员" in page and "心内科" in page
+    assert not Attendance.objects.exists()
+
+
+def test_a_signed_in_learner_is_prefilled(client, session, tree):
+    person = learner(unit=tree["unit_a"], name="张三丰")
+    with time_machine.travel(at(DAY1, 9), tick=False):
+        client.force_login(person)
+        page = client.get(door(session, "in", at(DAY1, 9))).content.decode()
+    assert "张*丰" in page and "确认签到" in page
+
+
+# --- check-out -----------------------------------------------------------------------------
+
+def checked_in(session, person, moment):
+    plan = services.plan_for(session)
+    return services.check_in(session, person, moment, services.scan_day(plan, moment))[0]
+
+
+def test_check_out_with_the_survey(client, session, tree):
+    person = learner(unit=tree["unit_a"], mobile="13912345678")
+    checked_in(session, person, at(DAY1, 8, 40))
+    moment = at(DAY1 + timedelta(days=1), 17, 50)
+    with time_machine.travel(moment, tick=False):
+        url = door(session, "out", moment)
+        survey = client.post(url, {"step": "identify", "identifier": "13912345678"}).content.decode()
+        assert "调查问卷" in survey and "选两项" in survey
+        done = client.post(url, {"step": "survey", "identifier": person.id_number, **ANSWERS})
+    assert "撤离成功" in done.content.decode()
+    attendance = Attendance.objects.get()
+    # 08:40 → 17:30 on day one (clipped from 08:30 start to 17:30 end = 8.8 h) + 08:30 → 17:30 on day two (9 h).
+    assert attendance.hours == D("17.8")
+    assert SurveyResponse.objects.get().answers["q7"] == ["开阔思路", "提高理论水平"]
+
+
+@pytest.mark.parametrize("q7, ok", [(["开阔思路"], False), (["开阔思路", "提高理论水平", "提高操作能力"], False),
+                                     (["开阔思路", "提高理论水平"], True)])
+def test_choose_two_is_enforced(client, session, tree, q7, ok):
+    person = learner(unit=tree["unit_a"])
+    checked_in(session, person, at(DAY1, 9))
+    moment = at(DAY1, 17)
+    with time_machine.travel(moment, tick=False):
+        response = client.post(door(session, "out", moment), {"step": "survey", "identifier": person.id_number, **ANSWERS, "q7": q7})
+    assert ("撤离成功" in response.content.decode()) is ok
+    if not ok:
+        assert "第 7 题请选择 2 项" in response.content.decode()
+        assert Attendance.objects.get().checked_out_at is None
+
+
+def test_every_question_must_be_answered(client, session, tree):
+    person = learner(unit=tree["unit_a"])
+    checked_in(session, person, at(DAY1, 9))
+    with time_machine.travel(at(DAY1, 17), tick=False):
+        answers = {k: v for k, v in ANSWERS.items() if k != "q3"}
+        response = client.post(door(session, "out", at(DAY1, 17)), {"step": "survey", "identifier": person.id_number, **answers})
+    assert "第 3 题请选择 1 项" in response.content.decode()
+
+
+def test_check_out_without_check_in_is_refused_and_recorded(client, session, tree):
+    person = learner(unit=tree["unit_a"], mobile="13912345678")
+    with time_machine.travel(at(DAY1, 17), tick=False):
+        response = client.post(door(session, "out", at(DAY1, 17)), {"step": "identify", "identifier": "13912345678"})
+    assert response.status_code == 409 and "请先扫描签到二维码" in response.content.decode()
+    assert DeniedScan.objects.get().reason == "no_check_in"
+    assert not Attendance.objects.filter(learner=person).exists()
+
+
+def test_a_repeated_check_out_changes_nothing(client, session, tree):
+    person = learner(unit=tree["unit_a"])
+    checked_in(session, person, at(DAY1, 9))
+    with time_machine.travel(at(DAY1, 17), tick=False):
+        url = door(session, "out", at(DAY1, 17))
+        client.post(url, {"step": "survey", "identifier": person.id_number, **ANSWERS})
+    with time_machine.travel(at(DAY1, 18), tick=False):
+        again = client.post(door(session, "out", at(DAY1, 18)), {"step": "identify", "identifier": person.id_number})
+    assert "您已撤离" in again.content.decode()
+    assert Attendance.objects.get().checked_out_at == at(DAY1, 17)
+    assert SurveyResponse.objects.count() == 1
+
+
+def test_daily_mode_needs_a_pair_each_day_with_codes_per_day(session, tree):
+    AttendancePlan.objects.filter(session=session).update(mode=PairMode.DAILY)
+    plan = services.plan_for(session)
+    day2 = DAY1 + timedelta(days=1)
+    code_day1 = services.current_code(plan, "in", at(DAY1, 9))
+    # The same clock time on the next day gives another code: a day-one poster does not open day two.
+    assert services.current_code(plan, "in", at(day2, 9)) != code_day1
+    person = learner(unit=tree["unit_a"])
+    for day in (DAY1, day2):
+        attendance = checked_in(session, person, at(day, 8, 30))
+        services.check_out(session, person, at(day, 12, 30), day, ANSWERS, plan)
+    rows = {a.day: a.hours for a in Attendance.objects.filter(learner=person)}
+    assert rows == {DAY1: D("4.0"), day2: D("4.0")}
+    row = services.roster_rows(session, plan)[0]
+    assert (row["days"], row["complete"], row["hours"], row["meets"]) == (2, 2, D("8.0"), False)  # 18 h scheduled
+
+
+def test_hours_are_clipped_to_the_schedule(session):
+    plan = services.plan_for(session)
+    assert services.attended_hours(plan, at(DAY1, 6, 0), at(DAY1, 20, 0)) == D("9.0")
+    assert services.attended_hours(plan, at(DAY1, 12, 0), at(DAY1, 13, 30)) == D("1.5")
+    assert plan.scheduled_hours == D("18.0")
