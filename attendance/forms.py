@@ -29,8 +29,10 @@ class DoorRegistrationForm(DocumentFieldsMixin, forms.Form):
     id_type = forms.ChoiceField(label=_("证件类型"), choices=DocumentType.choices, initial=DocumentType.RESIDENT_ID)
     id_number = forms.CharField(label=_("身份证号码"), max_length=32)
     name = forms.CharField(label=_("姓名"), max_length=50)
-    sex = forms.ChoiceField(label=_("性别"), choices=Sex.choices, widget=forms.RadioSelect, required=False)
-    age = forms.IntegerField(label=_("年龄"), min_value=16, max_value=100, required=False)
+    sex = forms.ChoiceField(label=_("性别"), choices=Sex.choices, widget=forms.RadioSelect, required=False,
+                            help_text=_("身份证号码可自动读取，其他证件请选择"))
+    age = forms.IntegerField(label=_("年龄"), min_value=16, max_value=100, required=False,
+                             help_text=_("身份证号码可自动读取，其他证件请填写"))
     mobile = MobileField()
     unit = UnitChoiceField(label=_("单位"), required=False)
     unit_name = forms.CharField(label=_("单位（列表中没有时填写）"), max_length=100, required=False)

@@ -1,5 +1,7 @@
 """The phone pages behind the QR codes (anonymous, no JavaScript needed) and the organiser's code pages."""
 
+import time
+
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -21,12 +23,32 @@ def _door(request, template, session, direction, status=200, **context):
                   status=status)
 
 
+_SESSIONS = {}
+SESSION_CACHE_SECONDS = 5
+
+
+def _door_session(pk):
+    """The session with its project and plan, kept five seconds per process.
+
+    During an opening burst every scan asks for the same row; a change to the
+    session (its approval, its plan) reaches the door within five seconds.
+    """
+    cached = _SESSIONS.get(pk)
+    if cached and cached[1] > time.monotonic():
+        return cached[0]
+    session = get_object_or_404(Session.objects.select_related("project", "attendance_plan"), pk=pk)
+    if len(_SESSIONS) > 256:
+        _SESSIONS.clear()
+    _SESSIONS[pk] = (session, time.monotonic() + SESSION_CACHE_SECONDS)
+    return session
+
+
 @never_cache
 def door(request, session_pk, direction, token):
     """Where a scanned code lands: check-in or check-out, step by step, each step a plain form."""
     if direction not in tokens.DIRECTIONS:
         raise Http404
-    session = get_object_or_404(Session.objects.select_related("project"), pk=session_pk)
+    session = _door_session(session_pk)
     now = timezone.now()
     try:
         plan, day = services.validate_scan(session, direction, token, now, client_ip(request))
@@ -78,7 +100,11 @@ def _check_in(request, session, plan, day, now):
         return _door(request, "register", session, "in", form=form)
 
     # step == "confirm": the one-tap check-in (also what the load benchmark posts).
-    learner = services.find_learner(request.POST.get("identifier", ""))
+    identifier = request.POST.get("identifier", "").strip().upper()
+    attendance = services.check_in_by_document(session, identifier, now, day)
+    if attendance is not None:
+        return _door(request, "done", session, "in", attendance=attendance, created=True)
+    learner = services.find_learner(identifier)
     if learner is None:
         return _door(request, "identify", session, "in", form=IdentifyForm())
     attendance, created = services.check_in(session, learner, now, day)

@@ -10,6 +10,7 @@ admin.site.site_title = _("继续医学教育管理平台")
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz/", views.healthz, name="healthz"),
+    path("healthz/db/", views.healthz_db, name="healthz_db"),
     path("accounts/", include("cme_portal.accounts.urls")),
     path("notifications/", include("cme_portal.review.urls")),
     path("projects/", include("projects.urls")),

@@ -34,6 +34,15 @@ def _broker_state():
 
 
 @never_cache
+def healthz_db(request):
+    """Reads one row: a database probe without the broker, and the floor of the check-in benchmark."""
+    from cme_portal.accounts.models import Organisation
+
+    node = Organisation.objects.only("pk").order_by("pk").first()
+    return JsonResponse({"status": "ok", "row": node.pk if node else None})
+
+
+@never_cache
 def healthz(request):
     """JSON with the state of the database and the broker; 503 when the database is down.
 

@@ -13,6 +13,9 @@ def _clean_slate():
     """Rate-limit counters and sent SMS do not leak from one test into the next."""
     cache.clear()
     sms.outbox.clear()
+    from attendance.views import _SESSIONS
+
+    _SESSIONS.clear()
     yield
     sms.outbox.clear()
 

@@ -220,6 +220,7 @@ def test_a_repeated_check_out_changes_nothing(client, session, tree):
 
 def test_daily_mode_needs_a_pair_each_day_with_codes_per_day(session, tree):
     AttendancePlan.objects.filter(session=session).update(mode=PairMode.DAILY)
+    session = Session.objects.get(pk=session.pk)
     plan = services.plan_for(session)
     day2 = DAY1 + timedelta(days=1)
     code_day1 = services.current_code(plan, "in", at(DAY1, 9))
