@@ -154,15 +154,6 @@ def seed_platform(people, year):
     import_platform_file(SimpleUploadedFile("feed.xlsx", buffer.getvalue()), "北京华医网科技股份有限公司（华医网）", province_admin)
 
 
-def seed_awards(people):
-    """The session held three weeks ago was approved: its attendees hold its credits."""
-    from projects.models import Session, SessionState
-
-    session = Session.objects.filter(state=SessionState.APPROVED, end_date__lt=date.today()).order_by("end_date").first()
-    if session:
-        services.award(session, [people["王芳"], people["赵磊"], User.objects.get(mobile="13900000005")])
-
-
 def seed():
     year = date.today().year
     people = seed_learners()
@@ -170,5 +161,4 @@ def seed():
     seed_readme_learner(year)
     seed_entries(people, year)
     seed_platform(people, year)
-    seed_awards(people)
     compliance.rules_for(Organisation.objects.get(kind="province"), year)
