@@ -143,6 +143,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "attendance.tasks.remind_roster_deadlines",
         "schedule": timedelta(hours=24),
     },
+    "purge-expired-bulk-downloads": {
+        "task": "certificates.tasks.purge_expired_bulk_downloads",
+        "schedule": timedelta(hours=1),
+    },
     "purge-expired-sms-codes": {
         "task": "cme_portal.accounts.tasks.purge_expired_sms_codes",
         "schedule": timedelta(hours=1),

@@ -209,6 +209,9 @@ def award(session, learners, awarded_by=None):
                     ))
             except IntegrityError:
                 continue  # awarded concurrently: the constraint kept it to one
+        from certificates.tasks import send_render_tasks
+
+        send_render_tasks(record.pk for record in created)
     return created
 
 

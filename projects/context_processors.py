@@ -9,7 +9,8 @@ from .models import HOSTING_WORKFLOW, Session
 def navigation(request):
     """Project links for the navigation bar, with the number waiting in each queue."""
     user = getattr(request, "user", None)
-    links = [{"label": _("项目查询"), "url": reverse("projects:public_search")}]
+    links = [{"label": _("项目查询"), "url": reverse("projects:public_search")},
+             {"label": _("证书查询"), "url": reverse("certificates:query")}]
     if user is not None and user.is_authenticated:
         if user.has_role(Role.ORGANISER):
             links.append({"label": _("我的举办申请"), "url": reverse("projects:my_sessions")})

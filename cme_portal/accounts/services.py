@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,6 +21,9 @@ from cme_portal.errors import DomainError
 
 from .models import LearnerProfile, Role, RoleAssignment, SmsCode, SmsPurpose, User
 from .tasks import send_sms
+
+# Sent after a learner's printed fields change; certificates re-render on it.
+profile_changed = Signal()
 
 
 # --- SMS codes ---------------------------------------------------------------
@@ -271,10 +275,14 @@ def update_profile(user, **fields):
     are not taken from the form.
     """
     profile, _created = LearnerProfile.objects.select_for_update().get_or_create(user=user)
+    before = (profile.sex, profile.age, profile.unit_id, profile.unit_name)
     for field in PROFILE_FIELDS:
         if field in fields:
             setattr(profile, field, fields[field])
     profile.save()
+    if (profile.sex, profile.age, profile.unit_id, profile.unit_name) != before:
+        # Printed fields changed (seed 000: a blank sex or age is completed): certificates follow.
+        profile_changed.send(sender=LearnerProfile, user_id=user.pk)
     if "email" in fields:
         User.objects.filter(pk=user.pk).update(email=fields["email"])
     # Whoever keeps a learner profile is a learner, attached to their unit.

@@ -1,0 +1,129 @@
+"""Certificates: issue one per award, render it (idempotently), revoke, find and verify.
+
+Like Indico, a certificate is filled in first (a snapshot of every printed
+field) and checked for missing fields before any PDF is drawn.
+"""
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cme_portal.accounts.models import LearnerProfile, OrgKind, Sex
+from cme_portal.accounts.validators import mask_name
+from cme_portal.errors import DomainError
+from credits.models import CreditRecord, RecordStatus, Source
+
+from . import render
+from .models import Certificate, CertificateStatus
+
+REQUIRED = ("name", "sex", "age", "unit", "project_name", "project_number", "dates", "credits_text")
+
+
+def issuing_body(record):
+    unit = record.session.unit if record.session_id and record.session.unit_id else None
+    province = unit.ancestor_of_kind(OrgKind.PROVINCE) if unit else None
+    return _("%(province)s继续医学教育委员会") % {"province": province.name} if province else _("继续医学教育委员会")
+
+
+def snapshot_for(record, certificate):
+    """Every printed field of ``record``'s certificate, as it will be printed."""
+    profile = LearnerProfile.objects.filter(user_id=record.learner_id).select_related("unit").first()
+    learner = record.learner
+    session = record.session
+    level = {"national": _("国家级"), "provincial": _("省级"), "city": _("市级"), "district": _("区级")}.get(record.level, "")
+    credits = f"{record.credits.normalize():f}"
+    return {
+        "title": _("继续医学教育学分证书"),
+        "number_label": _("证书编号："),
+        "number": certificate.number,
+        "name": learner.name,
+        "sex": str(Sex(profile.sex).label) if profile and profile.sex else "",
+        "age": str(profile.age) if profile and profile.age is not None else "",
+        "unit": profile.unit_display if profile else "",
+        "project_name": record.activity_name,
+        "project_number": record.activity_number,
+        "dates": f"{session.start_date:%Y-%m-%d} {_('至')} {session.end_date:%Y-%m-%d}" if session else "",
+        "venue": session.venue if session else "",
+        "credits_text": _("%(level)s %(cls)s类 %(credits)s 分") % {"level": level, "cls": record.credit_class, "credits": credits},
+        "issuer": issuing_body(record),
+        "issued_on": timezone.localtime(certificate.issued_at).strftime("%Y-%m-%d"),
+        "verify_url": certificate.verify_url,
+        "scan_label": _("扫码验证"),
+        "labels": {"name": _("姓名"), "sex": _("性别："), "age": _("年龄："), "unit": _("工作单位"), "project": _("项目名称"),
+                   "project_number": _("项目编号"), "when": _("时间地点"), "credits": _("授予学分")},
+    }
+
+
+def missing_fields(snapshot):
+    labels = {"name": _("姓名"), "sex": _("性别"), "age": _("年龄"), "unit": _("工作单位"), "project_name": _("项目名称"),
+              "project_number": _("项目编号"), "dates": _("举办日期"), "credits_text": _("学分")}
+    return [str(labels[key]) for key in REQUIRED if not snapshot.get(key)]
+
+
+def issue(record):
+    """The certificate of an award, created once: the same award never gets two, nor two numbers."""
+    certificate, created = Certificate.objects.get_or_create(record=record, defaults={"learner_id": record.learner_id})
+    if created or not certificate.number:
+        year = record.year
+        Certificate.objects.filter(pk=certificate.pk, number__isnull=True).update(number=f"CME{year}{certificate.pk:08d}")
+        certificate.refresh_from_db(fields=["number"])
+    return certificate
+
+
+def render_certificate(record_id):
+    """Issue and render the certificate of one award; safe to run twice.
+
+    A render whose snapshot equals the stored one and whose file exists is
+    skipped, so a task redelivered after a worker died does not draw again.
+    Returns the certificate.
+    """
+    record = CreditRecord.objects.select_related("learner", "session__unit").get(pk=record_id)
+    certificate = issue(record)
+    with transaction.atomic():
+        certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        snapshot = snapshot_for(record, certificate)
+        if certificate.file and certificate.snapshot == snapshot:
+            return certificate
+        pdf = render.render(snapshot)
+        old = certificate.file.name if certificate.file else None
+        certificate.file.save(f"{certificate.code}.pdf", ContentFile(pdf), save=False)
+        certificate.snapshot = snapshot
+        certificate.rendered_at = timezone.now()
+        certificate.render_count = F("render_count") + 1
+        certificate.save(update_fields=["file", "snapshot", "rendered_at", "render_count"])
+        if old and old != certificate.file.name:
+            storage, name = certificate.file.storage, old
+            transaction.on_commit(lambda: storage.delete(name))
+    certificate.refresh_from_db()
+    return certificate
+
+
+def awards_needing_certificates(record_ids):
+    return CreditRecord.objects.filter(pk__in=record_ids, source=Source.PROJECT_AWARD, status=RecordStatus.EFFECTIVE,
+                                       reverses__isnull=True)
+
+
+@transaction.atomic
+def revoke(certificate, by, reason):
+    """Revoke with a reason; the verify page shows it as revoked from then on."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("请填写撤销原因。"), code="reason_required", field="reason")
+    certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
+    if certificate.status == CertificateStatus.REVOKED:
+        raise DomainError(_("该证书已撤销。"), code="already_revoked")
+    certificate.status, certificate.revoked_at, certificate.revoke_reason = CertificateStatus.REVOKED, timezone.now(), reason
+    certificate.save(update_fields=["status", "revoked_at", "revoke_reason"])
+    return certificate
+
+
+def public_view(certificate):
+    """What a stranger may see: the masked name, the project, the credits, the dates, the status."""
+    snap = certificate.snapshot
+    return {
+        "number": certificate.number, "name": mask_name(snap.get("name", "")), "project_name": snap.get("project_name", ""),
+        "project_number": snap.get("project_number", ""), "credits_text": snap.get("credits_text", ""),
+        "issued_on": snap.get("issued_on", ""), "status": certificate.status, "revoked_at": certificate.revoked_at,
+    }

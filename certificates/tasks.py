@@ -1,0 +1,91 @@
+"""Rendering and bulk downloads in Celery workers. Tasks take ids and are safe to run twice."""
+
+import io
+import zipfile
+from datetime import timedelta
+
+from celery import shared_task
+from django.core.files.base import ContentFile
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .models import BulkDownload, BulkState, Certificate
+
+CHUNK = 200
+
+
+@shared_task
+def render_certificates(record_ids):
+    """Issue and render the certificates of these awards (one task per chunk of an award)."""
+    for record_id in services.awards_needing_certificates(record_ids).values_list("pk", flat=True):
+        services.render_certificate(record_id)
+    return len(record_ids)
+
+
+def send_render_tasks(record_ids):
+    """After the award's transaction commits, in chunks so a 3,000-person roster spreads over workers."""
+    ids = list(record_ids)
+    for start in range(0, len(ids), CHUNK):
+        render_certificates.delay_on_commit(ids[start:start + CHUNK])
+
+
+@shared_task
+def rerender_learner(user_id):
+    """A learner completed blank fields (seed 000: sex, age): draw their certificates again."""
+    record_ids = list(Certificate.objects.filter(learner_id=user_id).values_list("record_id", flat=True))
+    for record_id in record_ids:
+        services.render_certificate(record_id)
+    return len(record_ids)
+
+
+@shared_task
+def build_bulk_download(bulk_id):
+    """Check every certificate's fields first (no half-built batch), then build one ZIP with progress."""
+    bulk = BulkDownload.objects.select_related("unit").get(pk=bulk_id)
+    if bulk.state in (BulkState.READY, BulkState.FAILED):
+        return bulk.state
+    certificates = list(_certificates_for(bulk))
+    BulkDownload.objects.filter(pk=bulk.pk).update(state=BulkState.CHECKING, total=len(certificates), done=0)
+    problems = []
+    for certificate in certificates:
+        missing = services.missing_fields(certificate.snapshot)
+        if missing or not certificate.file:
+            problems.append({"number": certificate.number, "name": certificate.snapshot.get("name", ""),
+                             "missing": missing or [str(_("证书文件"))]})
+    if problems or not certificates:
+        BulkDownload.objects.filter(pk=bulk.pk).update(state=BulkState.FAILED, problems=problems)
+        return BulkState.FAILED
+    BulkDownload.objects.filter(pk=bulk.pk).update(state=BulkState.BUILDING)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for index, certificate in enumerate(certificates, start=1):
+            with certificate.file.open("rb") as pdf:
+                archive.writestr(f"{certificate.number}-{certificate.snapshot.get('name', '')}.pdf", pdf.read())
+            if index % 50 == 0 or index == len(certificates):
+                BulkDownload.objects.filter(pk=bulk.pk).update(done=index)
+    bulk.file.save(f"certificates-{bulk.pk}.zip", ContentFile(buffer.getvalue()), save=False)
+    BulkDownload.objects.filter(pk=bulk.pk).update(
+        file=bulk.file.name, state=BulkState.READY, done=F("total"), expires_at=timezone.now() + timedelta(hours=24)
+    )
+    return BulkState.READY
+
+
+def _certificates_for(bulk):
+    queryset = Certificate.objects.filter(status="issued", record__learner__profile__unit__path__startswith=bulk.unit.path)
+    if bulk.session_id:
+        queryset = queryset.filter(record__session_id=bulk.session_id)
+    if bulk.year:
+        queryset = queryset.filter(record__year=bulk.year)
+    return queryset.order_by("number")
+
+
+@shared_task
+def purge_expired_bulk_downloads():
+    """Hourly: delete ZIPs past their expiry."""
+    expired = BulkDownload.objects.filter(expires_at__lt=timezone.now()).exclude(file="")
+    for bulk in expired:
+        bulk.file.delete(save=False)
+    return expired.update(file="")
+

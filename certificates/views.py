@@ -1,0 +1,171 @@
+"""Finding, downloading and verifying certificates; revocation; the unit's bulk ZIP."""
+
+from captcha.fields import CaptchaField
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from cme_portal import ratelimit
+from cme_portal.accounts.models import Role
+from cme_portal.accounts.permissions import role_required
+from cme_portal.errors import DomainError
+from cme_portal.ratelimit import client_ip
+from projects import numbers
+from projects.models import Session, SessionState
+
+from . import services
+from .models import BulkDownload, BulkState, Certificate, CertificateStatus
+from .tasks import build_bulk_download
+
+LINK_SECONDS = 3600
+SIGNER_SALT = "certificates.download"
+
+
+def _pdf(certificate, as_attachment=False):
+    if not certificate.file:
+        raise Http404
+    return FileResponse(certificate.file.open("rb"), as_attachment=as_attachment, filename=f"{certificate.number}.pdf",
+                        content_type="application/pdf")
+
+
+@login_required
+def mine(request):
+    certificates = Certificate.objects.filter(learner=request.user).select_related("record")
+    return render(request, "certificates/mine.html", {"certificates": certificates})
+
+
+@login_required
+def download(request, number):
+    """The learner's own certificate, inline for printing; anyone else's is 404."""
+    return _pdf(get_object_or_404(Certificate, number=number, learner=request.user))
+
+
+class ByDocumentForm(forms.Form):
+    id_number = forms.CharField(label=gettext_lazy("证件号"), max_length=32)
+    name = forms.CharField(label=gettext_lazy("姓名"), max_length=50)
+    captcha = CaptchaField(label=gettext_lazy("验证码"))
+
+
+class ByProjectForm(forms.Form):
+    project_number = forms.CharField(label=gettext_lazy("项目编号"), max_length=64)
+    name = forms.CharField(label=gettext_lazy("姓名"), max_length=50)
+
+
+def query(request):
+    """Seed 000 and seed 001 §3: by document number + name + captcha, or by project number + name.
+
+    The answer has the same shape whether or not anything matched; personal
+    data is masked; downloads go through signed links that expire.
+    """
+    by = request.GET.get("by", "document")
+    form_class = ByProjectForm if by == "project" else ByDocumentForm
+    form = form_class(request.GET or None) if "name" in request.GET else form_class()
+    results = None
+    if form.is_bound:
+        if not ratelimit.hit("certificate-query", client_ip(request), limit=10, period=60):
+            return render(request, "429.html", status=429)
+        if form.is_valid():
+            data = form.cleaned_data
+            found = Certificate.objects.filter(learner__name=data["name"].strip())
+            if by == "project":
+                found = found.filter(record__activity_key=numbers.canonical(data["project_number"]))
+            else:
+                found = found.filter(learner__id_number=data["id_number"].strip().upper())
+            signer = signing.TimestampSigner(salt=SIGNER_SALT)
+            results = [
+                {**services.public_view(c), "link": signer.sign(str(c.pk))} for c in found.select_related("record")[:20]
+            ]
+    return render(request, "certificates/query.html", {"form": form, "by": by, "results": results})
+
+
+def signed_download(request, token):
+    try:
+        pk = signing.TimestampSigner(salt=SIGNER_SALT).unsign(token, max_age=LINK_SECONDS)
+    except signing.BadSignature:
+        return render(request, "certificates/link_expired.html", status=410)
+    return _pdf(get_object_or_404(Certificate, pk=pk, status=CertificateStatus.ISSUED))
+
+
+def verify(request, code):
+    """The address printed in every certificate's QR code (DESIGN.md §6)."""
+    if not ratelimit.hit("certificate-verify", client_ip(request), limit=60, period=60):
+        return render(request, "429.html", status=429)
+    certificate = Certificate.objects.filter(code=code.strip().upper()).first()
+    return render(request, "certificates/verify.html", {
+        "code": code, "certificate": services.public_view(certificate) if certificate else None,
+    }, status=200 if certificate else 404)
+
+
+@role_required(Role.PROVINCE_ADMIN)
+def manage(request):
+    text = request.GET.get("q", "").strip()
+    queryset = Certificate.objects.select_related("learner", "record")
+    if text:
+        queryset = queryset.filter(Q(number=text.upper()) | Q(learner__name=text) | Q(record__activity_name__icontains=text))
+    page = Paginator(queryset, 30).get_page(request.GET.get("page"))
+    return render(request, "certificates/manage.html", {"page_obj": page, "q": text})
+
+
+@require_POST
+@role_required(Role.PROVINCE_ADMIN)
+def revoke(request, pk):
+    certificate = get_object_or_404(Certificate, pk=pk)
+    try:
+        services.revoke(certificate, request.user, request.POST.get("reason", ""))
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("证书 %(number)s 已撤销。") % {"number": certificate.number})
+    return redirect("certificates:manage")
+
+
+class BulkForm(forms.Form):
+    session = forms.ModelChoiceField(label=gettext_lazy("按期次"), queryset=Session.objects.none(), required=False)
+    year = forms.IntegerField(label=gettext_lazy("或按年度（本单位全部）"), required=False, min_value=2000, max_value=2100)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("session") and not cleaned.get("year"):
+            raise forms.ValidationError(_("请选择期次，或填写年度。"))
+        return cleaned
+
+
+@role_required(Role.UNIT_ADMIN)
+def bulk(request):
+    unit = request.user.scope_nodes(Role.UNIT_ADMIN).first()
+    form = BulkForm(request.POST or None)
+    form.fields["session"].queryset = Session.objects.filter(
+        request.user.scope_q(Role.UNIT_ADMIN, "unit__path"), state=SessionState.APPROVED
+    ).select_related("project")
+    if request.method == "POST" and form.is_valid():
+        job = BulkDownload.objects.create(requested_by=request.user, unit=unit, session=form.cleaned_data["session"],
+                                          year=form.cleaned_data["year"])
+        build_bulk_download.delay_on_commit(job.pk)
+        return redirect("certificates:bulk_status", job.pk)
+    jobs = BulkDownload.objects.filter(requested_by=request.user)[:10]
+    return render(request, "certificates/bulk.html", {"form": form, "jobs": jobs})
+
+
+@role_required(Role.UNIT_ADMIN)
+def bulk_status(request, pk):
+    job = get_object_or_404(BulkDownload, pk=pk, requested_by=request.user)
+    working = job.state in (BulkState.PENDING, BulkState.CHECKING, BulkState.BUILDING)
+    expired = job.expires_at is not None and job.expires_at < timezone.now()
+    return render(request, "certificates/bulk_status.html", {"job": job, "working": working, "expired": expired})
+
+
+@role_required(Role.UNIT_ADMIN)
+def bulk_download(request, pk):
+    job = get_object_or_404(BulkDownload, pk=pk, requested_by=request.user, state=BulkState.READY)
+    if not job.file or (job.expires_at and job.expires_at < timezone.now()):
+        raise Http404
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=f"certificates-{job.pk}.zip")
