@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ["bench.compliance", "bench.checkin"]
+BENCHMARKS = ["bench.compliance", "bench.checkin", "bench.certificates"]
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/cme_bench"
 
 
