@@ -33,8 +33,16 @@ migrate: install
 demo: migrate
 	DEBUG=1 $(PY) manage.py seed_demo
 
+# CJK fonts for certificates: installed where we can (root with apt); otherwise the
+# portal falls back to reportlab's built-in font and says so here.
+fonts:
+	@if [ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] && [ -e /usr/share/fonts/truetype/hanazono/HanaMinB.ttf ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -q && apt-get install -y -q --no-install-recommends fonts-wqy-zenhei fonts-hanazono; \
+	else echo "Note: install fonts-wqy-zenhei and fonts-hanazono for embedded CJK fonts in certificates."; fi
+
 # SQLite file, tasks run eagerly, DEBUG on: the portal as a new user first sees it.
-run: demo
+run: fonts demo
 	@echo "Serving http://$(HOST):$(PORT)/  (demo accounts: see README.md; password Demo@2026)"
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
