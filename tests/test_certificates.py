@@ -104,7 +104,7 @@ def test_a_rare_name_renders_with_a_fallback_font(awarded, tree):
     assert "王堃" in reader.pages[0].extract_text()
     png = to_png(certificate, "certificate-rare-name")
     name_area = Image.open(png).convert("L").crop((280, 280, 520, 330))
-    dark = sum(1 for value in name_area.getdata() if value < 100)
+    dark = sum(name_area.histogram()[:100])
     assert dark > 300, "the name line is blank"
 
 
