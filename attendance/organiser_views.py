@@ -19,7 +19,8 @@ from cme_portal.accounts.models import Role
 from cme_portal.accounts.permissions import role_required
 from cme_portal.accounts.validators import mask_mobile
 from cme_portal.errors import DomainError
-from cme_portal.review.workflow import OWNER, timeline
+from cme_portal.review.views import take_action
+from cme_portal.review.workflow import timeline
 from projects.models import Project, Session, SessionState
 
 from . import posters, services, tokens
@@ -143,22 +144,17 @@ def roster(request, pk):
 def roster_action(request, pk):
     session = _session_in_view(request.user, pk)
     roster_obj = services.roster_for(session)
-    action = request.POST.get("action", "")
-    try:
-        transition = ROSTER_WORKFLOW.get(action)
-        if transition.actor == OWNER:
-            if roster_obj.organiser_id != request.user.pk:
-                raise Http404
-            services.submit_roster(roster_obj, request.user)
-        else:
-            services.review_roster(roster_obj, request.user, action, request.POST.get("reason", ""))
-    except DomainError as error:
-        if error.code == "forbidden":
-            raise Http404 from None
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("学员名单：%(action)s。") % {"action": transition.label})
-    return redirect("attendance:roster", pk)
+
+    def submit():
+        if roster_obj.organiser_id != request.user.pk:
+            raise DomainError(_("只有立项用户可以提交学员名单。"), code="forbidden")
+        services.submit_roster(roster_obj, request.user)
+
+    return take_action(
+        request, roster_obj, submit=submit,
+        review=lambda action, reason: services.review_roster(roster_obj, request.user, action, reason),
+        back_to=roster_obj.get_absolute_url(), next_prefix="/attendance/",
+    )
 
 
 @require_POST

@@ -88,11 +88,6 @@ class BatchForm(ActivityForm):
         return data
 
 
-class ReasonForm(forms.Form):
-    action = forms.CharField(widget=forms.HiddenInput)
-    reason = forms.CharField(required=False, max_length=500)
-
-
 class QueueFilterForm(forms.Form):
     q = forms.CharField(label=_("搜索"), required=False, widget=forms.TextInput(attrs={"placeholder": _("姓名、证件号、活动名称或编号")}))
     year = forms.IntegerField(label=_("年度"), required=False)

@@ -14,10 +14,11 @@ from django.views.decorators.http import require_POST
 from cme_portal.accounts.models import LearnerProfile, Role
 from cme_portal.accounts.permissions import role_required
 from cme_portal.errors import DomainError
-from cme_portal.review.workflow import OWNER, timeline
+from cme_portal.review.views import take_action
+from cme_portal.review.workflow import timeline
 
 from . import compliance, services
-from .forms import ActivityForm, QueueFilterForm, ReasonForm
+from .forms import ActivityForm, QueueFilterForm
 from .models import CREDIT_ENTRY_WORKFLOW, CreditEntry, EarlyReviewRequest, EntryState
 from .rules import EVIDENCE
 
@@ -112,22 +113,14 @@ def evidence(request, public_id):
 @login_required
 def entry_action(request, pk):
     entry = _visible_entry(request.user, pk)
-    form = ReasonForm(request.POST)
-    form.is_valid()
-    action = form.cleaned_data.get("action", "")
-    try:
-        transition = CREDIT_ENTRY_WORKFLOW.get(action)
-        if transition.actor == OWNER:
-            raise DomainError(_("请在修改页面重新上报。"), code="use_edit")
-        services.review(entry, request.user, action, form.cleaned_data.get("reason", ""))
-    except DomainError as error:
-        if error.code == "forbidden":
-            raise Http404 from None
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("“%(entry)s”：%(action)s。") % {"entry": entry, "action": transition.label})
-    target = request.POST.get("next", "")
-    return redirect(target if target.startswith("/credits/") else entry.get_absolute_url())
+
+    def submit():
+        raise DomainError(_("请在修改页面重新上报。"), code="use_edit")
+
+    return take_action(
+        request, entry, submit=submit, review=lambda action, reason: services.review(entry, request.user, action, reason),
+        back_to=entry.get_absolute_url(), next_prefix="/credits/",
+    )
 
 
 def queue(request, level):

@@ -52,11 +52,6 @@ class MaterialForm(forms.Form):
     )
 
 
-class ReasonForm(forms.Form):
-    action = forms.CharField(widget=forms.HiddenInput)
-    reason = forms.CharField(label=_("理由"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
-
-
 class QueueFilterForm(forms.Form):
     q = forms.CharField(label=_("搜索"), required=False, widget=forms.TextInput(attrs={"placeholder": _("编号、名称、负责人、单位")}))
     year = forms.IntegerField(label=_("年份"), required=False)

@@ -18,7 +18,8 @@ from cme_portal.accounts.permissions import role_required
 from cme_portal import ratelimit
 from cme_portal.errors import DomainError
 from cme_portal.ratelimit import client_ip
-from cme_portal.review.workflow import OWNER, timeline
+from cme_portal.review.views import take_action
+from cme_portal.review.workflow import timeline
 
 from . import numbers, services
 from .forms import (
@@ -26,7 +27,6 @@ from .forms import (
     NationalProjectForm,
     PublicSearchForm,
     QueueFilterForm,
-    ReasonForm,
     SessionFieldsForm,
 )
 from .models import HOSTING_WORKFLOW, Material, Project, ProjectStatus, Session, SessionState
@@ -186,23 +186,11 @@ def material_download(request, public_id):
 def session_action(request, pk):
     """Submit, forward, approve or return: one endpoint for every transition."""
     session = _visible_session(request.user, pk)
-    form = ReasonForm(request.POST)
-    form.is_valid()
-    action = form.cleaned_data.get("action", "")
-    try:
-        transition = HOSTING_WORKFLOW.get(action)
-        if transition.actor == OWNER:
-            services.submit(session, request.user)
-        else:
-            services.review(session, request.user, action, form.cleaned_data.get("reason", ""))
-    except DomainError as error:
-        if error.code == "forbidden":
-            raise Http404 from None
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("“%(session)s”：%(action)s。") % {"session": session, "action": transition.label})
-    target = request.POST.get("next", "")
-    return redirect(target if target.startswith("/projects/") else session.get_absolute_url())
+    return take_action(
+        request, session, submit=lambda: services.submit(session, request.user),
+        review=lambda action, reason: services.review(session, request.user, action, reason),
+        back_to=session.get_absolute_url(), next_prefix="/projects/",
+    )
 
 
 @login_required
