@@ -139,6 +139,10 @@ class DeniedScan(models.Model):
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
+    @property
+    def reason_label(self):
+        return self.REASONS.get(self.reason, self.reason)
+
     class Meta:
         verbose_name = _("无效扫码记录")
         verbose_name_plural = _("无效扫码记录")

@@ -53,13 +53,13 @@ def poster_pdf(session, direction, token, valid_text):
     pdf = canvas.Canvas(buffer, pagesize=A4)
     width, height = A4
     font = cjk_font_name()
-    pdf.setTitle(f"{session.project.name} {direction}")
+    label = _("签到") if direction == "in" else _("撤离")
+    pdf.setTitle(f"{session.project.name} {label}")
     pdf.setFont(font, 20)
     pdf.drawCentredString(width / 2, height - 90, session.project.name[:40])
     pdf.setFont(font, 12)
     pdf.drawCentredString(width / 2, height - 115, f"{session.project.number} · {session.venue[:40]}")
     pdf.setFont(font, 48)
-    label = _("签到") if direction == "in" else _("撤离")
     pdf.drawCentredString(width / 2, height - 190, label)
     size = 330
     draw_qr(pdf, door_url(session, direction, token), (width - size) / 2, height - 230 - size, size)

@@ -7,7 +7,7 @@ refusal raises DomainError whose code is recorded as a DeniedScan.
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -69,20 +69,30 @@ def open_window(plan, direction, day):
     first_day = day if plan.mode == PairMode.DAILY else plan.session.start_date
     last_day = day if plan.mode == PairMode.DAILY else plan.session.end_date
     start, _ = plan.day_bounds(first_day)
-    _, end = plan.day_bounds(last_day)
+    last_start, end = plan.day_bounds(last_day)
     if direction == tokens.CHECK_IN:
         return start - plan.open_before, end
-    return start, end + plan.close_after
+    return last_start, end + plan.close_after
 
 
 def token_day(plan, day):
     return day if plan.mode == PairMode.DAILY else None
 
 
+def _day_of(plan):
+    return lambda moment: token_day(plan, scan_day(plan, moment))
+
+
 def current_code(plan, direction, moment=None):
     moment = moment or timezone.now()
     day = scan_day(plan, moment)
     return tokens.current_token(plan.session_id, direction, token_day(plan, day), plan.refresh_seconds, moment)
+
+
+def code_for_day(plan, direction, day):
+    """The code a poster printed in advance carries: the window in which ``day``'s schedule starts."""
+    start, _end = plan.day_bounds(day)
+    return current_code(plan, direction, start)
 
 
 def _refuse(code, message, session=None, direction="", identifier="", client_ip=None):
@@ -98,7 +108,7 @@ def validate_scan(session, direction, token, moment, client_ip=None):
         _refuse("not_approved", _("该项目尚未获准举办，不能签到。请与会务人员联系。"), session, direction, client_ip=client_ip)
     plan = plan_for(session)
     day = scan_day(plan, moment)
-    if not tokens.token_matches(token, session.pk, direction, token_day(plan, day), plan.refresh_seconds, moment):
+    if not tokens.token_matches(token, session.pk, direction, _day_of(plan), plan.refresh_seconds, moment):
         if _matches_an_older_window(plan, direction, token, moment):
             _refuse("expired", _("二维码已过期。请扫描会场现场展示的最新二维码（投影页面会自动更新）。"),
                     session, direction, client_ip=client_ip)
@@ -114,15 +124,25 @@ def validate_scan(session, direction, token, moment, client_ip=None):
     return plan, day
 
 
+OLDER_WINDOWS_SEARCHED = 2000
+
+
 def _matches_an_older_window(plan, direction, token, moment):
-    """Whether ``token`` was a real code of this session earlier (expired rather than forged)."""
+    """Whether ``token`` was a real code of this session earlier (expired rather than forged).
+
+    Bounded: the session's own span and at most OLDER_WINDOWS_SEARCHED windows
+    back, so a flood of forged codes costs little.
+    """
+    token = (token or "").strip().lower()
+    if not tokens.well_formed(token):
+        return False
     start = datetime.combine(plan.session.start_date - timedelta(days=1), plan.day_start, tzinfo=timezone.get_current_timezone())
     first = tokens.window_index(start, plan.refresh_seconds)
     last = tokens.window_index(moment, plan.refresh_seconds) - 2
-    for index in range(max(first, last - 20_000), last + 1):
-        moment_i = datetime.fromtimestamp(index * plan.refresh_seconds, tz=timezone.get_current_timezone())
-        day = token_day(plan, scan_day(plan, moment_i))
-        if tokens.make_token(plan.session_id, direction, day, index) == (token or "").strip().lower():
+    day_of = _day_of(plan)
+    for index in range(max(first, last - OLDER_WINDOWS_SEARCHED), last + 1):
+        window = tokens.window_start(index, plan.refresh_seconds, moment)
+        if tokens.make_token(plan.session_id, direction, day_of(window), index) == token:
             return True
     return False
 
@@ -153,7 +173,11 @@ def register_at_door(*, id_type, id_number, name, sex, age, mobile, unit, unit_n
         raise DomainError(_("该手机号已绑定其他账号，请用该账号的证件号签到，或更换手机号。"), code="mobile_taken", field="mobile")
     user = User(id_type=id_type, id_number=id_number, name=name, mobile=mobile, claimed=False)
     user.set_unusable_password()
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise DomainError(_("该证件号或手机号刚刚已登记，请返回直接签到。"), code="known", field="id_number") from None
     LearnerProfile.objects.create(
         user=user, sex=sex, birth_date=birth_date, declared_age=None if birth_date else age,
         declared_age_on=None if birth_date else timezone.localdate(), unit=unit, unit_name=unit_name if not unit else "",
@@ -219,7 +243,11 @@ def survey_for(session):
 def default_survey():
     template = SurveyTemplate.objects.filter(is_default=True).first()
     if template is None:
-        template = SurveyTemplate.objects.create(name=_("默认问卷（江苏省继教系统）"), questions=DEFAULT_SURVEY, is_default=True)
+        try:
+            with transaction.atomic():
+                template = SurveyTemplate.objects.create(name=_("默认问卷（江苏省继教系统）"), questions=DEFAULT_SURVEY, is_default=True)
+        except IntegrityError:  # created meanwhile by another first check-out
+            template = SurveyTemplate.objects.get(is_default=True)
     return template
 
 
@@ -234,7 +262,7 @@ def check_answers(template, answers):
             problems.append(_("第 %(n)s 题请选择 %(want)s 项") % {"n": template.questions.index(question) + 1, "want": want})
         clean[question["key"]] = given
     if problems:
-        raise DomainError("；".join(problems) + "。", code="survey")
+        raise DomainError(_("请完成问卷：%(problems)s。") % {"problems": _("；").join(problems)}, code="survey")
     return clean
 
 
@@ -307,7 +335,11 @@ def roster_rows(session, plan):
 def submit_roster(roster, organiser):
     """The organiser submits the roster: the portal pre-selects who met the required hours with both scans."""
     plan = plan_for(roster.session)
+    _last_start, last_end = plan.day_bounds(roster.session.end_date)
+    if timezone.now() < last_end:
+        raise DomainError(_("项目尚未结束，结束后才能提交学员名单。"), code="not_over")
     with transaction.atomic():
+        roster = Roster.objects.select_for_update().get(pk=roster.pk)
         if roster.state == RosterState.DRAFT:
             RosterSelection.objects.filter(roster=roster).delete()
             RosterSelection.objects.bulk_create([

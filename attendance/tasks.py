@@ -19,6 +19,14 @@ def remind_roster_deadlines():
     """
     today = timezone.localdate()
     now = timezone.now()
+    # Rosters are made when first opened; a session nobody opened since still owes one.
+    from projects.models import Session, SessionState
+
+    from .services import roster_for
+
+    for session in Session.objects.filter(state=SessionState.APPROVED, end_date__lt=today, roster__isnull=True,
+                                          attendances__isnull=False).distinct():
+        roster_for(session)
     due = (
         Roster.objects.filter(state__in=[RosterState.DRAFT, RosterState.SUBMITTED, RosterState.RETURNED],
                               due_date__lte=today + timedelta(days=3), session__end_date__lte=today)

@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from cme_portal.accounts.models import Role
 from cme_portal.accounts.validators import validate_document
 from cme_portal.errors import DomainError
+from cme_portal import ratelimit
 from cme_portal.ratelimit import client_ip
 from projects.models import Session
 
@@ -22,6 +23,10 @@ def _door(request, template, session, direction, status=200, **context):
     return render(request, f"attendance/{template}.html", {"session": session, "direction": direction, **context},
                   status=status)
 
+
+# Look-ups by document or mobile number, per client address. Generous: a venue's phones
+# may share one address; the codes themselves already keep strangers out.
+DOOR_LOOKUPS_PER_MINUTE = 300
 
 _SESSIONS = {}
 SESSION_CACHE_SECONDS = 5
@@ -75,10 +80,13 @@ def _check_in(request, session, plan, day, now):
         form = IdentifyForm(request.POST)
         if not form.is_valid():
             return _door(request, "identify", session, "in", form=form)
+        if not ratelimit.hit("door-lookup", client_ip(request), limit=DOOR_LOOKUPS_PER_MINUTE, period=60):
+            return _door(request, "denied", session, "in", error=DomainError(_("操作过于频繁，请稍后再试。")), status=429)
         identifier = form.cleaned_data["identifier"].strip().upper()
         learner = services.find_learner(identifier)
         if learner:
-            return _door(request, "confirm", session, "in", person=services.masked(learner), identifier=learner.id_number)
+            # The hidden field carries what the person typed, never a number they did not type.
+            return _door(request, "confirm", session, "in", person=services.masked(learner), identifier=identifier)
         try:
             validate_document("resident_id", identifier)
         except Exception as error:
@@ -122,14 +130,20 @@ def _check_out(request, session, plan, day, now):
         form = CheckOutIdentifyForm(request.POST)
         if not form.is_valid():
             return _door(request, "identify", session, "out", form=form)
-        learner = services.find_learner(form.cleaned_data["identifier"])
+        if not ratelimit.hit("door-lookup", client_ip(request), limit=DOOR_LOOKUPS_PER_MINUTE, period=60):
+            return _door(request, "denied", session, "out", error=DomainError(_("操作过于频繁，请稍后再试。")), status=429)
+        typed = form.cleaned_data["identifier"].strip()
+        learner = services.find_learner(typed)
         if learner is None:
             form.add_error("identifier", _("没有找到该手机号或证件号的签到学员，请核对，或先扫描签到二维码签到。"))
             return _door(request, "identify", session, "out", form=form)
     else:
-        learner = services.find_learner(request.POST.get("identifier", ""))
+        typed = request.POST.get("identifier", "")
+        learner = services.find_learner(typed)
         if learner is None:
             return _door(request, "identify", session, "out", form=CheckOutIdentifyForm())
+    if request.method == "GET":
+        typed = learner.id_number  # the signed-in owner's own number
 
     template = services.survey_for(session)
     if step == "survey":
@@ -140,8 +154,7 @@ def _check_out(request, session, plan, day, now):
             if error.code == "no_check_in":
                 return _door(request, "denied", session, "out", error=error, status=409)
             form.add_error(None, error.message)
-            return _door(request, "survey", session, "out", form=form, person=services.masked(learner),
-                         identifier=learner.id_number)
+            return _door(request, "survey", session, "out", form=form, person=services.masked(learner), identifier=typed)
         return _door(request, "done", session, "out", attendance=attendance, created=done_now)
 
     attendance = session.attendances.filter(learner=learner, day=day).first()
@@ -153,4 +166,4 @@ def _check_out(request, session, plan, day, now):
     if attendance.checked_out_at:
         return _door(request, "done", session, "out", attendance=attendance, created=False)
     return _door(request, "survey", session, "out", form=SurveyForm(template=template), person=services.masked(learner),
-                 identifier=learner.id_number)
+                 identifier=typed)

@@ -4,10 +4,12 @@ Like Indico, a certificate is filled in first (a snapshot of every printed
 field) and checked for missing fields before any PDF is drawn.
 """
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from cme_portal.accounts.models import LearnerProfile, OrgKind, Sex
@@ -28,7 +30,27 @@ def issuing_body(record):
 
 
 def snapshot_for(record, certificate):
-    """Every printed field of ``record``'s certificate, as it will be printed."""
+    """Every printed field of ``record``'s certificate, as it will be printed.
+
+    Printed in the portal's language (not the requester's) and with the age
+    at the session, so re-rendering later changes nothing that was true then.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        return _snapshot(record, certificate)
+
+
+def _age_at(profile, day):
+    if profile is None or day is None:
+        return None
+    if profile.birth_date:
+        born = profile.birth_date
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+    if profile.declared_age is not None and profile.declared_age_on:
+        return profile.declared_age + max(0, (day - profile.declared_age_on).days) // 365
+    return None
+
+
+def _snapshot(record, certificate):
     profile = LearnerProfile.objects.filter(user_id=record.learner_id).select_related("unit").first()
     learner = record.learner
     session = record.session
@@ -40,7 +62,7 @@ def snapshot_for(record, certificate):
         "number": certificate.number,
         "name": learner.name,
         "sex": str(Sex(profile.sex).label) if profile and profile.sex else "",
-        "age": str(profile.age) if profile and profile.age is not None else "",
+        "age": str(_age_at(profile, record.end_date or record.start_date)) if _age_at(profile, record.end_date or record.start_date) is not None else "",
         "unit": profile.unit_display if profile else "",
         "project_name": record.activity_name,
         "project_number": record.activity_number,

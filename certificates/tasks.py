@@ -1,11 +1,11 @@
 """Rendering and bulk downloads in Celery workers. Tasks take ids and are safe to run twice."""
 
-import io
+import tempfile
 import zipfile
 from datetime import timedelta
 
 from celery import shared_task
-from django.core.files.base import ContentFile
+from django.core.files import File
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -34,7 +34,10 @@ def send_render_tasks(record_ids):
 @shared_task
 def rerender_learner(user_id):
     """A learner completed blank fields (seed 000: sex, age): draw their certificates again."""
-    record_ids = list(Certificate.objects.filter(learner_id=user_id).values_list("record_id", flat=True))
+    record_ids = list(
+        Certificate.objects.filter(learner_id=user_id, status="issued", record__status="effective",
+                                   record__reversed_by__isnull=True).values_list("record_id", flat=True)
+    )
     for record_id in record_ids:
         services.render_certificate(record_id)
     return len(record_ids)
@@ -42,12 +45,26 @@ def rerender_learner(user_id):
 
 @shared_task
 def build_bulk_download(bulk_id):
-    """Check every certificate's fields first (no half-built batch), then build one ZIP with progress."""
+    """Check every certificate's fields first (no half-built batch), then build one ZIP with progress.
+
+    Only the worker that moves the job out of "pending" builds it; any failure
+    ends the job as failed with its reason, never stuck half-way.
+    """
+    if not BulkDownload.objects.filter(pk=bulk_id, state=BulkState.PENDING).update(state=BulkState.CHECKING):
+        return "taken"
     bulk = BulkDownload.objects.select_related("unit").get(pk=bulk_id)
-    if bulk.state in (BulkState.READY, BulkState.FAILED):
-        return bulk.state
+    try:
+        return _build(bulk)
+    except Exception as error:  # the page must show an end, whatever went wrong
+        BulkDownload.objects.filter(pk=bulk.pk).update(
+            state=BulkState.FAILED, problems=[{"number": "", "name": "", "missing": [str(_("打包失败，请重试")), error.__class__.__name__]}]
+        )
+        raise
+
+
+def _build(bulk):
     certificates = list(_certificates_for(bulk))
-    BulkDownload.objects.filter(pk=bulk.pk).update(state=BulkState.CHECKING, total=len(certificates), done=0)
+    BulkDownload.objects.filter(pk=bulk.pk).update(total=len(certificates), done=0)
     problems = []
     for certificate in certificates:
         missing = services.missing_fields(certificate.snapshot)
@@ -58,14 +75,16 @@ def build_bulk_download(bulk_id):
         BulkDownload.objects.filter(pk=bulk.pk).update(state=BulkState.FAILED, problems=problems)
         return BulkState.FAILED
     BulkDownload.objects.filter(pk=bulk.pk).update(state=BulkState.BUILDING)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for index, certificate in enumerate(certificates, start=1):
-            with certificate.file.open("rb") as pdf:
-                archive.writestr(f"{certificate.number}-{certificate.snapshot.get('name', '')}.pdf", pdf.read())
-            if index % 50 == 0 or index == len(certificates):
-                BulkDownload.objects.filter(pk=bulk.pk).update(done=index)
-    bulk.file.save(f"certificates-{bulk.pk}.zip", ContentFile(buffer.getvalue()), save=False)
+    with tempfile.TemporaryFile() as spool:
+        with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as archive:
+            for index, certificate in enumerate(certificates, start=1):
+                certificate.refresh_from_db(fields=["file"])  # a re-render meanwhile replaced the file
+                with certificate.file.open("rb") as pdf:
+                    archive.writestr(f"{certificate.number}-{certificate.snapshot.get('name', '')}.pdf", pdf.read())
+                if index % 50 == 0 or index == len(certificates):
+                    BulkDownload.objects.filter(pk=bulk.pk).update(done=index)
+        spool.seek(0)
+        bulk.file.save(f"certificates-{bulk.pk}.zip", File(spool), save=False)
     BulkDownload.objects.filter(pk=bulk.pk).update(
         file=bulk.file.name, state=BulkState.READY, done=F("total"), expires_at=timezone.now() + timedelta(hours=24)
     )

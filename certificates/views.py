@@ -58,6 +58,7 @@ class ByDocumentForm(forms.Form):
 class ByProjectForm(forms.Form):
     project_number = forms.CharField(label=gettext_lazy("项目编号"), max_length=64)
     name = forms.CharField(label=gettext_lazy("姓名"), max_length=50)
+    captcha = CaptchaField(label=gettext_lazy("验证码"))
 
 
 def query(request):
@@ -66,9 +67,10 @@ def query(request):
     The answer has the same shape whether or not anything matched; personal
     data is masked; downloads go through signed links that expire.
     """
-    by = request.GET.get("by", "document")
+    by = request.POST.get("by") or request.GET.get("by", "document")
     form_class = ByProjectForm if by == "project" else ByDocumentForm
-    form = form_class(request.GET or None) if "name" in request.GET else form_class()
+    # POST: document numbers stay out of addresses, server logs and browser history.
+    form = form_class(request.POST) if request.method == "POST" else form_class()
     results = None
     if form.is_bound:
         if not ratelimit.hit("certificate-query", client_ip(request), limit=10, period=60):
@@ -105,10 +107,15 @@ def verify(request, code):
     }, status=200 if certificate else 404)
 
 
+def _managed(user):
+    """Certificates of sessions held in the province admin's province."""
+    return Certificate.objects.filter(user.scope_q(Role.PROVINCE_ADMIN, "record__session__unit__path"))
+
+
 @role_required(Role.PROVINCE_ADMIN)
 def manage(request):
     text = request.GET.get("q", "").strip()
-    queryset = Certificate.objects.select_related("learner", "record")
+    queryset = _managed(request.user).select_related("learner", "record")
     if text:
         queryset = queryset.filter(Q(number=text.upper()) | Q(learner__name=text) | Q(record__activity_name__icontains=text))
     page = Paginator(queryset, 30).get_page(request.GET.get("page"))
@@ -118,7 +125,7 @@ def manage(request):
 @require_POST
 @role_required(Role.PROVINCE_ADMIN)
 def revoke(request, pk):
-    certificate = get_object_or_404(Certificate, pk=pk)
+    certificate = get_object_or_404(_managed(request.user), pk=pk)
     try:
         services.revoke(certificate, request.user, request.POST.get("reason", ""))
     except DomainError as error:

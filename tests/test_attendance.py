@@ -18,6 +18,7 @@ from .factories import ProjectFactory, learner, resident_id, staff
 pytestmark = pytest.mark.django_db
 TZ = ZoneInfo("Asia/Shanghai")
 DAY1 = date(2026, 12, 1)
+LAST = DAY1 + timedelta(days=1)  # the fixture's session runs two days
 
 
 def at(day, hour, minute=0):
@@ -51,8 +52,9 @@ def test_codes_rotate_and_the_previous_window_still_works(session):
     assert services.current_code(plan, "in", at(DAY1, 9, 9)) == first
     second = services.current_code(plan, "in", at(DAY1, 9, 10))
     assert second != first
-    assert tokens.token_matches(first, session.pk, "in", None, 600, at(DAY1, 9, 15))  # previous window
-    assert not tokens.token_matches(first, session.pk, "in", None, 600, at(DAY1, 9, 20))  # two windows on
+    no_day = lambda moment: None  # noqa: E731  (session mode: codes do not depend on the day)
+    assert tokens.token_matches(first, session.pk, "in", no_day, 600, at(DAY1, 9, 15))  # previous window
+    assert not tokens.token_matches(first, session.pk, "in", no_day, 600, at(DAY1, 9, 20))  # two windows on
     assert services.current_code(plan, "out", at(DAY1, 9, 0)) != first  # each direction its own code
 
 
@@ -178,7 +180,7 @@ def test_check_out_with_the_survey(client, session, tree):
 def test_choose_two_is_enforced(client, session, tree, q7, ok):
     person = learner(unit=tree["unit_a"])
     checked_in(session, person, at(DAY1, 9))
-    moment = at(DAY1, 17)
+    moment = at(LAST, 17)
     with time_machine.travel(moment, tick=False):
         response = client.post(door(session, "out", moment), {"step": "survey", "identifier": person.id_number, **ANSWERS, "q7": q7})
     assert ("撤离成功" in response.content.decode()) is ok
@@ -190,16 +192,16 @@ def test_choose_two_is_enforced(client, session, tree, q7, ok):
 def test_every_question_must_be_answered(client, session, tree):
     person = learner(unit=tree["unit_a"])
     checked_in(session, person, at(DAY1, 9))
-    with time_machine.travel(at(DAY1, 17), tick=False):
+    with time_machine.travel(at(LAST, 17), tick=False):
         answers = {k: v for k, v in ANSWERS.items() if k != "q3"}
-        response = client.post(door(session, "out", at(DAY1, 17)), {"step": "survey", "identifier": person.id_number, **answers})
+        response = client.post(door(session, "out", at(LAST, 17)), {"step": "survey", "identifier": person.id_number, **answers})
     assert "第 3 题请选择 1 项" in response.content.decode()
 
 
 def test_check_out_without_check_in_is_refused_and_recorded(client, session, tree):
     person = learner(unit=tree["unit_a"], mobile="13912345678")
-    with time_machine.travel(at(DAY1, 17), tick=False):
-        response = client.post(door(session, "out", at(DAY1, 17)), {"step": "identify", "identifier": "13912345678"})
+    with time_machine.travel(at(LAST, 17), tick=False):
+        response = client.post(door(session, "out", at(LAST, 17)), {"step": "identify", "identifier": "13912345678"})
     assert response.status_code == 409 and "请先扫描签到二维码" in response.content.decode()
     assert DeniedScan.objects.get().reason == "no_check_in"
     assert not Attendance.objects.filter(learner=person).exists()
@@ -208,13 +210,13 @@ def test_check_out_without_check_in_is_refused_and_recorded(client, session, tre
 def test_a_repeated_check_out_changes_nothing(client, session, tree):
     person = learner(unit=tree["unit_a"])
     checked_in(session, person, at(DAY1, 9))
-    with time_machine.travel(at(DAY1, 17), tick=False):
-        url = door(session, "out", at(DAY1, 17))
+    with time_machine.travel(at(LAST, 17), tick=False):
+        url = door(session, "out", at(LAST, 17))
         client.post(url, {"step": "survey", "identifier": person.id_number, **ANSWERS})
-    with time_machine.travel(at(DAY1, 18), tick=False):
-        again = client.post(door(session, "out", at(DAY1, 18)), {"step": "identify", "identifier": person.id_number})
+    with time_machine.travel(at(LAST, 18), tick=False):
+        again = client.post(door(session, "out", at(LAST, 18)), {"step": "identify", "identifier": person.id_number})
     assert "您已撤离" in again.content.decode()
-    assert Attendance.objects.get().checked_out_at == at(DAY1, 17)
+    assert Attendance.objects.get().checked_out_at == at(LAST, 17)
     assert SurveyResponse.objects.count() == 1
 
 
@@ -241,3 +243,60 @@ def test_hours_are_clipped_to_the_schedule(session):
     assert services.attended_hours(plan, at(DAY1, 6, 0), at(DAY1, 20, 0)) == D("9.0")
     assert services.attended_hours(plan, at(DAY1, 12, 0), at(DAY1, 13, 30)) == D("1.5")
     assert plan.scheduled_hours == D("18.0")
+
+
+def test_a_mobile_typed_at_the_door_never_brings_back_the_document_number(client, session, tree):
+    person = learner(unit=tree["unit_a"], name="王秀英", mobile="13912345678")
+    checked_in(session, person, at(DAY1, 9))
+    with time_machine.travel(at(DAY1, 9), tick=False):
+        page = client.post(door(session, "in", at(DAY1, 9)), {"step": "identify", "identifier": "13912345678"}).content.decode()
+    assert person.id_number not in page and "王*英" in page
+    with time_machine.travel(at(LAST, 17), tick=False):
+        page = client.post(door(session, "out", at(LAST, 17)), {"step": "identify", "identifier": "13912345678"}).content.decode()
+    assert person.id_number not in page and "调查问卷" in page
+    with time_machine.travel(at(LAST, 17), tick=False):
+        done = client.post(door(session, "out", at(LAST, 17)), {"step": "survey", "identifier": "13912345678", **ANSWERS})
+    assert "撤离成功" in done.content.decode()
+
+
+def test_in_session_mode_check_out_opens_on_the_last_day(client, session, tree):
+    person = learner(unit=tree["unit_a"])
+    checked_in(session, person, at(DAY1, 9))
+    with time_machine.travel(at(DAY1, 17, 40), tick=False):
+        early = client.post(door(session, "out", at(DAY1, 17, 40)), {"step": "identify", "identifier": person.id_number})
+    assert early.status_code == 403 and "不在撤离时间内" in early.content.decode()
+    assert Attendance.objects.get().checked_out_at is None
+
+
+def test_daily_mode_yesterdays_code_is_expired_not_forged(client, session):
+    AttendancePlan.objects.filter(session=session).update(mode=PairMode.DAILY, refresh_seconds=86400)
+    plan = services.plan_for(Session.objects.get(pk=session.pk))
+    yesterdays = services.current_code(plan, "in", at(DAY1, 9))
+    two_days_on = at(DAY1 + timedelta(days=2), 9)
+    # The session's third day does not exist; move the session one day on so day two is in it.
+    Session.objects.filter(pk=session.pk).update(end_date=DAY1 + timedelta(days=2))
+    with time_machine.travel(at(DAY1 + timedelta(days=1), 9), tick=False):
+        # Yesterday's window is the previous one: still accepted, with yesterday's day.
+        assert client.get(reverse("attendance:door", args=[session.pk, "in", yesterdays])).status_code == 200
+    from attendance.views import _SESSIONS
+
+    _SESSIONS.clear()
+    with time_machine.travel(two_days_on, tick=False):
+        response = client.get(reverse("attendance:door", args=[session.pk, "in", yesterdays]))
+    assert response.status_code == 403 and "已过期" in response.content.decode()
+
+
+def test_a_poster_printed_in_advance_carries_the_days_code(session):
+    AttendancePlan.objects.filter(session=session).update(refresh_seconds=86400)
+    plan = services.plan_for(Session.objects.get(pk=session.pk))
+    printed = services.code_for_day(plan, "in", DAY1)
+    assert printed == services.current_code(plan, "in", at(DAY1, 7, 45))
+    # One-day windows turn at local midnight, so the printed code holds all day.
+    assert printed == services.current_code(plan, "in", at(DAY1, 23, 50))
+
+
+@pytest.mark.parametrize("token", ["不是二维码", "aaaa", "AAAAAAAAAAAAAAAAAAAA"])
+def test_malformed_codes_are_refused_as_forged(client, session, token):
+    with time_machine.travel(at(DAY1, 9), tick=False):
+        response = client.get(f"/attendance/s/{session.pk}/in/{token}/")
+    assert response.status_code == 403 and "二维码无效" in response.content.decode()

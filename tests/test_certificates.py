@@ -140,10 +140,10 @@ def test_public_query_answers_the_same_shape_masked_with_signed_links(client, aw
     person = learner(unit=tree["unit_a"], name="王秀英")
     certificate, = awarded(person)
     url = reverse("certificates:query")
-    hit = client.get(url, {"by": "document", "id_number": person.id_number.lower(), "name": "王秀英",
-                           "captcha_0": "x", "captcha_1": "PASSED"})
-    miss = client.get(url, {"by": "document", "id_number": "11010519491231002X", "name": "王秀英",
+    hit = client.post(url, {"by": "document", "id_number": person.id_number.lower(), "name": "王秀英",
                             "captcha_0": "x", "captcha_1": "PASSED"})
+    miss = client.post(url, {"by": "document", "id_number": "11010519491231002X", "name": "王秀英",
+                             "captcha_0": "x", "captcha_1": "PASSED"})
     assert hit.status_code == miss.status_code == 200
     assert hit.context["results"] and miss.context["results"] == []
     assert "检索结果" in hit.content.decode() and "检索结果" in miss.content.decode()
@@ -152,7 +152,8 @@ def test_public_query_answers_the_same_shape_masked_with_signed_links(client, aw
     assert result["name"] == "王*英" and "王秀英" not in results_html
     download = client.get(reverse("certificates:signed_download", args=[result["link"]]))
     assert download.status_code == 200 and b"".join(download.streaming_content).startswith(b"%PDF")
-    by_project = client.get(url, {"by": "project", "project_number": "2026-03-01-001 (国)", "name": "王秀英"})
+    by_project = client.post(url, {"by": "project", "project_number": "2026-03-01-001 (国)", "name": "王秀英",
+                                   "captcha_0": "x", "captcha_1": "PASSED"})
     assert len(by_project.context["results"]) == 1
     assert client.get(reverse("certificates:signed_download", args=[result["link"] + "x"])).status_code == 410
 
@@ -171,11 +172,13 @@ def test_signed_links_expire(client, awarded, tree):
 
 def test_the_public_query_needs_the_captcha_and_is_rate_limited(client, awarded, tree):
     url = reverse("certificates:query")
-    wrong = client.get(url, {"by": "document", "id_number": "x", "name": "y", "captcha_0": "x", "captcha_1": "WRONG"})
-    assert "captcha" in wrong.context["form"].errors
-    for _ in range(9):
-        client.get(url, {"by": "project", "project_number": "x", "name": "y"})
-    assert client.get(url, {"by": "project", "project_number": "x", "name": "y"}).status_code == 429
+    for by in ("document", "project"):
+        wrong = client.post(url, {"by": by, "id_number": "x", "project_number": "x", "name": "y", "captcha_0": "x", "captcha_1": "WRONG"})
+        assert "captcha" in wrong.context["form"].errors
+    for _ in range(8):
+        client.post(url, {"by": "project", "project_number": "x", "name": "y", "captcha_0": "x", "captcha_1": "PASSED"})
+    limited = client.post(url, {"by": "project", "project_number": "x", "name": "y", "captcha_0": "x", "captcha_1": "PASSED"})
+    assert limited.status_code == 429
 
 
 def test_completing_a_blank_sex_re_renders(awarded, tree, django_capture_on_commit_callbacks):
@@ -223,3 +226,56 @@ def test_bulk_and_manage_pages_refuse_other_roles(client, tree, who):
     assert client.get(reverse("certificates:bulk")).status_code == 404
     assert client.get(reverse("certificates:manage")).status_code == 404
     assert client.post(reverse("certificates:revoke", args=[1]), {"reason": "x"}).status_code == 404
+
+
+def test_a_province_admin_manages_only_their_provinces_certificates(client, awarded, tree):
+    from cme_portal.accounts.models import OrgKind
+
+    from .factories import OrganisationFactory
+
+    certificate, = awarded(learner(unit=tree["unit_a"]))
+    elsewhere = staff(Role.PROVINCE_ADMIN, OrganisationFactory(name="别省", kind=OrgKind.PROVINCE))
+    client.force_login(elsewhere)
+    assert certificate.number not in client.get(reverse("certificates:manage")).content.decode()
+    assert client.post(reverse("certificates:revoke", args=[certificate.pk]), {"reason": "越权"}).status_code == 404
+    certificate.refresh_from_db()
+    assert certificate.status == "issued"
+
+
+def test_the_snapshot_does_not_drift_with_language_or_time(client, awarded, tree):
+    import time_machine
+    from django.utils import timezone
+    from django.utils.translation import override
+
+    certificate, = awarded(learner(unit=tree["unit_a"]))
+    age = certificate.snapshot["age"]
+    with override("en"):
+        services.render_certificate(certificate.record_id)
+    with time_machine.travel(timezone.now() + timezone.timedelta(days=3 * 365)):
+        services.render_certificate(certificate.record_id)
+    certificate.refresh_from_db()
+    assert certificate.render_count == 1 and certificate.snapshot["age"] == age
+    assert certificate.snapshot["title"] == "继续医学教育学分证书"
+
+
+def test_revoked_certificates_are_not_drawn_again(awarded, tree, django_capture_on_commit_callbacks):
+    person = learner(unit=tree["unit_a"])
+    certificate, = awarded(person)
+    services.revoke(certificate, staff(Role.PROVINCE_ADMIN, tree["province"]), "名单有误")
+    with django_capture_on_commit_callbacks(execute=True):
+        update_profile(person, sex="F")
+    certificate.refresh_from_db()
+    assert certificate.render_count == 1
+
+
+def test_a_bulk_job_that_fails_while_building_ends_as_failed(awarded, tree, session, monkeypatch):
+    from certificates import tasks
+
+    awarded(learner(unit=tree["unit_a"]))
+    job = BulkDownload.objects.create(requested_by=staff(Role.UNIT_ADMIN, tree["unit_a"]), unit=tree["unit_a"], session=session)
+    monkeypatch.setattr(tasks.zipfile.ZipFile, "writestr", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError):
+        tasks.build_bulk_download(job.pk)
+    job.refresh_from_db()
+    assert job.state == "failed" and "OSError" in job.problems[0]["missing"]
+    assert tasks.build_bulk_download(job.pk) == "taken"  # a redelivered task does not start it again

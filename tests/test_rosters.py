@@ -61,44 +61,61 @@ def act(client, user, session, action, reason=""):
 
 
 def test_the_roster_chain_with_a_return_and_the_award(client, cast, held, django_capture_on_commit_callbacks):
-    session, people = held
-    client.force_login(cast["organiser"])
-    page = client.get(reverse("attendance:roster", args=[session.pk]))
-    assert page.context["totals"] == {"learners": 5, "complete": 4, "meets": 3, "surveys": 4, "selected": 0}
+    with time_machine.travel(at(DAY1 + timedelta(days=1), 10)):  # the session is over
+        session, people = held
+        client.force_login(cast["organiser"])
+        page = client.get(reverse("attendance:roster", args=[session.pk]))
+        assert page.context["totals"] == {"learners": 5, "complete": 4, "meets": 3, "surveys": 4, "selected": 0}
 
-    act(client, cast["organiser"], session, "submit")
-    roster = Roster.objects.get()
-    assert roster.state == RosterState.SUBMITTED and roster.due_date == DAY1 + timedelta(days=14)
-    selected = set(roster.selections.filter(selected=True).values_list("learner_id", flat=True))
-    assert selected == {p.pk for p in people[:3]}  # pre-selected: met the hours with both scans
-
-    # The unit admin adds the one who left early, with a reason; without one it is refused.
-    client.force_login(cast["unit_admin"])
-    url = reverse("attendance:roster_select", args=[session.pk])
-    page = client.post(url, {"learner": people[3].pk, "selected": "1", "reason": ""}, follow=True)
-    assert "请写明理由" in page.content.decode()
-    client.post(url, {"learner": people[3].pk, "selected": "1", "reason": "下午在院内急诊值班，经科室证明"})
-    assert roster.selections.get(learner=people[3]).selected
-
-    act(client, cast["unit_admin"], session, "forward")
-    act(client, cast["province_admin"], session, "province_return", "请补充第四位学员的值班证明")
-    roster.refresh_from_db()
-    assert roster.state == RosterState.RETURNED and not CreditRecord.objects.exists()
-
-    with django_capture_on_commit_callbacks(execute=True):
         act(client, cast["organiser"], session, "submit")
-        act(client, cast["unit_admin"], session, "forward")
-        act(client, cast["province_admin"], session, "approve")
-    roster.refresh_from_db()
-    assert roster.state == RosterState.APPROVED
-    awarded = CreditRecord.objects.filter(session=session)
-    assert {r.learner_id for r in awarded} == {p.pk for p in people[:4]}
-    assert all(r.credits == D("5") and r.source == "award" for r in awarded)
+        roster = Roster.objects.get()
+        assert roster.state == RosterState.SUBMITTED and roster.due_date == DAY1 + timedelta(days=14)
+        selected = set(roster.selections.filter(selected=True).values_list("learner_id", flat=True))
+        assert selected == {p.pk for p in people[:3]}  # pre-selected: met the hours with both scans
 
-    client.force_login(people[0])
-    ledger = client.get(reverse("credits:my_credits"), {"year": DAY1.year})
-    assert "心衰进展" in ledger.content.decode()
-    assert Notification.objects.filter(user=cast["organiser"], message__contains="审核通过").exists()
+        # The unit admin adds the one who left early, with a reason; without one it is refused.
+        client.force_login(cast["unit_admin"])
+        url = reverse("attendance:roster_select", args=[session.pk])
+        page = client.post(url, {"learner": people[3].pk, "selected": "1", "reason": ""}, follow=True)
+        assert "请写明理由" in page.content.decode()
+        client.post(url, {"learner": people[3].pk, "selected": "1", "reason": "下午在院内急诊值班，经科室证明"})
+        assert roster.selections.get(learner=people[3]).selected
+
+        act(client, cast["unit_admin"], session, "forward")
+        act(client, cast["province_admin"], session, "province_return", "请补充第四位学员的值班证明")
+        roster.refresh_from_db()
+        assert roster.state == RosterState.RETURNED and not CreditRecord.objects.exists()
+
+        with django_capture_on_commit_callbacks(execute=True):
+            act(client, cast["organiser"], session, "submit")
+            act(client, cast["unit_admin"], session, "forward")
+            act(client, cast["province_admin"], session, "approve")
+        roster.refresh_from_db()
+        assert roster.state == RosterState.APPROVED
+        awarded = CreditRecord.objects.filter(session=session)
+        assert {r.learner_id for r in awarded} == {p.pk for p in people[:4]}
+        assert all(r.credits == D("5") and r.source == "award" for r in awarded)
+
+        client.force_login(people[0])
+        ledger = client.get(reverse("credits:my_credits"), {"year": DAY1.year})
+        assert "心衰进展" in ledger.content.decode()
+        assert Notification.objects.filter(user=cast["organiser"], message__contains="审核通过").exists()
+
+
+def test_a_roster_cannot_be_submitted_before_the_session_ends(client, cast, held):
+    session, _people = held
+    with time_machine.travel(at(DAY1, 16)):
+        page = act(client, cast["organiser"], session, "submit")
+    assert "项目尚未结束" in page.content.decode()
+    assert Roster.objects.get().state == RosterState.DRAFT
+
+
+def test_reminders_find_rosters_nobody_opened_yet(cast, held):
+    session, _people = held
+    assert not Roster.objects.exists()
+    with time_machine.travel(at(DAY1 + timedelta(days=13), 9), tick=False):
+        assert remind_roster_deadlines() == 1
+    assert Roster.objects.get(session=session).due_date == DAY1 + timedelta(days=14)
 
 
 def test_roster_export(client, cast, held):
