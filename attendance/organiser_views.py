@@ -1,7 +1,7 @@
 """The organiser's codes, the roster through the review mechanism, survey results and templates."""
 
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,6 +10,7 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -77,11 +78,13 @@ def codes(request, pk):
 
 
 def _valid_until(plan, moment):
+    """When a code shown at ``moment`` stops working: its window, plus the one after it (the previous
+    window is still accepted), but never past the day in the one-pair-per-day mode."""
     _start, end = tokens.window_bounds(moment, plan.refresh_seconds)
-    # The previous window's code is accepted for one more period.
-    from datetime import datetime
-
-    return timezone.localtime(datetime.fromtimestamp(end + plan.refresh_seconds, tz=timezone.get_current_timezone()))
+    until = timezone.localtime(datetime.fromtimestamp(end + plan.refresh_seconds, tz=timezone.get_current_timezone()))
+    if plan.mode == "daily":
+        until = min(until, services.open_window(plan, tokens.CHECK_OUT, services.scan_day(plan, moment))[1])
+    return until
 
 
 @login_required
@@ -90,9 +93,14 @@ def poster(request, pk, direction):
         raise Http404
     session = _own_approved_session(request.user, pk)
     plan = services.plan_for(session)
-    now = timezone.now()
-    valid = _("本二维码有效至 %(time)s") % {"time": _valid_until(plan, now).strftime("%Y-%m-%d %H:%M")}
-    pdf = posters.poster_pdf(session, direction, services.current_code(plan, direction, now), valid)
+    # A poster is printed ahead for one day of the session (?day=YYYY-MM-DD): today while it runs, else the first day.
+    today = timezone.localdate()
+    day = parse_date(request.GET.get("day", "") or "") or (today if session.start_date <= today <= session.end_date else session.start_date)
+    if not session.start_date <= day <= session.end_date:
+        raise Http404
+    start, _end = plan.day_bounds(day)
+    valid = _("本二维码有效至 %(time)s") % {"time": _valid_until(plan, start).strftime("%Y-%m-%d %H:%M")}
+    pdf = posters.poster_pdf(session, direction, services.code_for_day(plan, direction, day), valid)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="qr-{session.pk}-{direction}.pdf"'
     return response

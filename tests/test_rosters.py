@@ -221,3 +221,19 @@ def test_the_same_learner_checking_in_from_two_connections_gives_one_row(tree):
         thread.join(timeout=30)
     assert sorted(outcomes) == [False, True]
     assert Attendance.objects.filter(session=session, learner=person).count() == 1
+
+
+def test_a_poster_printed_the_day_before_opens_the_door_on_the_day(client, cast, held):
+
+    from pypdf import PdfReader
+
+    session, _people = held
+    with time_machine.travel(at(DAY1 - timedelta(days=1), 15)):
+        client.force_login(cast["organiser"])
+        poster = client.get(reverse("attendance:poster", args=[session.pk, "in"]), {"day": DAY1.isoformat()})
+        assert client.get(reverse("attendance:poster", args=[session.pk, "in"]), {"day": "2020-01-01"}).status_code == 404
+    assert poster.status_code == 200
+    assert "有效至" in PdfReader(io.BytesIO(poster.content)).pages[0].extract_text()
+    code = services.code_for_day(services.plan_for(session), "in", DAY1)
+    with time_machine.travel(at(DAY1, 8, 10)):
+        assert client.get(reverse("attendance:door", args=[session.pk, "in", code])).status_code == 200
