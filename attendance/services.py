@@ -277,16 +277,22 @@ def attended_hours(plan, checked_in, checked_out):
     return Decimal(str(round(total.total_seconds() / 3600, 1)))
 
 
+def attendance_to_close(session, learner, day):
+    """The check-in a check-out closes; raises DomainError "no_check_in" (recorded) when there is none."""
+    attendance = Attendance.objects.filter(session=session, learner=learner, day=day).first()
+    if attendance is None:
+        _refuse("no_check_in", _("没有找到您今天的签到记录，不能撤离。签到、撤离须各扫一次：请先扫描签到二维码。"),
+                session, tokens.CHECK_OUT, learner.id_number)
+    return attendance
+
+
 def check_out(session, learner, moment, day, answers, plan):
     """Record the departure with the survey; return (attendance, done_now).
 
     Raises DomainError "no_check_in" (recorded as a denied scan) when there was
     no check-in, and "survey" when the answers break the survey's rules.
     """
-    attendance = Attendance.objects.filter(session=session, learner=learner, day=day).first()
-    if attendance is None:
-        _refuse("no_check_in", _("没有找到您今天的签到记录，不能撤离。签到、撤离须各扫一次：请先扫描签到二维码。"),
-                session, tokens.CHECK_OUT, learner.id_number)
+    attendance = attendance_to_close(session, learner, day)
     if attendance.checked_out_at:
         return attendance, False
     template = survey_for(session)

@@ -157,12 +157,10 @@ def _check_out(request, session, plan, day, now):
             return _door(request, "survey", session, "out", form=form, person=services.masked(learner), identifier=typed)
         return _door(request, "done", session, "out", attendance=attendance, created=done_now)
 
-    attendance = session.attendances.filter(learner=learner, day=day).first()
-    if attendance is None:
-        try:
-            services.check_out(session, learner, now, day, {}, plan)  # records the refusal and raises
-        except DomainError as error:
-            return _door(request, "denied", session, "out", error=error, status=409)
+    try:
+        attendance = services.attendance_to_close(session, learner, day)
+    except DomainError as error:
+        return _door(request, "denied", session, "out", error=error, status=409)
     if attendance.checked_out_at:
         return _door(request, "done", session, "out", attendance=attendance, created=False)
     return _door(request, "survey", session, "out", form=SurveyForm(template=template), person=services.masked(learner),

@@ -13,3 +13,7 @@ class DomainError(Exception):
 
     def __str__(self):
         return str(self.message)
+
+    def add_to(self, form):
+        """Show the refusal on the form field it names, or on the form when it names none of its fields."""
+        form.add_error(self.field if self.field in form.fields else None, self.message)

@@ -71,7 +71,7 @@ def batch_new(request):
                 entries = services.batch_enter(request.user, learners, evidence=form.cleaned_data["evidence"],
                                                **form.activity_data())
             except DomainError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
+                error.add_to(form)
             else:
                 messages.success(request, _("已为 %(count)s 名学员录入学分并上报地市审核。") % {"count": len(entries)})
                 return redirect("credits:queue", "unit")

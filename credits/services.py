@@ -4,6 +4,7 @@ The ledger changes only here. Each function raises DomainError with a message
 for the person in front of the screen.
 """
 
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils.translation import gettext as _
@@ -73,8 +74,6 @@ def enter_credit(learner, *, evidence, entered_by=None, **data):
                 level=derived.level, year=derived.year, activity_key=derived.activity_key, evidence_pages=pages,
                 **{k: data.get(k) for k in ENTRY_FIELDS if k in data},
             )
-            if entry.certificate_date is None:
-                entry.certificate_date = None
             entry.evidence.save("evidence.pdf", merged, save=False)
             entry.save()
             perform(CREDIT_ENTRY_WORKFLOW, entry, "submit", learner)
@@ -131,8 +130,6 @@ def batch_enter(unit_admin, learners, *, evidence, **data):
                 level=derived.level, year=derived.year, activity_key=derived.activity_key, evidence_pages=pages,
                 **{k: data.get(k) for k in ENTRY_FIELDS if k in data},
             )
-            from django.core.files.base import ContentFile
-
             entry.evidence.save("evidence.pdf", ContentFile(content), save=False)
             entry.save()
             perform(CREDIT_ENTRY_WORKFLOW, entry, "batch_submit", unit_admin)

@@ -26,10 +26,6 @@ PAGE_SIZE = 20
 QUEUE_ROLES = {"unit": Role.UNIT_ADMIN, "city": Role.CITY_ADMIN, "province": Role.PROVINCE_ADMIN}
 
 
-def _form_error(form, error):
-    form.add_error(error.field if error.field in form.fields else None, error.message)
-
-
 def _entries():
     early = EarlyReviewRequest.objects.filter(candidates=OuterRef("learner"), deadline__gte=date.today())
     return CreditEntry.objects.select_related("learner", "unit").annotate(early=Exists(early))
@@ -66,7 +62,7 @@ def entry_new(request):
         try:
             entry = services.enter_credit(request.user, evidence=form.cleaned_data["evidence"], **form.activity_data())
         except DomainError as error:
-            _form_error(form, error)
+            error.add_to(form)
         else:
             messages.success(request, _("学分已录入并上报单位科教科审核。"))
             return redirect("credits:entry_detail", entry.pk)
@@ -84,7 +80,7 @@ def entry_edit(request, pk):
             services.correct_entry(CreditEntry.objects.get(pk=pk), request.user,
                                    evidence=form.cleaned_data["evidence"] or None, **form.activity_data())
         except DomainError as error:
-            _form_error(form, error)
+            error.add_to(form)
         else:
             messages.success(request, _("已修改并重新上报。"))
             return redirect("credits:entry_detail", pk)

@@ -66,12 +66,6 @@ def _page(request, queryset):
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def _form_errors_from(error, form):
-    """Attach a service's DomainError to the form field it names (or to the form)."""
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.message)
-
-
 # --- organiser ---------------------------------------------------------------
 
 @role_required(Role.ORGANISER)
@@ -100,7 +94,7 @@ def national_new(request):
         try:
             session = services.enter_national_project(request.user, **form.cleaned_data)
         except DomainError as error:
-            _form_errors_from(error, form)
+            error.add_to(form)
         else:
             messages.success(request, _("国家级项目已录入。请上传会议通知和日程，然后提交申请。"))
             return redirect("projects:session_detail", session.pk)
@@ -115,7 +109,7 @@ def session_new(request, project_pk):
         try:
             session = services.apply_to_host(request.user, project, **form.cleaned_data)
         except DomainError as error:
-            _form_errors_from(error, form)
+            error.add_to(form)
         else:
             messages.success(request, _("举办申请已创建。请上传会议通知和日程，然后提交申请。"))
             return redirect("projects:session_detail", session.pk)
@@ -132,7 +126,7 @@ def session_edit(request, pk):
         try:
             services.update_session(Session.objects.get(pk=pk), request.user, **form.cleaned_data)
         except DomainError as error:
-            _form_errors_from(error, form)
+            error.add_to(form)
         else:
             messages.success(request, _("已保存。"))
             return redirect("projects:session_detail", pk)
