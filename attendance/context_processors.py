@@ -2,20 +2,17 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from cme_portal.accounts.models import Role
+from cme_portal.review.registry import queue_links
 
-from .models import ROSTER_WORKFLOW, Roster
+from .models import Roster
 
 
 def navigation(request):
-    """Roster queue links, with the number waiting, added to the projects menu."""
+    """Roster queue links (counts from the review registry) and the province's survey templates."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    links = []
-    for role, level, label in ((Role.UNIT_ADMIN, "unit", _("学员名单确认")), (Role.PROVINCE_ADMIN, "province", _("学员名单审批"))):
-        if user.has_role(role):
-            links.append({"label": label, "url": reverse("attendance:roster_queue", args=[level]),
-                          "count": ROSTER_WORKFLOW.queue(Roster.objects, user, role).count(), "role": role})
+    links = queue_links(request, Roster)
     if user.has_role(Role.PROVINCE_ADMIN):
         links.append({"label": _("调查问卷模板"), "url": reverse("attendance:survey_templates")})
     return {"attendance_nav": links, "attendance_nav_total": sum(link.get("count", 0) for link in links)}

@@ -13,10 +13,10 @@ from django.utils import timezone
 from cme_portal.accounts.models import Role, User
 from projects import services as project_services
 from projects.demo import _attach_materials
-from projects.models import Project, Session, SessionState
+from projects.models import HOSTING_WORKFLOW, Project, Session, SessionState
 
 from . import services
-from .models import Attendance, PairMode, Roster, RosterState
+from .models import ROSTER_WORKFLOW, Attendance, PairMode, Roster, RosterState
 
 CHOICES = {"q1": ["是", "基本是"], "q2": ["部分知道", "全知道", "不知道"], "q3": ["很大", "较大", "一般"], "q4": ["很好", "较好"],
            "q5": ["满意", "基本满意"], "q6": ["满意", "一般"]}
@@ -62,8 +62,8 @@ def seed():
         _hold(held, people[:6], rng, leave_early=people[5:6])
         roster = services.roster_for(held)
         services.submit_roster(roster, organiser)
-        services.review_roster(roster, unit_admin, "forward")
-        services.review_roster(roster, province_admin, "approve")  # awards the selected learners' credits
+        ROSTER_WORKFLOW.review(roster, unit_admin, "forward")
+        ROSTER_WORKFLOW.review(roster, province_admin, "approve")  # awards the selected learners' credits
 
     # Held last week: its roster waits for the unit admin.
     project = Project.objects.filter(holding_unit__name="浙江大学医学院附属第一医院", level="provincial").order_by("pk").last()
@@ -74,8 +74,8 @@ def seed():
     )
     _attach_materials(recent, organiser)
     project_services.submit(recent, organiser)
-    project_services.review(recent, unit_admin, "forward")
-    project_services.review(recent, province_admin, "approve")
+    HOSTING_WORKFLOW.review(recent, unit_admin, "forward")
+    HOSTING_WORKFLOW.review(recent, province_admin, "approve")
     _hold(recent, people[:7], rng, leave_early=people[6:7])
     services.submit_roster(services.roster_for(recent), organiser)
     assert Roster.objects.filter(state=RosterState.SUBMITTED).exists()

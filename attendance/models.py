@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cme_portal.accounts.models import Organisation, Role
-from cme_portal.review.workflow import OWNER, Transition, Workflow
+from cme_portal.review.models import Reviewable
+from cme_portal.review.workflow import OWNER, QueueLevel, Transition, Workflow
 from projects.models import Project, Session
 
 
@@ -167,14 +168,23 @@ ROSTER_WORKFLOW = Workflow(
         Transition("unit_return", _("退回修改"), (RosterState.SUBMITTED,), RosterState.RETURNED, Role.UNIT_ADMIN,
                    reason_required=True, style="outline-danger"),
         Transition("approve", _("审核通过并授予学分"), (RosterState.FORWARDED,), RosterState.APPROVED, Role.PROVINCE_ADMIN,
-                   style="success"),
+                   style="success", effect="attendance.services.award_selected"),
         Transition("province_return", _("退回修改"), (RosterState.FORWARDED,), RosterState.RETURNED, Role.PROVINCE_ADMIN,
                    reason_required=True, style="outline-danger"),
     ],
+    levels=(
+        QueueLevel("unit", Role.UNIT_ADMIN, _("学员名单"), _("学员名单确认")),
+        QueueLevel("province", Role.PROVINCE_ADMIN, _("学员名单"), _("学员名单审批")),
+    ),
+    url_name="attendance:roster_queue",
+    selector="attendance.selectors.rosters",
+    filterset="attendance.filters.RosterFilter",
+    results_template="attendance/_roster_list.html",
+    empty_message=_("没有待处理的学员名单。"),
 )
 
 
-class Roster(models.Model):
+class Roster(Reviewable):
     """The attendance list of a session (执行情况), submitted and reviewed like any application (W4)."""
 
     workflow = ROSTER_WORKFLOW
@@ -183,7 +193,6 @@ class Roster(models.Model):
     organiser = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("立项用户"))
     unit = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="rosters", verbose_name=_("单位"))
     state = models.CharField(_("状态"), max_length=10, choices=RosterState.choices, default=RosterState.DRAFT, db_index=True)
-    state_changed_at = models.DateTimeField(null=True, blank=True)
     due_date = models.DateField(_("上报截止日期"))
     reminded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,11 +1,10 @@
 """The organiser's codes, the roster through the review mechanism, survey results and templates."""
 
 from collections import Counter
-from datetime import date, datetime
+from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,47 +21,22 @@ from cme_portal.accounts.validators import mask_mobile
 from cme_portal.errors import DomainError
 from cme_portal.review.views import take_action
 from cme_portal.review.workflow import timeline
-from projects.models import Project, Session, SessionState
+from projects.models import Project
+from projects.selectors import get_session
 
-from . import posters, services, tokens
+from . import posters, selectors, services, tokens
 from .forms import PlanForm, SurveyTemplateForm
-from .models import ROSTER_WORKFLOW, DeniedScan, ProjectSurvey, Roster, RosterState, SurveyResponse, SurveyTemplate
-
-REVIEWERS = (Role.UNIT_ADMIN, Role.PROVINCE_ADMIN)
-
-
-def _own_approved_session(user, pk):
-    session = get_object_or_404(Session.objects.select_related("project", "unit"), pk=pk)
-    if session.organiser_id != user.pk or session.state != SessionState.APPROVED:
-        raise Http404
-    return session
-
-
-def _session_in_view(user, pk):
-    """The session if the viewer organises it or reviews its unit (unit or province admin); else 404."""
-    session = get_object_or_404(Session.objects.select_related("project", "unit", "organiser"), pk=pk)
-    path = session.unit.path if session.unit_id else ""
-    if session.organiser_id != user.pk and not any(user.in_scope(role, path) for role in REVIEWERS):
-        raise Http404
-    if session.state != SessionState.APPROVED:
-        raise Http404
-    return session
-
+from .models import ROSTER_WORKFLOW, RosterState, SurveyTemplate
 
 @login_required
 def codes(request, pk):
     """W3 for the organiser: refresh period, pair mode, schedule, survey; posters and projector links."""
-    session = _own_approved_session(request.user, pk)
+    session = get_session(request.user, pk, own=True, approved=True)
     plan = services.plan_for(session)
-    choice = ProjectSurvey.objects.filter(project=session.project).first()
-    form = PlanForm(request.POST or None, instance=plan, initial={"survey": choice.template if choice else None})
+    form = PlanForm(request.POST or None, instance=plan, initial={"survey": services.chosen_survey(session.project)})
     if request.method == "POST" and form.is_valid():
         form.save()
-        template = form.cleaned_data["survey"]
-        if template:
-            ProjectSurvey.objects.update_or_create(project=session.project, defaults={"template": template})
-        else:
-            ProjectSurvey.objects.filter(project=session.project).delete()
+        services.choose_survey(session.project, form.cleaned_data["survey"])
         messages.success(request, _("签到设置已保存。"))
         return redirect("attendance:codes", pk)
     now = timezone.now()
@@ -72,7 +46,7 @@ def codes(request, pk):
     )
     return render(request, "attendance/codes.html", {
         "session": session, "plan": plan, "form": form, "links": links, "counts": counts,
-        "denied": DeniedScan.objects.filter(session=session)[:20],
+        "denied": selectors.denied_scans(session),
         "windows": {d: services.open_window(plan, d, services.scan_day(plan, now)) for d in tokens.DIRECTIONS},
     })
 
@@ -91,7 +65,7 @@ def _valid_until(plan, moment):
 def poster(request, pk, direction):
     if direction not in tokens.DIRECTIONS:
         raise Http404
-    session = _own_approved_session(request.user, pk)
+    session = get_session(request.user, pk, own=True, approved=True)
     plan = services.plan_for(session)
     # A poster is printed ahead for one day of the session (?day=YYYY-MM-DD): today while it runs, else the first day.
     today = timezone.localdate()
@@ -111,7 +85,7 @@ def projector(request, pk, direction):
     """A full-screen code that reloads itself just after its window turns (no JavaScript)."""
     if direction not in tokens.DIRECTIONS:
         raise Http404
-    session = _own_approved_session(request.user, pk)
+    session = get_session(request.user, pk, own=True, approved=True)
     plan = services.plan_for(session)
     now = timezone.now()
     _start, end = tokens.window_bounds(now, plan.refresh_seconds)
@@ -128,7 +102,7 @@ def projector(request, pk, direction):
 @login_required
 def roster(request, pk):
     """W4: the attendance list; the organiser submits it, the unit admin adjusts and forwards, the province decides."""
-    session = _session_in_view(request.user, pk)
+    session = get_session(request.user, pk, approved=True)
     plan = services.plan_for(session)
     roster_obj = services.roster_for(session)
     rows = services.roster_rows(session, plan)
@@ -150,7 +124,7 @@ def roster(request, pk):
 @require_POST
 @login_required
 def roster_action(request, pk):
-    session = _session_in_view(request.user, pk)
+    session = get_session(request.user, pk, approved=True)
     roster_obj = services.roster_for(session)
 
     def submit():
@@ -160,7 +134,7 @@ def roster_action(request, pk):
 
     return take_action(
         request, roster_obj, submit=submit,
-        review=lambda action, reason: services.review_roster(roster_obj, request.user, action, reason),
+        review=lambda action, reason: ROSTER_WORKFLOW.review(roster_obj, request.user, action, reason),
         back_to=roster_obj.get_absolute_url(), next_prefix="/attendance/",
     )
 
@@ -168,7 +142,7 @@ def roster_action(request, pk):
 @require_POST
 @login_required
 def roster_select(request, pk):
-    session = _session_in_view(request.user, pk)
+    session = get_session(request.user, pk, approved=True)
     roster_obj = services.roster_for(session)
     try:
         services.change_selection(roster_obj, request.user, int(request.POST.get("learner", 0)),
@@ -184,7 +158,7 @@ def roster_select(request, pk):
 
 @login_required
 def roster_export(request, pk):
-    session = _session_in_view(request.user, pk)
+    session = get_session(request.user, pk, approved=True)
     plan = services.plan_for(session)
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("学员名单"))
@@ -200,30 +174,6 @@ def roster_export(request, pk):
     book.save(response)
     response["Content-Disposition"] = f'attachment; filename="roster-{session.pk}.xlsx"'
     return response
-
-
-ROSTER_QUEUES = {"unit": Role.UNIT_ADMIN, "province": Role.PROVINCE_ADMIN}
-
-
-def roster_queue(request, level):
-    if level not in ROSTER_QUEUES:
-        raise Http404
-    return role_required(ROSTER_QUEUES[level])(_roster_queue)(request, ROSTER_QUEUES[level], level)
-
-
-def _roster_queue(request, role, level):
-    base = Roster.objects.select_related("session__project", "unit", "organiser")
-    show = request.GET.get("show", "")
-    queryset = ROSTER_WORKFLOW.visible(base, request.user, role) if show == "all" else ROSTER_WORKFLOW.queue(base, request.user, role)
-    text = request.GET.get("q", "").strip()
-    if text:
-        queryset = queryset.filter(Q(session__project__name__icontains=text) | Q(session__project__number__icontains=text)
-                                   | Q(unit__name__icontains=text))
-    page = Paginator(queryset.order_by("due_date", "pk"), 20).get_page(request.GET.get("page"))
-    return render(request, "attendance/roster_queue.html", {
-        "page_obj": page, "level": level, "role": role, "show": show, "q": text, "today": date.today(),
-        "waiting": ROSTER_WORKFLOW.queue(Roster.objects, request.user, role).count(),
-    })
 
 
 # --- surveys --------------------------------------------------------------------------
@@ -249,9 +199,9 @@ def _results(template, responses):
 
 @login_required
 def survey_results(request, pk):
-    session = _session_in_view(request.user, pk)
+    session = get_session(request.user, pk, approved=True)
     template = services.survey_for(session)
-    responses = list(SurveyResponse.objects.filter(attendance__session=session, template=template).values_list("answers", flat=True))
+    responses = selectors.survey_answers(session, template)
     return render(request, "attendance/survey_results.html", {
         "title": str(session), "session": session, "count": len(responses), "results": _results(template, responses),
     })
@@ -261,13 +211,11 @@ def survey_results(request, pk):
 def project_survey_results(request, project_pk):
     """Survey results over every session of a project the viewer may see."""
     project = get_object_or_404(Project, pk=project_pk)
-    sessions = [s for s in project.sessions.filter(state=SessionState.APPROVED).select_related("unit")
-                if s.organiser_id == request.user.pk or any(request.user.in_scope(r, s.unit.path if s.unit_id else "") for r in REVIEWERS)]
+    sessions = selectors.approved_sessions_of_project(request.user, project)
     if not sessions:
         raise Http404
     template = services.survey_for(sessions[0])
-    responses = list(SurveyResponse.objects.filter(attendance__session__in=sessions, template=template)
-                     .values_list("answers", flat=True))
+    responses = selectors.survey_answers(sessions, template)
     return render(request, "attendance/survey_results.html", {
         "title": project.name, "count": len(responses), "results": _results(template, responses), "sessions": sessions,
     })

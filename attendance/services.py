@@ -235,6 +235,19 @@ def check_in_by_document(session, id_number, moment, day):
     return Attendance(pk=row[0], session=session, learner_id=row[1], day=day, checked_in_at=moment)
 
 
+def chosen_survey(project):
+    choice = ProjectSurvey.objects.filter(project=project).select_related("template").first()
+    return choice.template if choice else None
+
+
+def choose_survey(project, template):
+    """The organiser picks the project's check-out survey; None goes back to the province's default."""
+    if template:
+        ProjectSurvey.objects.update_or_create(project=project, defaults={"template": template})
+    else:
+        ProjectSurvey.objects.filter(project=project).delete()
+
+
 def survey_for(session):
     choice = ProjectSurvey.objects.filter(project_id=session.project_id).select_related("template").first()
     return choice.template if choice else default_survey()
@@ -370,16 +383,8 @@ def change_selection(roster, admin, learner_id, selected, reason):
     return row
 
 
-def review_roster(roster, reviewer, action, reason=""):
-    if ROSTER_WORKFLOW.get(action).actor == "owner":
-        raise DomainError(_("未知的操作。"), code="unknown_action")
-    return perform(ROSTER_WORKFLOW, roster, action, reviewer, reason)
-
-
-def _award_selected(roster, event):
-    """The province approves a roster: the selected learners receive the session's credits."""
+def award_selected(roster, event):
+    """The effect of a roster's "approve" (declared on the workflow): the selected learners receive the session's credits."""
     learners = list(roster.selections.filter(selected=True).values_list("learner_id", flat=True))
     credit_services.award(roster.session, learners, awarded_by=event.actor)
 
-
-ROSTER_WORKFLOW.on_transition["approve"] = _award_selected

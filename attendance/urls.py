@@ -1,5 +1,7 @@
 from django.urls import path
 
+from cme_portal.review import views as review_views
+
 from . import organiser_views, views
 
 app_name = "attendance"
@@ -15,7 +17,7 @@ urlpatterns = [
     path("sessions/<int:pk>/roster/export/", organiser_views.roster_export, name="roster_export"),
     path("sessions/<int:pk>/survey/", organiser_views.survey_results, name="survey_results"),
     path("projects/<int:project_pk>/survey/", organiser_views.project_survey_results, name="project_survey_results"),
-    path("rosters/<slug:level>/", organiser_views.roster_queue, name="roster_queue"),
+    path("rosters/<slug:level>/", review_views.queue, {"kind": "roster"}, name="roster_queue"),
     path("surveys/", organiser_views.survey_templates, name="survey_templates"),
     path("surveys/<int:pk>/", organiser_views.survey_templates, name="survey_template_edit"),
 ]

@@ -1,9 +1,7 @@
 """The phone pages behind the QR codes (anonymous, no JavaScript needed) and the organiser's code pages."""
 
-import time
-
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -13,9 +11,8 @@ from cme_portal.accounts.validators import validate_document
 from cme_portal.errors import DomainError
 from cme_portal import ratelimit
 from cme_portal.ratelimit import client_ip
-from projects.models import Session
 
-from . import services, tokens
+from . import selectors, services, tokens
 from .forms import CheckOutIdentifyForm, DoorRegistrationForm, IdentifyForm, SurveyForm
 
 
@@ -28,32 +25,12 @@ def _door(request, template, session, direction, status=200, **context):
 # may share one address; the codes themselves already keep strangers out.
 DOOR_LOOKUPS_PER_MINUTE = 300
 
-_SESSIONS = {}
-SESSION_CACHE_SECONDS = 5
-
-
-def _door_session(pk):
-    """The session with its project and plan, kept five seconds per process.
-
-    During an opening burst every scan asks for the same row; a change to the
-    session (its approval, its plan) reaches the door within five seconds.
-    """
-    cached = _SESSIONS.get(pk)
-    if cached and cached[1] > time.monotonic():
-        return cached[0]
-    session = get_object_or_404(Session.objects.select_related("project", "attendance_plan"), pk=pk)
-    if len(_SESSIONS) > 256:
-        _SESSIONS.clear()
-    _SESSIONS[pk] = (session, time.monotonic() + SESSION_CACHE_SECONDS)
-    return session
-
-
 @never_cache
 def door(request, session_pk, direction, token):
     """Where a scanned code lands: check-in or check-out, step by step, each step a plain form."""
     if direction not in tokens.DIRECTIONS:
         raise Http404
-    session = _door_session(session_pk)
+    session = selectors.door_session(session_pk)
     now = timezone.now()
     try:
         plan, day = services.validate_scan(session, direction, token, now, client_ip(request))

@@ -7,6 +7,7 @@ real Celery workers over Redis; the batch is timed until every certificate
 has its PDF, and certificates drawn more than once are counted.
 
     BENCH certificates pdfs_per_s_per_core=<n> floor_pdfs_per_s=<n> batch=10000 batch_s=<n> rendered_twice=<n>
+    TARGET certificates pdfs_per_s_per_core=<n> >= 200 ok|MISSED, unrendered == 0, rendered_twice == 0    (DESIGN.md §7)
 """
 
 import os
@@ -25,20 +26,29 @@ os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
 os.environ["MEDIA_ROOT"] = str(MEDIA)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cme_portal.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from django.core.management import call_command  # noqa: E402
-from django.db import transaction  # noqa: E402
+from django.db import transaction
 
-from certificates import render  # noqa: E402
-from certificates.models import Certificate  # noqa: E402
-from cme_portal.accounts.models import LearnerProfile, Organisation, OrgKind, Role, RoleAssignment, Sex, User  # noqa: E402
-from cme_portal.celery import app  # noqa: E402
-from credits.models import CreditRecord  # noqa: E402
-from credits.services import award  # noqa: E402
-from projects.models import Project, Session  # noqa: E402
+from bench.database import prepare
+from bench.targets import check
+from certificates import render
+from certificates.models import Certificate
+from cme_portal.accounts.models import (
+    LearnerProfile,
+    Organisation,
+    OrgKind,
+    Role,
+    RoleAssignment,
+    Sex,
+    User,
+)
+from cme_portal.celery import app
+from credits.models import CreditRecord
+from credits.services import award
+from projects.models import Project, Session
 
 BATCH = 10_000
 SAMPLE = 600
@@ -64,7 +74,7 @@ def per_second(with_qr):
 
 
 def build():
-    call_command("migrate", verbosity=0)
+    prepare()  # refuses any database but a bench one, then migrates
     province, _ = Organisation.objects.get_or_create(name="证书基准省", parent=None, defaults={"kind": OrgKind.PROVINCE})
     unit, _ = Organisation.objects.get_or_create(name="证书基准医院", parent=province, defaults={"kind": OrgKind.UNIT})
     organiser, created = User.objects.get_or_create(id_number="ORGANISER-CERT", defaults={"name": "立项用户"})
@@ -127,6 +137,7 @@ def main():
           f"{os.cpu_count()} worker processes")
     print(f"BENCH certificates pdfs_per_s_per_core={pdfs_per_s:.0f} floor_pdfs_per_s={floor:.0f} batch={len(learner_ids)} "
           f"batch_s={batch_s:.1f} rendered_twice={twice}", flush=True)
+    check("certificates", pdfs_per_s_per_core=pdfs_per_s, unrendered=len(learner_ids) - done, rendered_twice=twice)
 
 
 if __name__ == "__main__":

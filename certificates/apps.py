@@ -8,10 +8,15 @@ class CertificatesConfig(AppConfig):
 
     def ready(self):
         from cme_portal.accounts.services import profile_changed
+        from credits.signals import credits_awarded
 
-        from .tasks import rerender_learner
+        from .tasks import rerender_learner, send_render_tasks
 
         def rerender(sender, user_id, **kwargs):
             rerender_learner.delay_on_commit(user_id)
 
+        def render_awarded(sender, record_ids, **kwargs):
+            send_render_tasks(record_ids)
+
         profile_changed.connect(rerender, weak=False, dispatch_uid="certificates.rerender")
+        credits_awarded.connect(render_awarded, weak=False, dispatch_uid="certificates.render_awarded")

@@ -4,6 +4,8 @@ Like Indico, a certificate is filled in first (a snapshot of every printed
 field) and checked for missing fields before any PDF is drawn.
 """
 
+import logging
+
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -18,7 +20,9 @@ from cme_portal.errors import DomainError
 from credits.models import CreditRecord, RecordStatus, Source
 
 from . import render
-from .models import Certificate, CertificateStatus
+from .models import BulkDownload, Certificate, CertificateStatus
+
+log = logging.getLogger("cme.certificates")
 
 REQUIRED = ("name", "sex", "age", "unit", "project_name", "project_number", "dates", "credits_text")
 
@@ -138,7 +142,13 @@ def revoke(certificate, by, reason):
         raise DomainError(_("该证书已撤销。"), code="already_revoked")
     certificate.status, certificate.revoked_at, certificate.revoke_reason = CertificateStatus.REVOKED, timezone.now(), reason
     certificate.save(update_fields=["status", "revoked_at", "revoke_reason"])
+    log.info("revoked", extra={"object_id": certificate.pk, "actor_id": by.pk})
     return certificate
+
+
+def request_bulk_download(user, unit, *, session=None, year=None):
+    """A unit admin asks for a ZIP of the unit's certificates (tasks.build_bulk_download builds it)."""
+    return BulkDownload.objects.create(requested_by=user, unit=unit, session=session, year=year)
 
 
 def public_view(certificate):

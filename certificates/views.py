@@ -6,9 +6,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,11 +18,10 @@ from cme_portal.accounts.models import Role
 from cme_portal.accounts.permissions import role_required
 from cme_portal.errors import DomainError
 from cme_portal.ratelimit import client_ip
-from projects import numbers
-from projects.models import Session, SessionState
+from projects.models import Session
 
-from . import services
-from .models import BulkDownload, BulkState, Certificate, CertificateStatus
+from . import selectors, services
+from .models import BulkState
 from .tasks import build_bulk_download
 
 LINK_SECONDS = 3600
@@ -39,14 +37,14 @@ def _pdf(certificate, as_attachment=False):
 
 @login_required
 def mine(request):
-    certificates = Certificate.objects.filter(learner=request.user).select_related("record")
+    certificates = selectors.mine(request.user)
     return render(request, "certificates/mine.html", {"certificates": certificates})
 
 
 @login_required
 def download(request, number):
     """The learner's own certificate, inline for printing; anyone else's is 404."""
-    return _pdf(get_object_or_404(Certificate, number=number, learner=request.user))
+    return _pdf(selectors.get_own(request.user, number))
 
 
 class ByDocumentForm(forms.Form):
@@ -77,15 +75,10 @@ def query(request):
             return render(request, "429.html", status=429)
         if form.is_valid():
             data = form.cleaned_data
-            found = Certificate.objects.filter(learner__name=data["name"].strip())
-            if by == "project":
-                found = found.filter(record__activity_key=numbers.canonical(data["project_number"]))
-            else:
-                found = found.filter(learner__id_number=data["id_number"].strip().upper())
+            found = selectors.public_query(name=data["name"], id_number=data.get("id_number"),
+                                           project_number=data.get("project_number"))
             signer = signing.TimestampSigner(salt=SIGNER_SALT)
-            results = [
-                {**services.public_view(c), "link": signer.sign(str(c.pk))} for c in found.select_related("record")[:20]
-            ]
+            results = [{**services.public_view(c), "link": signer.sign(str(c.pk))} for c in found]
     return render(request, "certificates/query.html", {"form": form, "by": by, "results": results})
 
 
@@ -94,30 +87,23 @@ def signed_download(request, token):
         pk = signing.TimestampSigner(salt=SIGNER_SALT).unsign(token, max_age=LINK_SECONDS)
     except signing.BadSignature:
         return render(request, "certificates/link_expired.html", status=410)
-    return _pdf(get_object_or_404(Certificate, pk=pk, status=CertificateStatus.ISSUED))
+    return _pdf(selectors.get_issued(pk))
 
 
 def verify(request, code):
     """The address printed in every certificate's QR code (DESIGN.md §6)."""
     if not ratelimit.hit("certificate-verify", client_ip(request), limit=60, period=60):
         return render(request, "429.html", status=429)
-    certificate = Certificate.objects.filter(code=code.strip().upper()).first()
+    certificate = selectors.by_code(code)
     return render(request, "certificates/verify.html", {
         "code": code, "certificate": services.public_view(certificate) if certificate else None,
     }, status=200 if certificate else 404)
 
 
-def _managed(user):
-    """Certificates of sessions held in the province admin's province."""
-    return Certificate.objects.filter(user.scope_q(Role.PROVINCE_ADMIN, "record__session__unit__path"))
-
-
 @role_required(Role.PROVINCE_ADMIN)
 def manage(request):
     text = request.GET.get("q", "").strip()
-    queryset = _managed(request.user).select_related("learner", "record")
-    if text:
-        queryset = queryset.filter(Q(number=text.upper()) | Q(learner__name=text) | Q(record__activity_name__icontains=text))
+    queryset = selectors.managed_list(request.user, text)
     page = Paginator(queryset, 30).get_page(request.GET.get("page"))
     return render(request, "certificates/manage.html", {"page_obj": page, "q": text})
 
@@ -125,7 +111,7 @@ def manage(request):
 @require_POST
 @role_required(Role.PROVINCE_ADMIN)
 def revoke(request, pk):
-    certificate = get_object_or_404(_managed(request.user), pk=pk)
+    certificate = selectors.get_managed(request.user, pk)
     try:
         services.revoke(certificate, request.user, request.POST.get("reason", ""))
     except DomainError as error:
@@ -150,21 +136,19 @@ class BulkForm(forms.Form):
 def bulk(request):
     unit = request.user.scope_nodes(Role.UNIT_ADMIN).first()
     form = BulkForm(request.POST or None)
-    form.fields["session"].queryset = Session.objects.filter(
-        request.user.scope_q(Role.UNIT_ADMIN, "unit__path"), state=SessionState.APPROVED
-    ).select_related("project")
+    form.fields["session"].queryset = selectors.bulk_sessions(request.user)
     if request.method == "POST" and form.is_valid():
-        job = BulkDownload.objects.create(requested_by=request.user, unit=unit, session=form.cleaned_data["session"],
-                                          year=form.cleaned_data["year"])
+        job = services.request_bulk_download(request.user, unit, session=form.cleaned_data["session"],
+                                             year=form.cleaned_data["year"])
         build_bulk_download.delay_on_commit(job.pk)
         return redirect("certificates:bulk_status", job.pk)
-    jobs = BulkDownload.objects.filter(requested_by=request.user)[:10]
+    jobs = selectors.my_bulk_jobs(request.user)
     return render(request, "certificates/bulk.html", {"form": form, "jobs": jobs})
 
 
 @role_required(Role.UNIT_ADMIN)
 def bulk_status(request, pk):
-    job = get_object_or_404(BulkDownload, pk=pk, requested_by=request.user)
+    job = selectors.get_bulk_job(request.user, pk)
     working = job.state in (BulkState.PENDING, BulkState.CHECKING, BulkState.BUILDING)
     expired = job.expires_at is not None and job.expires_at < timezone.now()
     return render(request, "certificates/bulk_status.html", {"job": job, "working": working, "expired": expired})
@@ -172,7 +156,7 @@ def bulk_status(request, pk):
 
 @role_required(Role.UNIT_ADMIN)
 def bulk_download(request, pk):
-    job = get_object_or_404(BulkDownload, pk=pk, requested_by=request.user, state=BulkState.READY)
+    job = selectors.get_bulk_job(request.user, pk, ready=True)
     if not job.file or (job.expires_at and job.expires_at < timezone.now()):
         raise Http404
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=f"certificates-{job.pk}.zip")

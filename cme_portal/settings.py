@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "import_export",
     "captcha",
+    "django_filters",
     "cme_portal.accounts",
     "cme_portal.review",
     "projects",
@@ -269,8 +270,12 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # JSON lines in production; readable lines with their fields when DEBUG (make run).
+    "formatters": {
+        "json": {"()": "cme_portal.logs.JsonFormatter"},
+        "readable": {"()": "cme_portal.logs.ReadableFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": env.str("LOG_FORMAT", default="readable" if DEBUG else "json")}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -13,23 +13,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
-from cme_portal.accounts.models import Organisation, OrgKind, Role, User
+from cme_portal.accounts.models import Organisation, OrgKind, Role
 from cme_portal.accounts.permissions import role_required
 from cme_portal.accounts.validators import mask_id_number
 from cme_portal.errors import DomainError
 
-from . import compliance, services
+from . import compliance, selectors, services
 from .forms import BatchForm, EarlyReviewForm, PlatformImportForm, ReportFilterForm, RuleForm
-from .models import EarlyReviewRequest
 from .platforms import import_platform_file
 from .rules import EVIDENCE
 
 REPORT_ROLES = (Role.PROVINCE_ADMIN, Role.CITY_ADMIN, Role.UNIT_ADMIN)
-
-
-def _unit_learners(user):
-    """Learners of the units under the unit admin's node."""
-    return User.objects.filter(user.scope_q(Role.UNIT_ADMIN, "profile__unit__path")).order_by("name")
 
 
 def _sheet_learners(upload, allowed):
@@ -54,7 +48,7 @@ def _sheet_learners(upload, allowed):
 @role_required(Role.UNIT_ADMIN)
 def batch_new(request):
     """Seed 003 单位统一录入: one activity for many learners, ticked or listed in a sheet."""
-    allowed = _unit_learners(request.user)
+    allowed = selectors.unit_learners(request.user)
     form = BatchForm(request.POST or None, request.FILES or None, learner_queryset=allowed)
     if request.method == "POST" and form.is_valid():
         learners = list(form.cleaned_data["learners"])
@@ -81,18 +75,13 @@ def batch_new(request):
 @role_required(Role.UNIT_ADMIN)
 def early_review(request):
     """Early-review requests of the unit, with a form for a new one."""
-    allowed = _unit_learners(request.user)
+    allowed = selectors.unit_learners(request.user)
     form = EarlyReviewForm(request.POST or None, learner_queryset=allowed)
     if request.method == "POST" and form.is_valid():
-        unit = request.user.scope_nodes(Role.UNIT_ADMIN).first()
-        early = EarlyReviewRequest.objects.create(
-            unit=unit, requested_by=request.user, reason=form.cleaned_data["reason"], deadline=form.cleaned_data["deadline"]
-        )
-        early.candidates.set(form.cleaned_data["candidates"])
+        early = services.request_early_review(request.user, **form.cleaned_data)
         messages.success(request, _("已申请提前审核，截止 %(date)s 前相关学分在各级审核中优先显示。") % {"date": early.deadline})
         return redirect("credits:early_review")
-    requests_ = (EarlyReviewRequest.objects.filter(request.user.scope_q(Role.UNIT_ADMIN, "unit__path"))
-                 .select_related("unit", "requested_by").prefetch_related("candidates"))
+    requests_ = selectors.early_reviews(request.user)
     return render(request, "credits/early_review.html", {
         "form": form, "requests": Paginator(requests_, 20).get_page(request.GET.get("page")), "today": date.today(),
     })

@@ -2,14 +2,13 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from cme_portal.accounts.models import Role
+from cme_portal.review.registry import queue_links
 
-from .models import CREDIT_ENTRY_WORKFLOW, CreditEntry
-
-QUEUES = ((Role.UNIT_ADMIN, "unit"), (Role.CITY_ADMIN, "city"), (Role.PROVINCE_ADMIN, "province"))
+from .models import CreditEntry
 
 
 def navigation(request):
-    """Credit links for the navigation bar, with the number of entries waiting at each level."""
+    """Credit links for the navigation bar; queue counts come from the review registry."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
@@ -17,10 +16,7 @@ def navigation(request):
     if user.has_role(Role.LEARNER):
         links.append({"label": _("我的学分"), "url": reverse("credits:my_credits")})
         links.append({"label": _("我的证书"), "url": reverse("certificates:mine")})
-    for role, level in QUEUES:
-        if user.has_role(role):
-            count = CREDIT_ENTRY_WORKFLOW.queue(CreditEntry.objects, user, role).count()
-            links.append({"label": _("学分审核"), "url": reverse("credits:queue", args=[level]), "count": count, "role": role})
+    links += queue_links(request, CreditEntry)
     if user.has_role(Role.UNIT_ADMIN):
         links.append({"label": _("证书批量下载"), "url": reverse("certificates:bulk")})
         links.append({"label": _("单位统一录入"), "url": reverse("credits:batch_new")})

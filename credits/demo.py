@@ -14,7 +14,7 @@ from cme_portal.accounts.demo import resident_id
 from cme_portal.accounts.models import DocumentType, LearnerProfile, Organisation, Role, RoleAssignment, Sex, StaffCategory, Title, User
 
 from . import compliance, services
-from .models import CreditEntry, CreditRecord, EarlyReviewRequest
+from .models import CREDIT_ENTRY_WORKFLOW, CreditEntry, CreditRecord, EarlyReviewRequest
 from .platforms import import_platform_file
 
 # (name, unit, staff category, (class I, class II) already on the ledger this year)
@@ -110,17 +110,17 @@ def seed_entries(people, year):
 
     waiting_unit = enter(people["赵磊"], f"{year}-03-05-201（国）", "慢性肾病管理新进展")
     waiting_city = enter(people["王芳"], f"{year}-04-05-202（国）", "泌尿外科微创技术培训班")
-    services.review(waiting_city, unit_admin, "unit_approve")
+    CREDIT_ENTRY_WORKFLOW.review(waiting_city, unit_admin, "unit_approve")
     waiting_province = enter(people["赵磊"], f"{year}-14-02-203（国）", "外科护理质量提升")
-    services.review(waiting_province, unit_admin, "unit_approve")
-    services.review(waiting_province, city_admin, "city_approve")
+    CREDIT_ENTRY_WORKFLOW.review(waiting_province, unit_admin, "unit_approve")
+    CREDIT_ENTRY_WORKFLOW.review(waiting_province, city_admin, "city_approve")
     returned = enter(people["王芳"], f"{year}-18-01-204（国）", "围术期麻醉安全")
-    services.review(returned, unit_admin, "unit_return", "学分证上的项目编号看不清，请重新上传清晰的扫描件。")
+    CREDIT_ENTRY_WORKFLOW.review(returned, unit_admin, "unit_return", "学分证上的项目编号看不清，请重新上传清晰的扫描件。")
     approved = enter(people["赵磊"], "", "对口支援（派驻基层半年）", category="counterpart", credits="10", hours="0",
                      issuer="浙江省卫生健康委员会")
-    services.review(approved, unit_admin, "unit_approve")
-    services.review(approved, city_admin, "city_approve")
-    services.review(approved, province_admin, "province_approve")
+    CREDIT_ENTRY_WORKFLOW.review(approved, unit_admin, "unit_approve")
+    CREDIT_ENTRY_WORKFLOW.review(approved, city_admin, "city_approve")
+    CREDIT_ENTRY_WORKFLOW.review(approved, province_admin, "province_approve")
 
     # The unit enters one district activity for two colleagues at once.
     services.batch_enter(
@@ -130,8 +130,8 @@ def seed_entries(people, year):
         certificate_date=None, lecturer=False,
     )
     batch = CreditEntry.objects.get(learner=people["王芳"], source="batch")
-    services.review(batch, city_admin, "city_approve")
-    services.review(batch, province_admin, "province_approve")
+    CREDIT_ENTRY_WORKFLOW.review(batch, city_admin, "city_approve")
+    CREDIT_ENTRY_WORKFLOW.review(batch, province_admin, "province_approve")
     early = EarlyReviewRequest.objects.create(
         unit=Organisation.objects.get(name="浙江大学医学院附属第一医院"), requested_by=unit_admin,
         reason="因晋升副高职称需要，申请提前审核学分", deadline=date.today() + timedelta(days=30),

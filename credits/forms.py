@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from cme_portal.accounts.models import StaffCategory
 from projects.models import CreditClass
 
-from .models import Category, CreditEntry, EntryState, RequirementRule
+from .models import Category, CreditEntry, RequirementRule
 from .rules import ENTERABLE, NATIONAL_SOCIETIES
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -86,13 +86,6 @@ class BatchForm(ActivityForm):
         data.pop("learners", None)
         data.pop("sheet", None)
         return data
-
-
-class QueueFilterForm(forms.Form):
-    q = forms.CharField(label=_("搜索"), required=False, widget=forms.TextInput(attrs={"placeholder": _("姓名、证件号、活动名称或编号")}))
-    year = forms.IntegerField(label=_("年度"), required=False)
-    category = forms.ChoiceField(label=_("类型"), required=False, choices=[("", _("全部类型"))] + [(c, Category(c).label) for c in ENTERABLE])
-    state = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("待我审核"))] + EntryState.choices)
 
 
 class EarlyReviewForm(forms.Form):

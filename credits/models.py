@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from cme_portal.accounts.models import Organisation, Role, StaffCategory
-from cme_portal.review.workflow import OWNER, Transition, Workflow
+from cme_portal.review.models import Reviewable
+from cme_portal.review.workflow import OWNER, QueueLevel, Transition, Workflow
 from projects.models import CreditClass
 
 
@@ -76,15 +77,26 @@ CREDIT_ENTRY_WORKFLOW = Workflow(
         Transition("city_approve", _("地市审核通过"), (EntryState.UNIT_APPROVED,), EntryState.CITY_APPROVED, Role.CITY_ADMIN, style="success"),
         Transition("city_return", _("退回修改"), (EntryState.UNIT_APPROVED,), EntryState.RETURNED, Role.CITY_ADMIN,
                    reason_required=True, style="outline-danger"),
-        Transition("province_approve", _("省级审核通过"), (EntryState.CITY_APPROVED,), EntryState.APPROVED, Role.PROVINCE_ADMIN, style="success"),
+        Transition("province_approve", _("省级审核通过"), (EntryState.CITY_APPROVED,), EntryState.APPROVED, Role.PROVINCE_ADMIN,
+                   style="success", effect="credits.services.record_approved_entry"),
         Transition("province_return", _("退回修改"), (EntryState.CITY_APPROVED,), EntryState.RETURNED, Role.PROVINCE_ADMIN,
                    reason_required=True, style="outline-danger"),
         Transition("resubmit", _("重新上报"), (EntryState.RETURNED,), EntryState.SUBMITTED, OWNER),
     ],
+    levels=(
+        QueueLevel("unit", Role.UNIT_ADMIN, _("学分审核"), _("学分审核")),
+        QueueLevel("city", Role.CITY_ADMIN, _("学分审核"), _("学分审核")),
+        QueueLevel("province", Role.PROVINCE_ADMIN, _("学分审核"), _("学分审核")),
+    ),
+    url_name="credits:queue",
+    selector="credits.selectors.entries",
+    filterset="credits.filters.EntryFilter",
+    results_template="credits/_entry_table.html",
+    empty_message=_("没有待审核的学分。"),
 )
 
 
-class CreditEntry(models.Model):
+class CreditEntry(Reviewable):
     """A credit earned elsewhere, entered with evidence and reviewed unit → city → province (W5)."""
 
     workflow = CREDIT_ENTRY_WORKFLOW
@@ -110,7 +122,6 @@ class CreditEntry(models.Model):
     evidence = models.FileField(_("证明材料"), upload_to="evidence/%Y/", max_length=200)
     evidence_pages = models.PositiveSmallIntegerField(default=0)
     state = models.CharField(_("状态"), max_length=14, choices=EntryState.choices, default=EntryState.DRAFT, db_index=True)
-    state_changed_at = models.DateTimeField(null=True, blank=True)
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
 

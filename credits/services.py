@@ -4,6 +4,8 @@ The ledger changes only here. Each function raises DomainError with a message
 for the person in front of the screen.
 """
 
+import logging
+
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
@@ -14,6 +16,7 @@ from cme_portal.errors import DomainError
 from cme_portal.review.workflow import perform
 
 from . import rules
+from .signals import credits_awarded
 from .evidence import merge_evidence
 from .models import (
     CREDIT_ENTRY_WORKFLOW,
@@ -21,10 +24,13 @@ from .models import (
     CreditEntry,
     CreditLevel,
     CreditRecord,
+    EarlyReviewRequest,
     EntryState,
     RecordStatus,
     Source,
 )
+
+log = logging.getLogger("cme.credits")
 
 ENTRY_FIELDS = ("category", "activity_name", "activity_number", "issuer", "credit_class", "credits", "hours",
                 "start_date", "end_date", "certificate_date", "lecturer")
@@ -137,20 +143,13 @@ def batch_enter(unit_admin, learners, *, evidence, **data):
     return entries
 
 
-def review(entry, reviewer, action, reason=""):
-    """A unit, city or province decision on an entry; the province's approval enters the ledger."""
-    if CREDIT_ENTRY_WORKFLOW.get(action).actor == "owner":
-        raise DomainError(_("未知的操作。"), code="unknown_action")
-    return perform(CREDIT_ENTRY_WORKFLOW, entry, action, reviewer, reason)
-
-
 def _held(queryset):
     """Ledger rows that stand: effective and not reversed."""
     return queryset.filter(status=RecordStatus.EFFECTIVE, reversed_by__isnull=True)
 
 
-def _record_approved_entry(entry, event):
-    """The hook of "province_approve": the entry's credit becomes effective in the ledger.
+def record_approved_entry(entry, event):
+    """The effect of "province_approve" (declared on the workflow): the entry's credit enters the ledger.
 
     Raises DomainError (and so undoes the approval) when the learner already
     holds the activity, e.g. through a platform feed that arrived meanwhile.
@@ -167,9 +166,6 @@ def _record_approved_entry(entry, event):
         issuer=entry.issuer, start_date=entry.start_date, end_date=entry.end_date, months=months, entry=entry,
         created_by=event.actor,
     )
-
-
-CREDIT_ENTRY_WORKFLOW.on_transition["province_approve"] = _record_approved_entry
 
 
 # --- the ledger ------------------------------------------------------------------
@@ -206,9 +202,11 @@ def award(session, learners, awarded_by=None):
                     ))
             except IntegrityError:
                 continue  # awarded concurrently: the constraint kept it to one
-        from certificates.tasks import send_render_tasks
-
-        send_render_tasks(record.pk for record in created)
+        if created:
+            # Certificates (a higher app) listen; they queue their work after this commits.
+            credits_awarded.send(sender=CreditRecord, record_ids=[record.pk for record in created])
+            log.info("awarded", extra={"session_id": session.pk, "records": len(created),
+                                       "actor_id": getattr(awarded_by, "pk", None)})
     return created
 
 
@@ -240,9 +238,14 @@ def correct_record(record, corrected_by, note, **changes):
     return reversal, replacement
 
 
-def ledger(learner):
-    """The learner's history, newest first, reversals and corrections included."""
-    return CreditRecord.objects.filter(learner=learner).select_related("reverses").order_by("-year", "-created_at", "-pk")
+@transaction.atomic
+def request_early_review(unit_admin, *, candidates, reason, deadline):
+    """Seed 003: the unit names promotion candidates whose entries are reviewed first until ``deadline``."""
+    unit = unit_admin.scope_nodes(Role.UNIT_ADMIN).first()
+    early = EarlyReviewRequest.objects.create(unit=unit, requested_by=unit_admin, reason=reason, deadline=deadline)
+    early.candidates.set(candidates)
+    log.info("early_review_requested", extra={"actor_id": unit_admin.pk, "object_id": early.pk, "candidates": len(candidates)})
+    return early
 
 
 def find_learners(document_numbers):

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from cme_portal.review import views as review_views
+
 from . import admin_views, views
 
 app_name = "credits"
@@ -11,7 +13,7 @@ urlpatterns = [
     path("entries/<int:pk>/edit/", views.entry_edit, name="entry_edit"),
     path("entries/<int:pk>/action/", views.entry_action, name="entry_action"),
     path("evidence/<uuid:public_id>/", views.evidence, name="evidence"),
-    path("queue/<slug:level>/", views.queue, name="queue"),
+    path("queue/<slug:level>/", review_views.queue, {"kind": "credit_entry"}, name="queue"),
     path("batch/", admin_views.batch_new, name="batch_new"),
     path("early-review/", admin_views.early_review, name="early_review"),
     path("platform-import/", admin_views.platform_import, name="platform_import"),

@@ -16,7 +16,7 @@ from cme_portal.accounts.models import Organisation, Role, User
 
 from . import services
 from .imports import import_projects
-from .models import CreditClass, Discipline, Entry, Level, MaterialKind, Project, Session
+from .models import HOSTING_WORKFLOW, CreditClass, Discipline, Entry, Level, MaterialKind, Project, Session
 
 REMOTE_FILED = Path(settings.BASE_DIR) / "fixtures" / "remote_filed_2021.xlsx"
 
@@ -103,10 +103,10 @@ def seed_sessions(organiser, unit_admin, province_admin, projects):
         _attach_materials(session, organiser)
         services.submit(session, organiser)
     for session in (approved_past, approved_next, forwarded, returned):
-        services.review(session, unit_admin, "forward")
-    services.review(returned, province_admin, "province_return", "会议通知未加盖红章，请重新上传盖章扫描件。")
+        HOSTING_WORKFLOW.review(session, unit_admin, "forward")
+    HOSTING_WORKFLOW.review(returned, province_admin, "province_return", "会议通知未加盖红章，请重新上传盖章扫描件。")
     for session in (approved_past, approved_next):
-        services.review(session, province_admin, "approve")
+        HOSTING_WORKFLOW.review(session, province_admin, "approve")
 
     # A national project entered by the organiser, still a draft.
     discipline = Discipline.objects.get(year=2022, code="03-01")

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import CreditClass, Discipline, Level, MaterialKind, Session, SessionState
+from .models import CreditClass, Discipline, MaterialKind, Session
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -49,30 +49,6 @@ class MaterialForm(forms.Form):
     file = forms.FileField(
         label=_("文件"), help_text=_("PDF、JPEG 或 PNG，最大 50 MB。会议通知请上传带红章的扫描件或照片。"),
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}),
-    )
-
-
-class QueueFilterForm(forms.Form):
-    q = forms.CharField(label=_("搜索"), required=False, widget=forms.TextInput(attrs={"placeholder": _("编号、名称、负责人、单位")}))
-    year = forms.IntegerField(label=_("年份"), required=False)
-    level = forms.ChoiceField(label=_("级别"), required=False, choices=[("", _("全部级别"))] + Level.choices)
-    state = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("待我处理"))] + SessionState.choices)
-    sort = forms.ChoiceField(
-        label=_("排序"), required=False,
-        choices=[("", _("最早提交在前")), ("-state_changed_at", _("最近提交在前")), ("start_date", _("举办日期"))],
-    )
-
-
-class PublicSearchForm(forms.Form):
-    year = forms.IntegerField(label=_("项目年份"), required=False)
-    level = forms.ChoiceField(label=_("项目级别"), required=False, choices=[("", _("全部"))] + Level.choices)
-    number = forms.CharField(label=_("项目编号"), required=False)
-    name = forms.CharField(label=_("项目名称"), required=False)
-    discipline = forms.CharField(label=_("学科"), required=False)
-    leader = forms.CharField(label=_("项目负责人"), required=False)
-    status = forms.ChoiceField(
-        label=_("状态"), required=False,
-        choices=[("", _("全部")), ("published", _("已公布")), ("approved", _("已获准举办")), ("suspended", _("已暂停"))],
     )
 
 

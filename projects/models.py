@@ -17,7 +17,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from cme_portal.accounts.models import Organisation, Role
-from cme_portal.review.workflow import OWNER, Transition, Workflow
+from cme_portal.review.models import Reviewable
+from cme_portal.review.workflow import OWNER, QueueLevel, Transition, Workflow
 
 
 class Discipline(models.Model):
@@ -144,10 +145,20 @@ HOSTING_WORKFLOW = Workflow(
         ),
         Transition("resubmit", _("重新提交"), (SessionState.RETURNED,), SessionState.SUBMITTED, OWNER),
     ],
+    levels=(
+        QueueLevel("unit", Role.UNIT_ADMIN, _("举办申请确认"), _("举办申请确认")),
+        QueueLevel("province", Role.PROVINCE_ADMIN, _("举办申请审批"), _("举办申请审批")),
+    ),
+    url_name="projects:queue",
+    selector="projects.selectors.sessions",
+    filterset="projects.filters.SessionFilter",
+    results_template="projects/_session_table.html",
+    empty_message=_("没有符合条件的举办申请。"),
+    styles={SessionState.FILED: "info"},
 )
 
 
-class Session(models.Model):
+class Session(Reviewable):
     """One holding of a project (期数) and its hosting application."""
 
     workflow = HOSTING_WORKFLOW
@@ -161,7 +172,6 @@ class Session(models.Model):
     hours = models.DecimalField(_("学时"), max_digits=6, decimal_places=1)
     remarks = models.TextField(_("备注"), blank=True)
     state = models.CharField(_("状态"), max_length=12, choices=SessionState.choices, default=SessionState.DRAFT, db_index=True)
-    state_changed_at = models.DateTimeField(_("状态更新时间"), null=True, blank=True)
     organiser = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="organised_sessions",
         verbose_name=_("立项用户"),

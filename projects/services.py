@@ -8,21 +8,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from cme_portal.accounts.models import OrgKind, Role
 from cme_portal.errors import DomainError
 from cme_portal.review.workflow import perform
 from cme_portal.uploads import check_upload
 
 from . import numbers
-from .models import HOSTING_WORKFLOW, Entry, Level, Material, MaterialKind, Project, ProjectStatus, Session, SessionState
-
-
-def organiser_unit(user):
-    """The unit an organiser files for (their node, or the unit above their department)."""
-    node = user.scope_nodes(Role.ORGANISER).select_related("parent").first()
-    if node is None:
-        return None
-    return node.parent if node.kind == OrgKind.DEPARTMENT else node
+from .selectors import hostable_projects, organiser_unit
+from .models import HOSTING_WORKFLOW, Entry, Level, Material, MaterialKind, Project, Session, SessionState
 
 
 def _require_unit(user):
@@ -68,14 +60,6 @@ def enter_national_project(organiser, *, number, name, discipline, leader, year,
     )
     return _new_session(project, organiser, unit, sequence=sequence, venue=venue, start_date=start_date,
                         end_date=end_date, credits=credits, hours=hours, remarks=remarks)
-
-
-def hostable_projects(organiser):
-    """Projects the organiser's unit may hold: its published projects of the catalogue."""
-    unit = organiser_unit(organiser)
-    if unit is None:
-        return Project.objects.none()
-    return Project.objects.filter(holding_unit=unit, status=ProjectStatus.PUBLISHED).exclude(entry=Entry.REMOTE_FILED)
 
 
 @transaction.atomic
@@ -161,13 +145,6 @@ def submit(session, user):
         )
     action = "resubmit" if session.state == SessionState.RETURNED else "submit"
     return perform(HOSTING_WORKFLOW, session, action, user)
-
-
-def review(session, user, action, reason=""):
-    """A unit or province admin's decision on an application (forward, approve, return)."""
-    if HOSTING_WORKFLOW.get(action).actor == "owner":
-        raise DomainError(_("未知的操作。"), code="unknown_action")
-    return perform(HOSTING_WORKFLOW, session, action, user, reason)
 
 
 @transaction.atomic

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from cme_portal.review import views as review_views
+
 from . import catalogue_views, views
 
 app_name = "projects"
@@ -16,7 +18,7 @@ urlpatterns = [
     path("sessions/<int:pk>/materials/", views.material_upload, name="material_upload"),
     path("sessions/<int:pk>/action/", views.session_action, name="session_action"),
     path("materials/<uuid:public_id>/", views.material_download, name="material_download"),
-    path("queue/<slug:level>/", views.queue, name="queue"),
+    path("queue/<slug:level>/", review_views.queue, {"kind": "hosting"}, name="queue"),
     path("catalogue/disciplines/", catalogue_views.discipline_list, name="discipline_list"),
     path("catalogue/disciplines/new/", catalogue_views.discipline_edit, name="discipline_new"),
     path("catalogue/disciplines/<int:pk>/", catalogue_views.discipline_edit, name="discipline_edit"),

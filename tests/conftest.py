@@ -13,9 +13,9 @@ def _clean_slate():
     """Rate-limit counters and sent SMS do not leak from one test into the next."""
     cache.clear()
     sms.outbox.clear()
-    from attendance.views import _SESSIONS
+    from attendance.selectors import forget_door_sessions
 
-    _SESSIONS.clear()
+    forget_door_sessions()
     yield
     sms.outbox.clear()
 

@@ -278,9 +278,9 @@ def test_daily_mode_yesterdays_code_is_expired_not_forged(client, session):
     with time_machine.travel(at(DAY1 + timedelta(days=1), 9), tick=False):
         # Yesterday's window is the previous one: still accepted, with yesterday's day.
         assert client.get(reverse("attendance:door", args=[session.pk, "in", yesterdays])).status_code == 200
-    from attendance.views import _SESSIONS
+    from attendance.selectors import forget_door_sessions
 
-    _SESSIONS.clear()
+    forget_door_sessions()
     with time_machine.travel(two_days_on, tick=False):
         response = client.get(reverse("attendance:door", args=[session.pk, "in", yesterdays]))
     assert response.status_code == 403 and "已过期" in response.content.decode()

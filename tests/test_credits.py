@@ -12,7 +12,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from cme_portal.accounts.models import Role
-from credits import services
+from credits import selectors, services
 from credits.models import CreditEntry, CreditRecord, EarlyReviewRequest, EntryState
 from projects.imports import import_projects
 
@@ -239,7 +239,7 @@ def test_a_correction_reverses_and_replaces_both_visible(cast):
     reversal, replacement = services.correct_record(record, cast["province_admin"], "学分证为 6 分", credits=D("6"))
     assert reversal.credits == D("-8") and reversal.reverses == record
     assert replacement.credits == D("6") and replacement.revision == 1
-    history = list(services.ledger(cast["learner"]))
+    history = list(selectors.ledger(cast["learner"]))
     assert {r.pk for r in history} == {record.pk, reversal.pk, replacement.pk}
     from django.db.models import Sum
 
@@ -280,7 +280,7 @@ def test_a_unit_admin_cannot_push_a_learners_own_draft_past_unit_review(cast):
     with pytest.raises(DomainError) as refused:
         perform(CREDIT_ENTRY_WORKFLOW, draft, "batch_submit", cast["unit_admin"])
     assert refused.value.code == "forbidden"
-    assert draft not in CREDIT_ENTRY_WORKFLOW.queue(CreditEntry.objects, cast["unit_admin"], Role.UNIT_ADMIN)
+    assert draft not in CreditEntry.objects.waiting_for(cast["unit_admin"], Role.UNIT_ADMIN)
 
 
 def test_credit_queues_run_the_same_queries_for_5_and_50_entries(client, cast, django_assert_max_num_queries):

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from cme_portal.accounts.models import Role
-from projects.models import SessionState
+from projects.models import HOSTING_WORKFLOW, SessionState
 
 from .factories import learner, session_for, staff
 
@@ -33,7 +33,7 @@ def in_state(cast, state):
     if state != SessionState.DRAFT:
         services.submit(session, cast["organiser"])
     if state == SessionState.FORWARDED:
-        services.review(session, cast["unit_admin"], "forward")
+        HOSTING_WORKFLOW.review(session, cast["unit_admin"], "forward")
     session.refresh_from_db()
     return session
 

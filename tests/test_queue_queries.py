@@ -6,8 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cme_portal.accounts.models import Role
-from projects import services
-from projects.models import Session
+from projects.models import HOSTING_WORKFLOW, Session
 
 from .factories import ProjectFactory, session_for, staff
 
@@ -21,7 +20,7 @@ def fill(cast, tree, count, state):
             # Uploads do not matter to a list page: put the application straight into the queue.
             Session.objects.filter(pk=session.pk).update(state="submitted")
         if state == "forwarded":
-            services.review(session, cast["unit_admin"], "forward")
+            HOSTING_WORKFLOW.review(session, cast["unit_admin"], "forward")
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from cme_portal.accounts.models import Role
 from cme_portal.errors import DomainError
 from cme_portal.review.models import ReviewEvent
 from projects import services
-from projects.models import SessionState
+from projects.models import HOSTING_WORKFLOW, SessionState
 
 from .factories import session_for, staff
 
@@ -22,7 +22,7 @@ def test_two_reviewers_at_once_one_wins(tree):
     first, second = staff(Role.PROVINCE_ADMIN, tree["province"]), staff(Role.PROVINCE_ADMIN, tree["province"])
     session = session_for(organiser)
     services.submit(session, organiser)
-    services.review(session, unit_admin, "forward")
+    HOSTING_WORKFLOW.review(session, unit_admin, "forward")
 
     barrier = threading.Barrier(2)
     outcomes = []
@@ -30,7 +30,7 @@ def test_two_reviewers_at_once_one_wins(tree):
     def decide(reviewer, action, reason):
         try:
             barrier.wait(timeout=10)
-            services.review(type(session).objects.get(pk=session.pk), reviewer, action, reason)
+            HOSTING_WORKFLOW.review(type(session).objects.get(pk=session.pk), reviewer, action, reason)
             outcomes.append("ok")
         except DomainError as error:
             outcomes.append(error.code)

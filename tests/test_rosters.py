@@ -3,7 +3,7 @@ the province returns, then approves, and the credits appear in the learners' led
 
 import io
 import threading
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal as D
 
 import openpyxl

@@ -222,25 +222,31 @@ class User(AbstractBaseUser, PermissionsMixin):
         return bool(self.locked_until and self.locked_until > timezone.now())
 
     # --- roles -------------------------------------------------------------
+    def _role_nodes(self):
+        """{role: [tree paths of its nodes]} in one query, cached on the instance for the request."""
+        if "_role_nodes_cache" not in self.__dict__:
+            nodes = {}
+            for role, path in RoleAssignment.objects.filter(user=self).values_list("role", "org__path"):
+                nodes.setdefault(role, [])
+                if path:
+                    nodes[role].append(path)
+            self.__dict__["_role_nodes_cache"] = nodes
+        return self.__dict__["_role_nodes_cache"]
+
     def role_set(self):
-        """The set of roles held, cached on the instance for the request."""
-        if not hasattr(self, "_roles"):
-            self._roles = set(self.roles.values_list("role", flat=True))
-        return self._roles
+        """The set of roles held."""
+        return set(self._role_nodes())
 
     def has_role(self, role):
-        return role in self.role_set()
+        return role in self._role_nodes()
 
     def scope_nodes(self, role):
         """The organisation nodes this person's ``role`` is attached to."""
         return Organisation.objects.filter(role_assignments__user=self, role_assignments__role=role)
 
     def role_paths(self, role):
-        """Tree paths of the nodes ``role`` is held on, cached on the instance for the request."""
-        cache = self.__dict__.setdefault("_role_paths", {})
-        if role not in cache:
-            cache[role] = list(self.scope_nodes(role).values_list("path", flat=True))
-        return cache[role]
+        """Tree paths of the nodes ``role`` is held on."""
+        return self._role_nodes().get(role, [])
 
     def in_scope(self, role, path):
         """Whether the node with tree ``path`` lies under one of this person's ``role`` nodes."""

@@ -1,5 +1,8 @@
+from . import registry
+
+
 def unread_notifications(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"unread_notifications": user.notifications.filter(read_at__isnull=True).count()}
+    return {"unread_notifications": registry.counts(request)["unread"]}

@@ -4,7 +4,54 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+
+class ReviewableQuerySet(models.QuerySet):
+    """Reads of a reviewable kind, always through the viewer's scope (DESIGN.md §3).
+
+    ``visible_to`` is what a person may open (owner, or a reviewer role whose
+    node holds the object); ``in_scope_of`` is a role's whole subtree, any
+    state; ``waiting_for`` is that role's queue. Views read through these, never
+    through the bare manager (tests/test_scoped_reads.py checks).
+    """
+
+    def visible_to(self, user):
+        workflow = self.model.workflow
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        condition = Q(**{f"{workflow.owner_field}_id": user.pk})
+        for role in workflow.reviewer_roles():
+            if user.role_paths(role):
+                condition |= user.scope_q(role, workflow.scope_path)
+        return self.filter(condition)
+
+    def in_scope_of(self, user, role):
+        return self.filter(user.scope_q(role, self.model.workflow.scope_path))
+
+    def waiting_for(self, user, role):
+        return self.in_scope_of(user, role).filter(state__in=self.model.workflow.queue_states(role))
+
+
+class Reviewable(models.Model):
+    """An object whose state moves only through its Workflow (``perform``).
+
+    Subclasses set ``workflow`` and declare ``state`` with their own choices.
+    """
+
+    workflow = None
+
+    state_changed_at = models.DateTimeField(_("状态更新时间"), null=True, blank=True)
+
+    objects = ReviewableQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def state_style(self):
+        return self.workflow.style_of(self.state)
 
 
 class ReviewEvent(models.Model):

@@ -4,12 +4,45 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from cme_portal.accounts.models import Role
+from cme_portal.accounts.permissions import role_required
 from cme_portal.errors import DomainError
 
+from . import registry
 from .workflow import OWNER
+
+PAGE_SIZE = 20
+
+
+def queue(request, *, kind, level):
+    """The one review queue: what waits for the viewer's level of ``kind``, in scope only.
+
+    Each workflow declares its levels, a selector for its rows, a FilterSet and a
+    results template; anyone not holding the level's role gets 404.
+    """
+    model = registry.workflow_named(kind)
+    spec = model.workflow.level(level) if model else None
+    if spec is None:
+        raise Http404
+    return role_required(spec.role)(_queue)(request, model, spec)
+
+
+def _queue(request, model, level):
+    workflow = model.workflow
+    rows = import_string(workflow.selector)().in_scope_of(request.user, level.role)
+    filterset = import_string(workflow.filterset)(request.GET, queryset=rows, role=level.role)
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    for obj in page:
+        obj.actions = workflow.available(obj, request.user)
+    return render(request, "review/queue.html", {
+        "form": filterset.form, "page_obj": page, "workflow": workflow, "level": level,
+        "role_label": Role(level.role).label, "results_template": workflow.results_template,
+        "waiting": registry.counts(request).get(f"{workflow.name}:{level.slug}", 0),
+    })
 
 
 def take_action(request, obj, *, submit, review, back_to, next_prefix):

@@ -5,22 +5,32 @@ A workflow names its transitions: which states they leave from, the state they
 reach, who may take them (the object's owner, or a role whose tree node holds
 the object), and whether a reason is required. Every transition locks the row,
 re-checks the state under the lock (two reviewers acting at once: one wins, the
-other is told), writes a ReviewEvent and queues notifications after commit.
+other is told), runs the transition's declared effect in the same transaction,
+writes a ReviewEvent, logs it and queues notifications after commit.
+
+Effects are named by dotted path on the transition (``effect="attendance.
+services.award_selected"``), so they are there in every process that loads the
+models: a worker or a management command that calls ``perform`` awards exactly
+what a web request would.
 """
 
+import logging
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from cme_portal.accounts.models import Role, RoleAssignment
 from cme_portal.errors import DomainError
 
 from .models import ReviewEvent
+from .tasks import deliver_review_notifications
 
 OWNER = "owner"
+log = logging.getLogger("cme.review")
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,23 @@ class Transition:
     # its source states out of the actor's queue (a step they take on their own input).
     guard: object = None
     in_queue: bool = True
+    # Dotted path of callable(obj, event) run inside the transition's transaction;
+    # a DomainError it raises undoes the transition.
+    effect: str = ""
+
+    def run_effect(self, obj, event):
+        if self.effect:
+            import_string(self.effect)(obj, event)
+
+
+@dataclass(frozen=True)
+class QueueLevel:
+    """One reviewer level's queue of a workflow: its URL slug, role and titles."""
+
+    slug: str
+    role: str
+    title: str
+    nav_label: str
 
 
 @dataclass
@@ -51,16 +78,43 @@ class Workflow:
     transitions: list
     scope_path: str
     owner_field: str = "owner"
-    on_transition: dict = field(default_factory=dict)  # action -> callable(obj, event)
+    # The review queues (one per reviewer level) and what the one queue view needs
+    # to show them: the URL name, a selector for rows, a FilterSet, a results template.
+    levels: tuple = ()
+    url_name: str = ""
+    selector: str = ""
+    filterset: str = ""
+    results_template: str = ""
+    empty_message: str = ""
+    # Badge colours derived from the transitions; ``styles`` overrides a state's.
+    styles: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self._by_action = {t.action: t for t in self.transitions}
+        self._levels = {level.slug: level for level in self.levels}
 
     def get(self, action):
         try:
             return self._by_action[action]
         except KeyError:
             raise DomainError(_("未知的操作。"), code="unknown_action") from None
+
+    def level(self, slug):
+        return self._levels.get(slug)
+
+    def style_of(self, state):
+        """Bootstrap colour of ``state``'s badge: decided is green, returned red, waiting amber."""
+        if state in self.styles:
+            return self.styles[state]
+        leaving = [t for t in self.transitions if state in t.sources]
+        reaching = [t for t in self.transitions if t.target == state]
+        if any(t.reason_required for t in reaching):
+            return "danger"
+        if reaching and not leaving:
+            return "success"
+        if any(t.actor != OWNER and t.in_queue for t in leaving):
+            return "warning"
+        return "secondary"
 
     # --- who may act --------------------------------------------------------
     def object_path(self, obj):
@@ -95,13 +149,15 @@ class Workflow:
     def queue_states(self, role):
         return sorted({s for t in self.transitions if t.actor == role and t.in_queue for s in t.sources})
 
-    def queue(self, queryset, user, role):
-        """Objects waiting for ``role``'s action within ``user``'s scope."""
-        return queryset.filter(state__in=self.queue_states(role)).filter(user.scope_q(role, self.scope_path))
+    def review(self, obj, user, action, reason=""):
+        """A reviewer's decision (forward, approve, return …) on ``obj``; return the ReviewEvent.
 
-    def visible(self, queryset, user, role):
-        """Every object in ``user``'s scope for ``role``, whatever its state."""
-        return queryset.filter(user.scope_q(role, self.scope_path))
+        Owner transitions (submit, resubmit) are refused here: they go through the
+        app's own service, which checks what must be there first.
+        """
+        if self.get(action).actor == OWNER:
+            raise DomainError(_("未知的操作。"), code="unknown_action")
+        return perform(self, obj, action, user, reason)
 
     # --- who hears about it -------------------------------------------------
     def recipients(self, obj, transition):
@@ -127,13 +183,22 @@ def perform(workflow, obj, action, actor, reason=""):
     is no longer in a state it leaves from ("stale": someone else acted first),
     or a required reason is missing ("reason_required").
     """
+    try:
+        return _perform(workflow, obj, action, actor, reason)
+    except DomainError as error:
+        log.info("refused", extra={"workflow": workflow.name, "action": action, "object_id": obj.pk,
+                                   "actor_id": getattr(actor, "pk", None), "code": error.code})
+        raise
+
+
+def _perform(workflow, obj, action, actor, reason):
     transition = workflow.get(action)
     reason = (reason or "").strip()
     if transition.reason_required and not reason:
         raise DomainError(_("请填写理由，写明需要修改或不通过的原因。"), code="reason_required", field="reason")
     model = type(obj)
     with transaction.atomic():
-        locked = model.objects.select_for_update().get(pk=obj.pk)
+        locked = model._base_manager.select_for_update().get(pk=obj.pk)
         if not workflow.may_act(transition, locked, actor):
             raise DomainError(_("您无权执行此操作。"), code="forbidden")
         if locked.state not in transition.sources:
@@ -156,12 +221,10 @@ def perform(workflow, obj, action, actor, reason=""):
             actor_role="" if transition.actor == OWNER else transition.actor,
             reason=reason,
         )
-        hook = workflow.on_transition.get(action)
-        if hook:
-            hook(locked, event)
-        from .tasks import deliver_review_notifications
-
+        transition.run_effect(locked, event)
         deliver_review_notifications.delay_on_commit(event.pk)
+    log.info("transition", extra={"workflow": workflow.name, "action": action, "object_id": locked.pk,
+                                  "actor_id": actor.pk, "from_state": from_state, "to_state": transition.target})
     obj.state, obj.state_changed_at = locked.state, locked.state_changed_at
     return event
 

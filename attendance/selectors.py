@@ -1,0 +1,53 @@
+"""Reads of the attendance app: the door's session, rosters, scans and survey answers, in scope."""
+
+import time
+
+from django.shortcuts import get_object_or_404
+
+from projects.models import Session, SessionState
+
+from .models import DeniedScan, Roster, SurveyResponse
+
+_SESSIONS = {}
+SESSION_CACHE_SECONDS = 5
+
+
+def door_session(pk):
+    """The session a scanned code names, with its project and plan, kept five seconds per process.
+
+    The door is public: what admits a person is the code (services.validate_scan),
+    not a login. During an opening burst every scan asks for the same row; a
+    change to the session (its approval, its plan) reaches the door within five seconds.
+    """
+    cached = _SESSIONS.get(pk)
+    if cached and cached[1] > time.monotonic():
+        return cached[0]
+    session = get_object_or_404(Session.objects.select_related("project", "attendance_plan"), pk=pk)
+    if len(_SESSIONS) > 256:
+        _SESSIONS.clear()
+    _SESSIONS[pk] = (session, time.monotonic() + SESSION_CACHE_SECONDS)
+    return session
+
+
+def forget_door_sessions():
+    _SESSIONS.clear()
+
+
+def rosters():
+    return Roster.objects.select_related("session__project", "unit", "organiser")
+
+
+def approved_sessions_of_project(user, project):
+    """The approved sessions of ``project`` that ``user`` may see (organiser or reviewer in scope)."""
+    return list(Session.objects.visible_to(user).filter(project=project, state=SessionState.APPROVED).select_related("unit"))
+
+
+def denied_scans(session, limit=20):
+    return DeniedScan.objects.filter(session=session)[:limit]
+
+
+def survey_answers(sessions, template):
+    """The answers given to ``template`` at check-out of ``sessions`` (a session or a list of them)."""
+    sessions = sessions if isinstance(sessions, list) else [sessions]
+    return list(SurveyResponse.objects.filter(attendance__session__in=sessions, template=template)
+                .values_list("answers", flat=True))

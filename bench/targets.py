@@ -1,0 +1,45 @@
+"""The quality targets `make bench` checks, in one place: the figures of DESIGN.md §7 ("Quality targets").
+
+Keep these in step with DESIGN.md §7. Each benchmark passes its figures to
+``check``, which prints one ``TARGET`` line per target and exits with
+``MISSED`` when any is missed, so `python -m bench` (and `make bench`) fail.
+"""
+
+import operator
+import sys
+
+MISSED = 3  # exit status of a benchmark that ran to the end but missed a target (a crash exits 1)
+
+TARGETS = {
+    # §7 Queues and reports: the compliance report of 10,000 learners over five years in under a second.
+    "compliance": {"report_ms": ("<", 1000)},
+    # §7 Check-in burst: at least half the throughput of a trivial one-row view, p99 under 250 ms with
+    # 100 concurrent phones, no error, exactly one attendance row per learner afterwards.
+    "checkin": {"ratio": (">=", 0.5), "p99_ms": ("<", 250), "errors": ("==", 0), "rows_ok": ("==", 1)},
+    # §7 Certificates: at least 200 PDFs a second per core including the QR code; 10,000 certificates in
+    # one batch (every one rendered) and nothing rendered twice.
+    "certificates": {"pdfs_per_s_per_core": (">=", 200), "unrendered": ("==", 0), "rendered_twice": ("==", 0)},
+}
+
+_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}
+
+
+def _show(value):
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def check(bench, **figures):
+    """Print ``TARGET <bench> <figure>=<value> <op> <target> ok|MISSED`` for each target of ``bench``;
+    exit with ``MISSED`` after the last line when any was missed."""
+    missed = []
+    for name, (op, target) in TARGETS[bench].items():
+        value = figures[name]
+        met = _COMPARE[op](value, target)
+        print(f"TARGET {bench} {name}={_show(value)} {op} {_show(target)} {'ok' if met else 'MISSED'}", flush=True)
+        if not met:
+            missed.append(name)
+    if missed:
+        print(f"# {bench}: missed {', '.join(missed)} (DESIGN.md §7)", file=sys.stderr, flush=True)
+        sys.exit(MISSED)

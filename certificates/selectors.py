@@ -1,0 +1,75 @@
+"""Reads of certificates: the learner's own, the province's, the public query and verification, bulk jobs."""
+
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+
+from cme_portal.accounts.models import Role
+from projects import numbers
+from projects.models import Session, SessionState
+
+from .models import BulkDownload, BulkState, Certificate, CertificateStatus
+
+PUBLIC_QUERY_LIMIT = 20
+
+
+def mine(user):
+    return Certificate.objects.filter(learner=user).select_related("record")
+
+
+def get_own(user, number):
+    """The learner's own certificate by number; anyone else's is 404."""
+    return get_object_or_404(Certificate, number=number, learner=user)
+
+
+def get_issued(pk):
+    """An issued certificate by id, for a signed download link (the signature is the access check)."""
+    return get_object_or_404(Certificate, pk=pk, status=CertificateStatus.ISSUED)
+
+
+def by_code(code):
+    """The certificate a verification code names, or None (the verify page is public)."""
+    return Certificate.objects.filter(code=code.strip().upper()).first()
+
+
+def public_query(*, name, id_number=None, project_number=None):
+    """Seed 000 / seed 001 §3: by name plus document number, or plus project number; at most 20."""
+    found = Certificate.objects.filter(learner__name=name.strip())
+    if project_number is not None:
+        found = found.filter(record__activity_key=numbers.canonical(project_number))
+    else:
+        found = found.filter(learner__id_number=(id_number or "").strip().upper())
+    return found.select_related("record")[:PUBLIC_QUERY_LIMIT]
+
+
+def managed(user):
+    """Certificates of sessions held in the province admin's province."""
+    return Certificate.objects.filter(user.scope_q(Role.PROVINCE_ADMIN, "record__session__unit__path"))
+
+
+def managed_list(user, text=""):
+    queryset = managed(user).select_related("learner", "record")
+    text = text.strip()
+    if text:
+        queryset = queryset.filter(Q(number=text.upper()) | Q(learner__name=text) | Q(record__activity_name__icontains=text))
+    return queryset
+
+
+def get_managed(user, pk):
+    return get_object_or_404(managed(user), pk=pk)
+
+
+def bulk_sessions(user):
+    """The approved sessions a unit admin may bundle certificates of."""
+    return Session.objects.in_scope_of(user, Role.UNIT_ADMIN).filter(state=SessionState.APPROVED).select_related("project")
+
+
+def my_bulk_jobs(user, limit=10):
+    return BulkDownload.objects.filter(requested_by=user)[:limit]
+
+
+def get_bulk_job(user, pk, *, ready=False):
+    """A bulk job of the person who asked for it; else 404."""
+    queryset = BulkDownload.objects.filter(requested_by=user)
+    if ready:
+        queryset = queryset.filter(state=BulkState.READY)
+    return get_object_or_404(queryset, pk=pk)

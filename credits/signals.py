@@ -1,0 +1,6 @@
+"""What the credits app announces to the apps above it (certificates listen in their AppConfig.ready)."""
+
+from django.dispatch import Signal
+
+# Sent inside the award's transaction with record_ids=[…]: the new effective ledger rows.
+credits_awarded = Signal()
