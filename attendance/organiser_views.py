@@ -226,12 +226,10 @@ def survey_templates(request, pk=None):
     instance = get_object_or_404(SurveyTemplate, pk=pk) if pk else None
     if instance is None and request.method == "GET" and not request.GET.get("new"):
         services.default_survey()
-        return render(request, "attendance/survey_templates.html", {"templates": SurveyTemplate.objects.order_by("-is_default", "name")})
+        return render(request, "attendance/survey_templates.html", {"templates": selectors.survey_templates()})
     form = SurveyTemplateForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
-        if form.cleaned_data["is_default"]:
-            SurveyTemplate.objects.exclude(pk=instance.pk if instance else None).update(is_default=False)
-        form.save()
+        services.save_survey_template(form)
         messages.success(request, _("问卷已保存。"))
         return redirect("attendance:survey_templates")
     return render(request, "attendance/survey_template_form.html", {"form": form, "template": instance})

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404
 
 from projects.models import Session, SessionState
 
-from .models import DeniedScan, Roster, SurveyResponse
+from .models import DeniedScan, Roster, SurveyResponse, SurveyTemplate
 
 _SESSIONS = {}
 SESSION_CACHE_SECONDS = 5
@@ -51,3 +51,7 @@ def survey_answers(sessions, template):
     sessions = sessions if isinstance(sessions, list) else [sessions]
     return list(SurveyResponse.objects.filter(attendance__session__in=sessions, template=template)
                 .values_list("answers", flat=True))
+
+
+def survey_templates():
+    return SurveyTemplate.objects.order_by("-is_default", "name")

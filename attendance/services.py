@@ -248,6 +248,14 @@ def choose_survey(project, template):
         ProjectSurvey.objects.filter(project=project).delete()
 
 
+@transaction.atomic
+def save_survey_template(form):
+    """Save the province's survey template; a new default takes the place of the old one."""
+    if form.cleaned_data["is_default"]:
+        SurveyTemplate.objects.exclude(pk=form.instance.pk).update(is_default=False)
+    return form.save()
+
+
 def survey_for(session):
     choice = ProjectSurvey.objects.filter(project_id=session.project_id).select_related("template").first()
     return choice.template if choice else default_survey()

@@ -1,7 +1,5 @@
 """Finding, downloading and verifying certificates; revocation; the unit's bulk ZIP."""
 
-from captcha.fields import CaptchaField
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -10,7 +8,6 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cme_portal import ratelimit
@@ -18,9 +15,9 @@ from cme_portal.accounts.models import Role
 from cme_portal.accounts.permissions import role_required
 from cme_portal.errors import DomainError
 from cme_portal.ratelimit import client_ip
-from projects.models import Session
 
 from . import selectors, services
+from .forms import BulkForm, ByDocumentForm, ByProjectForm
 from .models import BulkState
 from .tasks import build_bulk_download
 
@@ -45,18 +42,6 @@ def mine(request):
 def download(request, number):
     """The learner's own certificate, inline for printing; anyone else's is 404."""
     return _pdf(selectors.get_own(request.user, number))
-
-
-class ByDocumentForm(forms.Form):
-    id_number = forms.CharField(label=gettext_lazy("证件号"), max_length=32)
-    name = forms.CharField(label=gettext_lazy("姓名"), max_length=50)
-    captcha = CaptchaField(label=gettext_lazy("验证码"))
-
-
-class ByProjectForm(forms.Form):
-    project_number = forms.CharField(label=gettext_lazy("项目编号"), max_length=64)
-    name = forms.CharField(label=gettext_lazy("姓名"), max_length=50)
-    captcha = CaptchaField(label=gettext_lazy("验证码"))
 
 
 def query(request):
@@ -119,17 +104,6 @@ def revoke(request, pk):
     else:
         messages.success(request, _("证书 %(number)s 已撤销。") % {"number": certificate.number})
     return redirect("certificates:manage")
-
-
-class BulkForm(forms.Form):
-    session = forms.ModelChoiceField(label=gettext_lazy("按期次"), queryset=Session.objects.none(), required=False)
-    year = forms.IntegerField(label=gettext_lazy("或按年度（本单位全部）"), required=False, min_value=2000, max_value=2100)
-
-    def clean(self):
-        cleaned = super().clean()
-        if not cleaned.get("session") and not cleaned.get("year"):
-            raise forms.ValidationError(_("请选择期次，或填写年度。"))
-        return cleaned
 
 
 @role_required(Role.UNIT_ADMIN)

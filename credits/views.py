@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cme_portal.accounts.models import LearnerProfile
+from cme_portal.accounts.selectors import profile_of
 from cme_portal.errors import DomainError
 from cme_portal.review.views import take_action
 from cme_portal.review.workflow import timeline
@@ -25,7 +25,7 @@ def my_credits(request):
     """W6 for the learner: progress bars for the year, the five-year rule, the ledger, the entries."""
     today = date.today()
     year = compliance.sane_year(request.GET.get("year"), today.year)
-    profile = LearnerProfile.objects.filter(user=request.user).select_related("unit").first()
+    profile = profile_of(request.user)
     progress = None
     if profile and profile.unit:
         rules = compliance.rules_for(compliance.province_of(profile.unit), year)

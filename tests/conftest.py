@@ -5,7 +5,7 @@ from django.core.cache import cache
 
 from cme_portal.accounts import sms
 
-from . import factories
+pytest_plugins = ["tests.fixtures.people"]
 
 
 @pytest.fixture(autouse=True)
@@ -18,11 +18,6 @@ def _clean_slate():
     forget_door_sessions()
     yield
     sms.outbox.clear()
-
-
-@pytest.fixture
-def tree(db):
-    return factories.make_tree()
 
 
 @pytest.fixture

@@ -124,3 +124,58 @@ def session_for(organiser, project=None, *, materials=True, **fields):
         services.attach_material(session, organiser, "notice", pdf_upload("notice.pdf"))
         services.attach_material(session, organiser, "schedule", pdf_upload("schedule.pdf"))
     return session
+
+
+# --- objects built through the services, as the workflows build them -----------------
+
+def approved_session(organiser, unit_admin, province_admin, project=None, **fields):
+    """A hosting application filed, forwarded by the unit and approved by the province."""
+    from projects import services
+    from projects.models import HOSTING_WORKFLOW
+
+    session = session_for(organiser, project, **fields)
+    services.submit(session, organiser)
+    HOSTING_WORKFLOW.review(session, unit_admin, "forward")
+    HOSTING_WORKFLOW.review(session, province_admin, "approve")
+    return session
+
+
+ENTRY = dict(
+    category="national_i", activity_name="心力衰竭诊治新进展", activity_number="2026-03-01-001（国）",
+    issuer="中华医学会", credit_class="I", credits=8, hours=24, start_date=date(2026, 5, 10),
+    end_date=date(2026, 5, 12), certificate_date=None, lecturer=False,
+)
+
+
+def credit_entry(person, **fields):
+    """A learner's own entry with a one-page PDF as evidence, submitted to the unit."""
+    from decimal import Decimal
+
+    from credits import services
+
+    data = {**ENTRY, **fields}
+    data["credits"], data["hours"] = Decimal(str(data["credits"])), Decimal(str(data["hours"]))
+    return services.enter_credit(person, evidence=[pdf_upload("evidence.pdf")], **data)
+
+
+def ledger_row(person, **fields):
+    """An effective row of the ledger (for reports and corrections that start from held credits)."""
+    from decimal import Decimal
+
+    from credits.models import CreditRecord
+
+    defaults = dict(year=2026, credit_class="I", level="provincial", category="provincial_i", credits=Decimal("5"),
+                    hours=Decimal("30"), source="own", activity_name="省级学习班")
+    return CreditRecord.objects.create(learner=person, **{**defaults, **fields})
+
+
+def certificates_for(session, people):
+    """Award ``session``'s credits to ``people`` and render their certificates; returns the certificates."""
+    from certificates.models import Certificate
+    from certificates.services import render_certificate
+    from credits.services import award
+
+    records = award(session, people)
+    for record in records:
+        render_certificate(record.pk)
+    return list(Certificate.objects.filter(record__in=records).order_by("pk"))

@@ -16,7 +16,7 @@ from credits import selectors, services
 from credits.models import CreditEntry, CreditRecord, EarlyReviewRequest, EntryState
 from projects.imports import import_projects
 
-from .factories import learner, pdf_bytes, staff
+from .factories import learner, pdf_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -36,19 +36,6 @@ FORM = {
     "issuer": "中华医学会", "credit_class": "I", "start_date": "2026-05-01", "end_date": "2026-05-03",
     "certificate_date": "", "credits": "8", "hours": "24",
 }
-
-
-@pytest.fixture
-def cast(tree):
-    return {
-        "learner": learner(unit=tree["unit_a"], name="刘学员"),
-        "other_learner": learner(unit=tree["unit_b"], name="孙学员"),
-        "unit_admin": staff(Role.UNIT_ADMIN, tree["unit_a"]),
-        "other_unit_admin": staff(Role.UNIT_ADMIN, tree["unit_b"]),
-        "city_admin": staff(Role.CITY_ADMIN, tree["city_a"]),
-        "other_city_admin": staff(Role.CITY_ADMIN, tree["city_b"]),
-        "province_admin": staff(Role.PROVINCE_ADMIN, tree["province"]),
-    }
 
 
 def act(client, user, entry, action, reason=""):

@@ -4,27 +4,12 @@ organiser edits and resubmits, unit forwards, province approves; the timeline te
 import pytest
 from django.urls import reverse
 
-from cme_portal.accounts.models import Role
 from cme_portal.review.models import Notification
 from projects.models import Discipline, Project, Session, SessionState
 
-from .factories import ProjectFactory, learner, pdf_upload, session_for, staff
+from .factories import ProjectFactory, pdf_upload, session_for
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def cast(tree):
-    return {
-        "organiser": staff(Role.ORGANISER, tree["unit_a"], name="张立项"),
-        "unit_admin": staff(Role.UNIT_ADMIN, tree["unit_a"], name="李科教"),
-        "other_unit_admin": staff(Role.UNIT_ADMIN, tree["unit_b"], name="赵别院"),
-        "city_admin": staff(Role.CITY_ADMIN, tree["city_a"], name="钱市办"),
-        "other_city_admin": staff(Role.CITY_ADMIN, tree["city_b"], name="孙别市"),
-        "province_admin": staff(Role.PROVINCE_ADMIN, tree["province"], name="周省办"),
-        "learner": learner(unit=tree["unit_a"], name="吴学员"),
-        "other_organiser": staff(Role.ORGANISER, tree["unit_a"], name="郑同事"),
-    }
 
 
 def act(client, user, session, action, reason="", follow=False):
@@ -169,6 +154,14 @@ def test_dates_and_credits_are_checked(client, cast, tree):
     })
     form = response.context["form"]
     assert "结束日期不能早于开始日期。" in form.errors["end_date"]
+    # With the dates right, the credits are still over the project's: refused on their own field.
+    response = client.post(reverse("projects:session_new", args=[project.pk]), {
+        "venue": "甲市", "start_date": "2026-12-01", "end_date": "2026-12-05", "credits": "8", "hours": "30",
+    })
+    form = response.context["form"]
+    assert "end_date" not in form.errors
+    assert "本期学分不能超过项目批准的 5.0 分。" in form.errors["credits"]
+    assert response.context["form"]["venue"].value() == "甲市"
     assert not Session.objects.exists()
 
 

@@ -4,26 +4,11 @@ an admin of another unit or city (DESIGN.md §3)."""
 import pytest
 from django.urls import reverse
 
-from cme_portal.accounts.models import Role
 from projects.models import HOSTING_WORKFLOW, SessionState
 
-from .factories import learner, session_for, staff
+from .factories import session_for
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def cast(tree):
-    return {
-        "organiser": staff(Role.ORGANISER, tree["unit_a"]),
-        "colleague": staff(Role.ORGANISER, tree["unit_a"]),
-        "unit_admin": staff(Role.UNIT_ADMIN, tree["unit_a"]),
-        "other_unit_admin": staff(Role.UNIT_ADMIN, tree["unit_b"]),
-        "city_admin": staff(Role.CITY_ADMIN, tree["city_a"]),
-        "other_city_admin": staff(Role.CITY_ADMIN, tree["city_b"]),
-        "province_admin": staff(Role.PROVINCE_ADMIN, tree["province"]),
-        "learner": learner(unit=tree["unit_a"]),
-    }
 
 
 def in_state(cast, state):

@@ -27,19 +27,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def cast(tree):
-    return {
-        "organiser": staff(Role.ORGANISER, tree["unit_a"]),
-        "colleague": staff(Role.ORGANISER, tree["unit_a"]),
-        "unit_admin": staff(Role.UNIT_ADMIN, tree["unit_a"]),
-        "other_unit_admin": staff(Role.UNIT_ADMIN, tree["unit_b"]),
-        "city_admin": staff(Role.CITY_ADMIN, tree["city_a"]),
-        "province_admin": staff(Role.PROVINCE_ADMIN, tree["province"]),
-        "learner": learner(unit=tree["unit_a"]),
-    }
-
-
-@pytest.fixture
 def held(cast, tree):
     """A one-day session held on DAY1: three stayed all day, one left early, one never checked out."""
     project = ProjectFactory(holding_unit=tree["unit_a"], credits=5, name="心衰进展")

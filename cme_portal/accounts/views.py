@@ -13,9 +13,9 @@ from cme_portal.errors import DomainError
 from cme_portal import ratelimit
 from cme_portal.ratelimit import client_ip
 
-from . import services
+from . import selectors, services
 from .forms import LoginForm, PasswordResetForm, ProfileForm, RegistrationForm, SmsRequestForm
-from .models import LearnerProfile, Role, SmsPurpose
+from .models import Role, SmsPurpose
 from .permissions import primary_role, role_required
 from .validators import normalise_document_number
 
@@ -160,7 +160,7 @@ def password_reset(request):
 @login_required
 def profile(request):
     """The learner's own profile; completing blank fields is what certificates need."""
-    instance, _created = LearnerProfile.objects.get_or_create(user=request.user)
+    instance = selectors.own_profile(request.user)
     form = ProfileForm(request.POST or None, instance=instance, user=request.user)
     if request.method == "POST" and form.is_valid():
         services.update_profile(request.user, **form.cleaned_data)
@@ -200,7 +200,7 @@ def dashboard_role(request, role):
 def _render_dashboard(request, role):
     context = {"role": role, "nodes": request.user.scope_nodes(role)}
     if role == Role.LEARNER:
-        context["profile"] = LearnerProfile.objects.filter(user=request.user).select_related("unit").first()
+        context["profile"] = selectors.profile_of(request.user)
         context["attendances"] = request.user.attendances.select_related("session__project").order_by("-checked_in_at")[:5]
     elif role == Role.ORGANISER:
         context["sessions"] = request.user.organised_sessions.select_related("project").order_by("-created_at")[:8]
