@@ -28,6 +28,7 @@ from . import posters, selectors, services, tokens
 from .forms import PlanForm, SurveyTemplateForm
 from .models import ROSTER_WORKFLOW, RosterState, SurveyTemplate
 
+
 @login_required
 def codes(request, pk):
     """W3 for the organiser: refresh period, pair mode, schedule, survey; posters and projector links."""

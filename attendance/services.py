@@ -4,6 +4,7 @@ Like pretix's perform_checkin: every scan goes through `validate_scan`, and a
 refusal raises DomainError whose code is recorded as a DeniedScan.
 """
 
+import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -33,6 +34,8 @@ from .models import (
     SurveyResponse,
     SurveyTemplate,
 )
+
+log = logging.getLogger("cme.attendance")
 
 DEFAULT_SURVEY = [
     {"key": "q1", "text": "认为本项目讲授主要内容是本学科最新发展、最新成果或亟待解决的问题", "options": ["是", "基本是", "否"], "choose": 1},
@@ -96,6 +99,8 @@ def code_for_day(plan, direction, day):
 
 
 def _refuse(code, message, session=None, direction="", identifier="", client_ip=None):
+    log.info("scan_refused", extra={"session_id": getattr(session, "pk", None), "direction": direction, "code": code,
+                                    "client_ip": client_ip})
     DeniedScan.objects.create(session=session, direction=direction, reason=code,
                               identifier=mask_id_number(identifier) if identifier else "", client_ip=client_ip)
     raise DomainError(message, code=code)
@@ -388,6 +393,8 @@ def change_selection(roster, admin, learner_id, selected, reason):
     row.selected, row.reason = selected, reason if selected != row.preselected else ""
     row.changed_by, row.changed_at = admin, timezone.now()
     row.save()
+    log.info("roster_selection_changed", extra={"object_id": roster.pk, "learner_id": learner_id, "selected": selected,
+                                                "actor_id": admin.pk})
     return row
 
 

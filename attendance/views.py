@@ -6,10 +6,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from cme_portal import ratelimit
 from cme_portal.accounts.models import Role
 from cme_portal.accounts.validators import validate_document
 from cme_portal.errors import DomainError
-from cme_portal import ratelimit
 from cme_portal.ratelimit import client_ip
 
 from . import selectors, services, tokens

@@ -24,10 +24,15 @@ TARGETS = {
 _COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}
 
 
-def _show(value):
+def _show(value, target=None):
+    """A figure as the TARGET line prints it: integers as they are, others to 0.1 (0.01 under 10), with
+    more digits when rounding would make a missed figure look equal to its target."""
     if isinstance(value, int):
         return str(value)
-    return f"{value:.2f}".rstrip("0").rstrip(".")
+    digits = 2 if abs(value) < 10 else 1
+    while digits < 6 and value != target and float(f"{value:.{digits}f}") == target:
+        digits += 1
+    return f"{value:.{digits}f}".rstrip("0").rstrip(".")
 
 
 def check(bench, **figures):
@@ -37,7 +42,7 @@ def check(bench, **figures):
     for name, (op, target) in TARGETS[bench].items():
         value = figures[name]
         met = _COMPARE[op](value, target)
-        print(f"TARGET {bench} {name}={_show(value)} {op} {_show(target)} {'ok' if met else 'MISSED'}", flush=True)
+        print(f"TARGET {bench} {name}={_show(value, target)} {op} {_show(target)} {'ok' if met else 'MISSED'}", flush=True)
         if not met:
             missed.append(name)
     if missed:

@@ -11,7 +11,17 @@ from decimal import Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cme_portal.accounts.demo import resident_id
-from cme_portal.accounts.models import DocumentType, LearnerProfile, Organisation, Role, RoleAssignment, Sex, StaffCategory, Title, User
+from cme_portal.accounts.models import (
+    DocumentType,
+    LearnerProfile,
+    Organisation,
+    Role,
+    RoleAssignment,
+    Sex,
+    StaffCategory,
+    Title,
+    User,
+)
 
 from . import compliance, services
 from .models import CREDIT_ENTRY_WORKFLOW, CreditEntry, CreditRecord, EarlyReviewRequest
@@ -108,7 +118,7 @@ def seed_entries(people, year):
             start_date=start, end_date=start + timedelta(days=2), certificate_date=None, lecturer=False,
         )
 
-    waiting_unit = enter(people["赵磊"], f"{year}-03-05-201（国）", "慢性肾病管理新进展")
+    enter(people["赵磊"], f"{year}-03-05-201（国）", "慢性肾病管理新进展")
     waiting_city = enter(people["王芳"], f"{year}-04-05-202（国）", "泌尿外科微创技术培训班")
     CREDIT_ENTRY_WORKFLOW.review(waiting_city, unit_admin, "unit_approve")
     waiting_province = enter(people["赵磊"], f"{year}-14-02-203（国）", "外科护理质量提升")

@@ -16,7 +16,6 @@ from cme_portal.errors import DomainError
 from cme_portal.review.workflow import perform
 
 from . import rules
-from .signals import credits_awarded
 from .evidence import merge_evidence
 from .models import (
     CREDIT_ENTRY_WORKFLOW,
@@ -29,6 +28,7 @@ from .models import (
     RecordStatus,
     Source,
 )
+from .signals import credits_awarded
 
 log = logging.getLogger("cme.credits")
 
@@ -140,6 +140,7 @@ def batch_enter(unit_admin, learners, *, evidence, **data):
             entry.save()
             perform(CREDIT_ENTRY_WORKFLOW, entry, "batch_submit", unit_admin)
             entries.append(entry)
+    log.info("batch_entered", extra={"actor_id": unit_admin.pk, "learners": len(entries), "category": data.get("category")})
     return entries
 
 
@@ -228,6 +229,7 @@ def correct_record(record, corrected_by, note, **changes):
         **{**fields, "credits": -record.credits, "hours": -record.hours, "months": -record.months},
         status=RecordStatus.REVERSAL, reverses=record, created_by=corrected_by, note=note,
     )
+    log.info("ledger_corrected", extra={"object_id": record.pk, "actor_id": corrected_by.pk, "changes": sorted(changes)})
     replacement = None
     if changes:
         revision = (CreditRecord.objects.filter(learner_id=record.learner_id, activity_key=record.activity_key,

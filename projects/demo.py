@@ -72,7 +72,7 @@ def seed_provincial_projects(unit, organiser):
 
 
 def _attach_materials(session, organiser):
-    for kind, label in MaterialKind.choices:
+    for kind, _label in MaterialKind.choices:
         if not session.materials.filter(kind=kind).exists():
             upload = SimpleUploadedFile(f"{kind}.pdf", demo_pdf(f"{session.project.number} {kind}"), "application/pdf")
             services.attach_material(session, organiser, kind, upload)

@@ -4,6 +4,8 @@ Each function raises DomainError with a message that tells the organiser or
 reviewer what to do next.
 """
 
+import logging
+
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
@@ -13,8 +15,10 @@ from cme_portal.review.workflow import perform
 from cme_portal.uploads import check_upload
 
 from . import numbers
-from .selectors import hostable_projects, organiser_unit
 from .models import HOSTING_WORKFLOW, Entry, Level, Material, MaterialKind, Project, Session, SessionState
+from .selectors import hostable_projects, organiser_unit
+
+log = logging.getLogger("cme.projects")
 
 
 def _require_unit(user):
@@ -132,6 +136,7 @@ def attach_material(session, user, kind, upload):
             old.delete()
             transaction.on_commit(lambda: old_file.delete(save=False))
         material.save()
+    log.info("material_attached", extra={"object_id": session.pk, "kind": kind, "actor_id": user.pk, "replaced": bool(old)})
     return material
 
 
@@ -154,6 +159,7 @@ def delete_draft(session, user):
         raise DomainError(_("只能删除自己未上报的举办申请。"), code="not_deletable")
     files = [m.file for m in session.materials.all()]
     project = session.project
+    log.info("draft_deleted", extra={"object_id": session.pk, "actor_id": user.pk})
     session.delete()
     # A national project entered only for this draft goes with it.
     if project.entered_by_id == user.pk and not project.sessions.exists():

@@ -1,6 +1,6 @@
-import pytest
 from datetime import timedelta
 
+import pytest
 import time_machine
 from django.utils import timezone
 
@@ -41,6 +41,6 @@ def test_every_admin_list_page_opens_for_a_superuser(client, tree):
 
     root = User.objects.create_superuser("admin", "Root-Pass-2026", mobile="13900000000")
     client.force_login(root)
-    for model, model_admin in admin.site._registry.items():
+    for model in admin.site._registry:
         meta = model._meta
         assert client.get(f"/admin/{meta.app_label}/{meta.model_name}/").status_code == 200, meta.label

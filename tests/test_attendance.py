@@ -230,7 +230,7 @@ def test_daily_mode_needs_a_pair_each_day_with_codes_per_day(session, tree):
     assert services.current_code(plan, "in", at(day2, 9)) != code_day1
     person = learner(unit=tree["unit_a"])
     for day in (DAY1, day2):
-        attendance = checked_in(session, person, at(day, 8, 30))
+        checked_in(session, person, at(day, 8, 30))
         services.check_out(session, person, at(day, 12, 30), day, ANSWERS, plan)
     rows = {a.day: a.hours for a in Attendance.objects.filter(learner=person)}
     assert rows == {DAY1: D("4.0"), day2: D("4.0")}

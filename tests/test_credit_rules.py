@@ -5,9 +5,9 @@ from decimal import Decimal as D
 
 import pytest
 
+from cme_portal.errors import DomainError
 from credits.models import Category, CreditLevel
 from credits.rules import check_entry
-from cme_portal.errors import DomainError
 from projects.imports import import_projects
 
 pytestmark = pytest.mark.django_db

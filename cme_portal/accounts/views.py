@@ -9,8 +9,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cme_portal.errors import DomainError
 from cme_portal import ratelimit
+from cme_portal.errors import DomainError
 from cme_portal.ratelimit import client_ip
 
 from . import selectors, services
