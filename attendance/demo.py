@@ -18,8 +18,14 @@ from projects.models import HOSTING_WORKFLOW, Project, Session, SessionState
 from . import services
 from .models import ROSTER_WORKFLOW, Attendance, PairMode, Roster, RosterState
 
-CHOICES = {"q1": ["是", "基本是"], "q2": ["部分知道", "全知道", "不知道"], "q3": ["很大", "较大", "一般"], "q4": ["很好", "较好"],
-           "q5": ["满意", "基本满意"], "q6": ["满意", "一般"]}
+CHOICES = {
+    "q1": ["是", "基本是"],
+    "q2": ["部分知道", "全知道", "不知道"],
+    "q3": ["很大", "较大", "一般"],
+    "q4": ["很好", "较好"],
+    "q5": ["满意", "基本满意"],
+    "q6": ["满意", "一般"],
+}
 Q7 = ["开阔思路", "提高临床诊治能力", "提高理论水平", "提高科研工作能力", "提高操作能力"]
 
 
@@ -69,8 +75,13 @@ def seed():
     project = Project.objects.filter(holding_unit__name="浙江大学医学院附属第一医院", level="provincial").order_by("pk").last()
     start = date.today() - timedelta(days=8)
     recent = project_services.apply_to_host(
-        organiser, project, venue="杭州市庆春路 79 号 学术报告厅", start_date=start, end_date=start,
-        credits=project.credits, hours=project.hours or Decimal("8"),
+        organiser,
+        project,
+        venue="杭州市庆春路 79 号 学术报告厅",
+        start_date=start,
+        end_date=start,
+        credits=project.credits,
+        hours=project.hours or Decimal("8"),
     )
     _attach_materials(recent, organiser)
     project_services.submit(recent, organiser)

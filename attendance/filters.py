@@ -13,10 +13,12 @@ class RosterFilter(QueueFilterSet):
 
     ordering = ("due_date", "pk")
 
-    q = django_filters.CharFilter(label=_("搜索"), method="search",
-                                  widget=forms.TextInput(attrs={"placeholder": _("项目名称、编号或单位")}))
-    show = django_filters.ChoiceFilter(label=_("范围"), choices=[("all", _("全部"))], empty_label=_("待我处理"),
-                                       method=lambda queryset, name, value: queryset)
+    q = django_filters.CharFilter(
+        label=_("搜索"), method="search", widget=forms.TextInput(attrs={"placeholder": _("项目名称、编号或单位")})
+    )
+    show = django_filters.ChoiceFilter(
+        label=_("范围"), choices=[("all", _("全部"))], empty_label=_("待我处理"), method=lambda queryset, name, value: queryset
+    )
 
     def shows_all(self):
         return self.form.cleaned_data.get("show") == "all"
@@ -25,5 +27,8 @@ class RosterFilter(QueueFilterSet):
         text = value.strip()
         if not text:
             return queryset
-        return queryset.filter(Q(session__project__name__icontains=text) | Q(session__project__number__icontains=text)
-                               | Q(unit__name__icontains=text))
+        return queryset.filter(
+            Q(session__project__name__icontains=text)
+            | Q(session__project__number__icontains=text)
+            | Q(unit__name__icontains=text)
+        )

@@ -11,14 +11,16 @@ BIG = {"class": "form-control form-control-lg"}
 
 class IdentifyForm(forms.Form):
     identifier = forms.CharField(
-        label=_("身份证号码"), max_length=32,
+        label=_("身份证号码"),
+        max_length=32,
         widget=forms.TextInput(attrs={**BIG, "autocomplete": "off", "autofocus": True, "inputmode": "text"}),
     )
 
 
 class CheckOutIdentifyForm(IdentifyForm):
     identifier = forms.CharField(
-        label=_("手机号或身份证号码"), max_length=32,
+        label=_("手机号或身份证号码"),
+        max_length=32,
         widget=forms.TextInput(attrs={**BIG, "autocomplete": "off", "autofocus": True}),
     )
 
@@ -29,17 +31,26 @@ class DoorRegistrationForm(DocumentFieldsMixin, forms.Form):
     id_type = forms.ChoiceField(label=_("证件类型"), choices=DocumentType.choices, initial=DocumentType.RESIDENT_ID)
     id_number = forms.CharField(label=_("身份证号码"), max_length=32)
     name = forms.CharField(label=_("姓名"), max_length=50)
-    sex = forms.ChoiceField(label=_("性别"), choices=Sex.choices, widget=forms.RadioSelect, required=False,
-                            help_text=_("身份证号码可自动读取，其他证件请选择"))
-    age = forms.IntegerField(label=_("年龄"), min_value=16, max_value=100, required=False,
-                             help_text=_("身份证号码可自动读取，其他证件请填写"))
+    sex = forms.ChoiceField(
+        label=_("性别"),
+        choices=Sex.choices,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text=_("身份证号码可自动读取，其他证件请选择"),
+    )
+    age = forms.IntegerField(
+        label=_("年龄"), min_value=16, max_value=100, required=False, help_text=_("身份证号码可自动读取，其他证件请填写")
+    )
     mobile = MobileField()
     unit = UnitChoiceField(label=_("单位"), required=False)
     unit_name = forms.CharField(label=_("单位（列表中没有时填写）"), max_length=100, required=False)
     department = forms.CharField(label=_("科室"), max_length=50)
     unit_location = forms.CharField(label=_("单位所在地"), max_length=50)
     grassroots = forms.TypedChoiceField(
-        label=_("是否来自基层"), choices=[("1", _("是")), ("0", _("否"))], coerce=lambda v: v == "1", widget=forms.RadioSelect,
+        label=_("是否来自基层"),
+        choices=[("1", _("是")), ("0", _("否"))],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
     )
     title = forms.ChoiceField(label=_("职称"), choices=Title.choices)
     position = forms.ChoiceField(label=_("职务"), choices=[("", "—")] + Position.choices, required=False)
@@ -74,9 +85,12 @@ class SurveyForm(forms.Form):
             label = f"{number}. {question['text']}"
             if int(question.get("choose", 1)) > 1:
                 self.fields[question["key"]] = forms.MultipleChoiceField(
-                    label=label, choices=choices, widget=forms.CheckboxSelectMultiple, required=False)
+                    label=label, choices=choices, widget=forms.CheckboxSelectMultiple, required=False
+                )
             else:
-                self.fields[question["key"]] = forms.ChoiceField(label=label, choices=choices, widget=forms.RadioSelect, required=False)
+                self.fields[question["key"]] = forms.ChoiceField(
+                    label=label, choices=choices, widget=forms.RadioSelect, required=False
+                )
 
     def answers(self):
         data = {}
@@ -88,10 +102,14 @@ class SurveyForm(forms.Form):
 
 class PlanForm(forms.ModelForm):
     refresh_minutes = forms.IntegerField(
-        label=_("二维码刷新周期（分钟）"), min_value=1, max_value=1440, help_text=_("默认 1440 分钟（1 天）；投影显示时可短至 1 分钟"),
+        label=_("二维码刷新周期（分钟）"),
+        min_value=1,
+        max_value=1440,
+        help_text=_("默认 1440 分钟（1 天）；投影显示时可短至 1 分钟"),
     )
-    survey = forms.ModelChoiceField(label=_("撤离调查问卷"), queryset=SurveyTemplate.objects.all(), required=False,
-                                    empty_label=_("默认问卷"))
+    survey = forms.ModelChoiceField(
+        label=_("撤离调查问卷"), queryset=SurveyTemplate.objects.all(), required=False, empty_label=_("默认问卷")
+    )
 
     class Meta:
         model = AttendancePlan
@@ -116,8 +134,11 @@ class PlanForm(forms.ModelForm):
 class SurveyTemplateForm(forms.ModelForm):
     """Questions as text, one a line: 题目 | 选项一/选项二/… | 选几项."""
 
-    text = forms.CharField(label=_("题目"), widget=forms.Textarea(attrs={"rows": 12}),
-                           help_text=_("每行一题：题目 | 选项一/选项二/选项三 | 选几项（1 或 2）"))
+    text = forms.CharField(
+        label=_("题目"),
+        widget=forms.Textarea(attrs={"rows": 12}),
+        help_text=_("每行一题：题目 | 选项一/选项二/选项三 | 选几项（1 或 2）"),
+    )
 
     class Meta:
         model = SurveyTemplate
@@ -139,7 +160,9 @@ class SurveyTemplateForm(forms.ModelForm):
             options = [o.strip() for o in parts[1].split("/") if o.strip()] if len(parts) > 1 else []
             choose = parts[2] if len(parts) > 2 else "1"
             if len(parts) not in (2, 3) or len(options) < 2 or not choose.isdigit() or not 1 <= int(choose) < len(options):
-                raise forms.ValidationError(_("第 %(n)s 行格式不对：应为“题目 | 选项一/选项二 | 选几项”，至少两个选项。") % {"n": number})
+                raise forms.ValidationError(
+                    _("第 %(n)s 行格式不对：应为“题目 | 选项一/选项二 | 选几项”，至少两个选项。") % {"n": number}
+                )
             questions.append({"key": f"q{len(questions) + 1}", "text": parts[0], "options": options, "choose": int(choose)})
         if not questions:
             raise forms.ValidationError(_("请至少填写一道题。"))

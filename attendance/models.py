@@ -42,8 +42,10 @@ class AttendancePlan(models.Model):
         verbose_name = _("签到设置")
         verbose_name_plural = _("签到设置")
         constraints = [
-            models.CheckConstraint(condition=Q(refresh_seconds__gte=60) & Q(refresh_seconds__lte=86400 * 7),
-                                   name="plan_refresh_between_a_minute_and_a_week"),
+            models.CheckConstraint(
+                condition=Q(refresh_seconds__gte=60) & Q(refresh_seconds__lte=86400 * 7),
+                name="plan_refresh_between_a_minute_and_a_week",
+            ),
             models.CheckConstraint(condition=Q(day_end__gt=models.F("day_start")), name="plan_day_end_after_start"),
         ]
 
@@ -59,8 +61,9 @@ class AttendancePlan(models.Model):
 
     @property
     def scheduled_hours(self):
-        per_day = (datetime.combine(self.session.start_date, self.day_end)
-                   - datetime.combine(self.session.start_date, self.day_start)).total_seconds() / 3600
+        per_day = (
+            datetime.combine(self.session.start_date, self.day_end) - datetime.combine(self.session.start_date, self.day_start)
+        ).total_seconds() / 3600
         return Decimal(str(round(per_day * len(list(self.days())), 1)))
 
     @property
@@ -109,8 +112,10 @@ class Attendance(models.Model):
         ordering = ["day", "checked_in_at"]
         constraints = [
             models.UniqueConstraint(fields=["session", "learner", "day"], name="attendance_once_per_day"),
-            models.CheckConstraint(condition=Q(checked_out_at__isnull=True) | Q(checked_out_at__gte=models.F("checked_in_at")),
-                                   name="attendance_out_after_in"),
+            models.CheckConstraint(
+                condition=Q(checked_out_at__isnull=True) | Q(checked_out_at__gte=models.F("checked_in_at")),
+                name="attendance_out_after_in",
+            ),
         ]
 
 
@@ -165,12 +170,33 @@ ROSTER_WORKFLOW = Workflow(
     transitions=[
         Transition("submit", _("提交学员名单"), (RosterState.DRAFT, RosterState.RETURNED), RosterState.SUBMITTED, OWNER),
         Transition("forward", _("确认并上报"), (RosterState.SUBMITTED,), RosterState.FORWARDED, Role.UNIT_ADMIN),
-        Transition("unit_return", _("退回修改"), (RosterState.SUBMITTED,), RosterState.RETURNED, Role.UNIT_ADMIN,
-                   reason_required=True, style="outline-danger"),
-        Transition("approve", _("审核通过并授予学分"), (RosterState.FORWARDED,), RosterState.APPROVED, Role.PROVINCE_ADMIN,
-                   style="success", effect="attendance.services.award_selected"),
-        Transition("province_return", _("退回修改"), (RosterState.FORWARDED,), RosterState.RETURNED, Role.PROVINCE_ADMIN,
-                   reason_required=True, style="outline-danger"),
+        Transition(
+            "unit_return",
+            _("退回修改"),
+            (RosterState.SUBMITTED,),
+            RosterState.RETURNED,
+            Role.UNIT_ADMIN,
+            reason_required=True,
+            style="outline-danger",
+        ),
+        Transition(
+            "approve",
+            _("审核通过并授予学分"),
+            (RosterState.FORWARDED,),
+            RosterState.APPROVED,
+            Role.PROVINCE_ADMIN,
+            style="success",
+            effect="attendance.services.award_selected",
+        ),
+        Transition(
+            "province_return",
+            _("退回修改"),
+            (RosterState.FORWARDED,),
+            RosterState.RETURNED,
+            Role.PROVINCE_ADMIN,
+            reason_required=True,
+            style="outline-danger",
+        ),
     ],
     levels=(
         QueueLevel("unit", Role.UNIT_ADMIN, _("学员名单"), _("学员名单确认")),
@@ -190,7 +216,9 @@ class Roster(Reviewable):
     workflow = ROSTER_WORKFLOW
 
     session = models.OneToOneField(Session, on_delete=models.PROTECT, related_name="roster")
-    organiser = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("立项用户"))
+    organiser = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("立项用户")
+    )
     unit = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="rosters", verbose_name=_("单位"))
     state = models.CharField(_("状态"), max_length=10, choices=RosterState.choices, default=RosterState.DRAFT, db_index=True)
     due_date = models.DateField(_("上报截止日期"))
@@ -227,5 +255,7 @@ class RosterSelection(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["roster", "learner"], name="roster_selection_once"),
-            models.CheckConstraint(condition=Q(selected=models.F("preselected")) | ~Q(reason=""), name="roster_change_has_reason"),
+            models.CheckConstraint(
+                condition=Q(selected=models.F("preselected")) | ~Q(reason=""), name="roster_change_has_reason"
+            ),
         ]

@@ -45,11 +45,19 @@ def codes(request, pk):
     counts = session.attendances.aggregate(
         checked_in=Count("pk"), checked_out=Count("pk", filter=Q(checked_out_at__isnull=False))
     )
-    return render(request, "attendance/codes.html", {
-        "session": session, "plan": plan, "form": form, "links": links, "counts": counts,
-        "denied": selectors.denied_scans(session),
-        "windows": {d: services.open_window(plan, d, services.scan_day(plan, now)) for d in tokens.DIRECTIONS},
-    })
+    return render(
+        request,
+        "attendance/codes.html",
+        {
+            "session": session,
+            "plan": plan,
+            "form": form,
+            "links": links,
+            "counts": counts,
+            "denied": selectors.denied_scans(session),
+            "windows": {d: services.open_window(plan, d, services.scan_day(plan, now)) for d in tokens.DIRECTIONS},
+        },
+    )
 
 
 def _valid_until(plan, moment):
@@ -70,7 +78,9 @@ def poster(request, pk, direction):
     plan = services.plan_for(session)
     # A poster is printed ahead for one day of the session (?day=YYYY-MM-DD): today while it runs, else the first day.
     today = timezone.localdate()
-    day = parse_date(request.GET.get("day", "") or "") or (today if session.start_date <= today <= session.end_date else session.start_date)
+    day = parse_date(request.GET.get("day", "") or "") or (
+        today if session.start_date <= today <= session.end_date else session.start_date
+    )
     if not session.start_date <= day <= session.end_date:
         raise Http404
     start, _end = plan.day_bounds(day)
@@ -92,13 +102,21 @@ def projector(request, pk, direction):
     _start, end = tokens.window_bounds(now, plan.refresh_seconds)
     refresh = max(5, min(300, int(end - now.timestamp()) + 2))
     url = posters.door_url(session, direction, services.current_code(plan, direction, now))
-    return render(request, "attendance/projector.html", {
-        "session": session, "direction": direction, "svg": mark_safe(posters.qr_svg(url)), "refresh": refresh,
-        "counts": session.attendances.aggregate(n=Count("pk"), out=Count("pk", filter=Q(checked_out_at__isnull=False))),
-    })
+    return render(
+        request,
+        "attendance/projector.html",
+        {
+            "session": session,
+            "direction": direction,
+            "svg": mark_safe(posters.qr_svg(url)),
+            "refresh": refresh,
+            "counts": session.attendances.aggregate(n=Count("pk"), out=Count("pk", filter=Q(checked_out_at__isnull=False))),
+        },
+    )
 
 
 # --- rosters ------------------------------------------------------------------------
+
 
 @login_required
 def roster(request, pk):
@@ -112,14 +130,26 @@ def roster(request, pk):
         row["selection"] = selections.get(row["learner_id"])
         row["mobile_masked"] = mask_mobile(row["learner__mobile"] or "")
     can_select = roster_obj.state == RosterState.SUBMITTED and request.user.in_scope(Role.UNIT_ADMIN, roster_obj.unit.path)
-    return render(request, "attendance/roster.html", {
-        "session": session, "plan": plan, "roster": roster_obj, "rows": rows, "can_select": can_select,
-        "actions": ROSTER_WORKFLOW.available(roster_obj, request.user), "timeline": timeline(roster_obj),
-        "totals": {
-            "learners": len(rows), "complete": sum(r["both_scans"] for r in rows), "meets": sum(r["meets"] for r in rows),
-            "surveys": sum(1 for r in rows if r["surveys"]), "selected": sum(1 for s in selections.values() if s.selected),
+    return render(
+        request,
+        "attendance/roster.html",
+        {
+            "session": session,
+            "plan": plan,
+            "roster": roster_obj,
+            "rows": rows,
+            "can_select": can_select,
+            "actions": ROSTER_WORKFLOW.available(roster_obj, request.user),
+            "timeline": timeline(roster_obj),
+            "totals": {
+                "learners": len(rows),
+                "complete": sum(r["both_scans"] for r in rows),
+                "meets": sum(r["meets"] for r in rows),
+                "surveys": sum(1 for r in rows if r["surveys"]),
+                "selected": sum(1 for s in selections.values() if s.selected),
+            },
         },
-    })
+    )
 
 
 @require_POST
@@ -134,9 +164,12 @@ def roster_action(request, pk):
         services.submit_roster(roster_obj, request.user)
 
     return take_action(
-        request, roster_obj, submit=submit,
+        request,
+        roster_obj,
+        submit=submit,
         review=lambda action, reason: ROSTER_WORKFLOW.review(roster_obj, request.user, action, reason),
-        back_to=roster_obj.get_absolute_url(), next_prefix="/attendance/",
+        back_to=roster_obj.get_absolute_url(),
+        next_prefix="/attendance/",
     )
 
 
@@ -146,8 +179,13 @@ def roster_select(request, pk):
     session = get_session(request.user, pk, approved=True)
     roster_obj = services.roster_for(session)
     try:
-        services.change_selection(roster_obj, request.user, int(request.POST.get("learner", 0)),
-                                  request.POST.get("selected") == "1", request.POST.get("reason", ""))
+        services.change_selection(
+            roster_obj,
+            request.user,
+            int(request.POST.get("learner", 0)),
+            request.POST.get("selected") == "1",
+            request.POST.get("reason", ""),
+        )
     except (DomainError, ValueError) as error:
         if getattr(error, "code", "") == "forbidden":
             raise Http404 from None
@@ -163,14 +201,23 @@ def roster_export(request, pk):
     plan = services.plan_for(session)
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("学员名单"))
-    sheet.append([_("姓名"), _("手机号码"), _("单位"), _("科室"), _("签到时间"), _("撤离时间"), _("学时"), _("问卷"), _("达到学时")])
+    sheet.append(
+        [_("姓名"), _("手机号码"), _("单位"), _("科室"), _("签到时间"), _("撤离时间"), _("学时"), _("问卷"), _("达到学时")]
+    )
     for row in services.roster_rows(session, plan):
-        sheet.append([
-            row["learner__name"], mask_mobile(row["learner__mobile"] or ""), row["unit"], row["learner__profile__department"] or "",
-            timezone.localtime(row["first_in"]).strftime("%Y-%m-%d %H:%M") if row["first_in"] else "",
-            timezone.localtime(row["last_out"]).strftime("%Y-%m-%d %H:%M") if row["last_out"] else "",
-            float(row["hours"] or 0), _("是") if row["surveys"] else _("否"), _("是") if row["meets"] else _("否"),
-        ])
+        sheet.append(
+            [
+                row["learner__name"],
+                mask_mobile(row["learner__mobile"] or ""),
+                row["unit"],
+                row["learner__profile__department"] or "",
+                timezone.localtime(row["first_in"]).strftime("%Y-%m-%d %H:%M") if row["first_in"] else "",
+                timezone.localtime(row["last_out"]).strftime("%Y-%m-%d %H:%M") if row["last_out"] else "",
+                float(row["hours"] or 0),
+                _("是") if row["surveys"] else _("否"),
+                _("是") if row["meets"] else _("否"),
+            ]
+        )
     response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     book.save(response)
     response["Content-Disposition"] = f'attachment; filename="roster-{session.pk}.xlsx"'
@@ -178,6 +225,7 @@ def roster_export(request, pk):
 
 
 # --- surveys --------------------------------------------------------------------------
+
 
 def _tally(responses):
     """Counts per question and option over ``responses`` (answers JSON)."""
@@ -191,9 +239,12 @@ def _tally(responses):
 def _results(template, responses):
     counts = _tally(responses)
     return [
-        {"id": f"survey-{q['key']}", "text": q["text"],
-         "rows": [(option, counts.get(q["key"], Counter())[option]) for option in q["options"]],
-         "chart": {"labels": q["options"], "values": [counts.get(q["key"], Counter())[o] for o in q["options"]]}}
+        {
+            "id": f"survey-{q['key']}",
+            "text": q["text"],
+            "rows": [(option, counts.get(q["key"], Counter())[option]) for option in q["options"]],
+            "chart": {"labels": q["options"], "values": [counts.get(q["key"], Counter())[o] for o in q["options"]]},
+        }
         for q in template.questions
     ]
 
@@ -203,9 +254,16 @@ def survey_results(request, pk):
     session = get_session(request.user, pk, approved=True)
     template = services.survey_for(session)
     responses = selectors.survey_answers(session, template)
-    return render(request, "attendance/survey_results.html", {
-        "title": str(session), "session": session, "count": len(responses), "results": _results(template, responses),
-    })
+    return render(
+        request,
+        "attendance/survey_results.html",
+        {
+            "title": str(session),
+            "session": session,
+            "count": len(responses),
+            "results": _results(template, responses),
+        },
+    )
 
 
 @login_required
@@ -217,9 +275,16 @@ def project_survey_results(request, project_pk):
         raise Http404
     template = services.survey_for(sessions[0])
     responses = selectors.survey_answers(sessions, template)
-    return render(request, "attendance/survey_results.html", {
-        "title": project.name, "count": len(responses), "results": _results(template, responses), "sessions": sessions,
-    })
+    return render(
+        request,
+        "attendance/survey_results.html",
+        {
+            "title": project.name,
+            "count": len(responses),
+            "results": _results(template, responses),
+            "sessions": sessions,
+        },
+    )
 
 
 @role_required(Role.PROVINCE_ADMIN)
@@ -234,4 +299,3 @@ def survey_templates(request, pk=None):
         messages.success(request, _("问卷已保存。"))
         return redirect("attendance:survey_templates")
     return render(request, "attendance/survey_template_form.html", {"form": form, "template": instance})
-

@@ -49,8 +49,9 @@ def denied_scans(session, limit=20):
 def survey_answers(sessions, template):
     """The answers given to ``template`` at check-out of ``sessions`` (a session or a list of them)."""
     sessions = sessions if isinstance(sessions, list) else [sessions]
-    return list(SurveyResponse.objects.filter(attendance__session__in=sessions, template=template)
-                .values_list("answers", flat=True))
+    return list(
+        SurveyResponse.objects.filter(attendance__session__in=sessions, template=template).values_list("answers", flat=True)
+    )
 
 
 def survey_templates():

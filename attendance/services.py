@@ -38,18 +38,28 @@ from .models import (
 log = logging.getLogger("cme.attendance")
 
 DEFAULT_SURVEY = [
-    {"key": "q1", "text": "认为本项目讲授主要内容是本学科最新发展、最新成果或亟待解决的问题", "options": ["是", "基本是", "否"], "choose": 1},
+    {
+        "key": "q1",
+        "text": "认为本项目讲授主要内容是本学科最新发展、最新成果或亟待解决的问题",
+        "options": ["是", "基本是", "否"],
+        "choose": 1,
+    },
     {"key": "q2", "text": "对本项目基本内容以前了解情况为", "options": ["全知道", "部分知道", "不知道"], "choose": 1},
     {"key": "q3", "text": "通过本项目学习认为收获", "options": ["很大", "较大", "一般", "较小"], "choose": 1},
     {"key": "q4", "text": "对授课教师教学水平的评价", "options": ["很好", "较好", "一般", "较差"], "choose": 1},
     {"key": "q5", "text": "对本项目组织安排的评价", "options": ["满意", "基本满意", "不满意"], "choose": 1},
     {"key": "q6", "text": "对本项目的总体满意度", "options": ["满意", "一般", "不满意"], "choose": 1},
-    {"key": "q7", "text": "通过本项目学习，感到收获最大的是（选两项）",
-     "options": ["开阔思路", "提高临床诊治能力", "提高理论水平", "提高科研工作能力", "提高操作能力"], "choose": 2},
+    {
+        "key": "q7",
+        "text": "通过本项目学习，感到收获最大的是（选两项）",
+        "options": ["开阔思路", "提高临床诊治能力", "提高理论水平", "提高科研工作能力", "提高操作能力"],
+        "choose": 2,
+    },
 ]
 
 
 # --- plans and windows -----------------------------------------------------------
+
 
 def plan_for(session):
     """The session's plan (loaded with it by select_related("attendance_plan") where it matters)."""
@@ -99,10 +109,17 @@ def code_for_day(plan, direction, day):
 
 
 def _refuse(code, message, session=None, direction="", identifier="", client_ip=None):
-    log.info("scan_refused", extra={"session_id": getattr(session, "pk", None), "direction": direction, "code": code,
-                                    "client_ip": client_ip})
-    DeniedScan.objects.create(session=session, direction=direction, reason=code,
-                              identifier=mask_id_number(identifier) if identifier else "", client_ip=client_ip)
+    log.info(
+        "scan_refused",
+        extra={"session_id": getattr(session, "pk", None), "direction": direction, "code": code, "client_ip": client_ip},
+    )
+    DeniedScan.objects.create(
+        session=session,
+        direction=direction,
+        reason=code,
+        identifier=mask_id_number(identifier) if identifier else "",
+        client_ip=client_ip,
+    )
     raise DomainError(message, code=code)
 
 
@@ -115,17 +132,32 @@ def validate_scan(session, direction, token, moment, client_ip=None):
     day = scan_day(plan, moment)
     if not tokens.token_matches(token, session.pk, direction, _day_of(plan), plan.refresh_seconds, moment):
         if _matches_an_older_window(plan, direction, token, moment):
-            _refuse("expired", _("二维码已过期。请扫描会场现场展示的最新二维码（投影页面会自动更新）。"),
-                    session, direction, client_ip=client_ip)
-        _refuse("forged", _("二维码无效。请扫描会场张贴或投影的本项目二维码，不要使用转发的截图。"),
-                session, direction, client_ip=client_ip)
+            _refuse(
+                "expired",
+                _("二维码已过期。请扫描会场现场展示的最新二维码（投影页面会自动更新）。"),
+                session,
+                direction,
+                client_ip=client_ip,
+            )
+        _refuse(
+            "forged",
+            _("二维码无效。请扫描会场张贴或投影的本项目二维码，不要使用转发的截图。"),
+            session,
+            direction,
+            client_ip=client_ip,
+        )
     opens, closes = open_window(plan, direction, day)
     if not (session.start_date <= timezone.localtime(moment).date() <= session.end_date) or not (opens <= moment <= closes):
         local = timezone.localtime
         label = _("签到") if direction == tokens.CHECK_IN else _("撤离")
-        _refuse("outside_window", _("现在不在%(what)s时间内：%(what)s时间为 %(opens)s 至 %(closes)s。")
-                % {"what": label, "opens": local(opens).strftime("%m-%d %H:%M"), "closes": local(closes).strftime("%m-%d %H:%M")},
-                session, direction, client_ip=client_ip)
+        _refuse(
+            "outside_window",
+            _("现在不在%(what)s时间内：%(what)s时间为 %(opens)s 至 %(closes)s。")
+            % {"what": label, "opens": local(opens).strftime("%m-%d %H:%M"), "closes": local(closes).strftime("%m-%d %H:%M")},
+            session,
+            direction,
+            client_ip=client_ip,
+        )
     return plan, day
 
 
@@ -154,6 +186,7 @@ def _matches_an_older_window(plan, direction, token, moment):
 
 # --- learners at the door ------------------------------------------------------------
 
+
 def find_learner(identifier):
     identifier = (identifier or "").strip()
     return User.objects.find_by_identifier(normalise_mobile(identifier) if identifier[:1] in "+0" else identifier)
@@ -163,19 +196,40 @@ def masked(user):
     """What the door shows to confirm identity: partly hidden name and mobile."""
     profile = LearnerProfile.objects.filter(user=user).select_related("unit").first()
     return {
-        "name": mask_name(user.name), "mobile": mask_mobile(user.mobile or ""), "id_number": mask_id_number(user.id_number),
-        "unit": profile.unit_display if profile else "", "department": profile.department if profile else "",
+        "name": mask_name(user.name),
+        "mobile": mask_mobile(user.mobile or ""),
+        "id_number": mask_id_number(user.id_number),
+        "unit": profile.unit_display if profile else "",
+        "department": profile.department if profile else "",
     }
 
 
 @transaction.atomic
-def register_at_door(*, id_type, id_number, name, sex, age, mobile, unit, unit_name, department, unit_location,
-                     grassroots, title, position, education, birth_date=None):
+def register_at_door(
+    *,
+    id_type,
+    id_number,
+    name,
+    sex,
+    age,
+    mobile,
+    unit,
+    unit_name,
+    department,
+    unit_location,
+    grassroots,
+    title,
+    position,
+    education,
+    birth_date=None,
+):
     """Seed 001's check-in form for a first-time learner: an account they claim later by registering."""
     if User.objects.filter(id_number=id_number).exists():
         raise DomainError(_("该证件号已登记，请返回直接签到。"), code="known", field="id_number")
     if User.objects.filter(mobile=mobile).exists():
-        raise DomainError(_("该手机号已绑定其他账号，请用该账号的证件号签到，或更换手机号。"), code="mobile_taken", field="mobile")
+        raise DomainError(
+            _("该手机号已绑定其他账号，请用该账号的证件号签到，或更换手机号。"), code="mobile_taken", field="mobile"
+        )
     user = User(id_type=id_type, id_number=id_number, name=name, mobile=mobile, claimed=False)
     user.set_unusable_password()
     try:
@@ -184,9 +238,18 @@ def register_at_door(*, id_type, id_number, name, sex, age, mobile, unit, unit_n
     except IntegrityError:
         raise DomainError(_("该证件号或手机号刚刚已登记，请返回直接签到。"), code="known", field="id_number") from None
     LearnerProfile.objects.create(
-        user=user, sex=sex, birth_date=birth_date, declared_age=None if birth_date else age,
-        declared_age_on=None if birth_date else timezone.localdate(), unit=unit, unit_name=unit_name if not unit else "",
-        department=department, unit_location=unit_location, grassroots=grassroots, title=title, position=position,
+        user=user,
+        sex=sex,
+        birth_date=birth_date,
+        declared_age=None if birth_date else age,
+        declared_age_on=None if birth_date else timezone.localdate(),
+        unit=unit,
+        unit_name=unit_name if not unit else "",
+        department=department,
+        unit_location=unit_location,
+        grassroots=grassroots,
+        title=title,
+        position=position,
         education=education,
     )
     RoleAssignment.objects.create(user=user, role=Role.LEARNER, org=unit)
@@ -201,7 +264,9 @@ def check_in(session, learner, moment, day):
     """
     meta = Attendance._meta
     values = [
-        session.pk, learner.pk, meta.get_field("day").get_db_prep_value(day, connection),
+        session.pk,
+        learner.pk,
+        meta.get_field("day").get_db_prep_value(day, connection),
         meta.get_field("checked_in_at").get_db_prep_value(moment, connection),
     ]
     with connection.cursor() as cursor:
@@ -224,8 +289,10 @@ def check_in_by_document(session, id_number, moment, day):
     """
     meta = Attendance._meta
     values = [
-        session.pk, meta.get_field("day").get_db_prep_value(day, connection),
-        meta.get_field("checked_in_at").get_db_prep_value(moment, connection), id_number,
+        session.pk,
+        meta.get_field("day").get_db_prep_value(day, connection),
+        meta.get_field("checked_in_at").get_db_prep_value(moment, connection),
+        id_number,
     ]
     with connection.cursor() as cursor:
         cursor.execute(
@@ -271,7 +338,9 @@ def default_survey():
     if template is None:
         try:
             with transaction.atomic():
-                template = SurveyTemplate.objects.create(name=_("默认问卷（江苏省继教系统）"), questions=DEFAULT_SURVEY, is_default=True)
+                template = SurveyTemplate.objects.create(
+                    name=_("默认问卷（江苏省继教系统）"), questions=DEFAULT_SURVEY, is_default=True
+                )
         except IntegrityError:  # created meanwhile by another first check-out
             template = SurveyTemplate.objects.get(is_default=True)
     return template
@@ -307,8 +376,13 @@ def attendance_to_close(session, learner, day):
     """The check-in a check-out closes; raises DomainError "no_check_in" (recorded) when there is none."""
     attendance = Attendance.objects.filter(session=session, learner=learner, day=day).first()
     if attendance is None:
-        _refuse("no_check_in", _("没有找到您今天的签到记录，不能撤离。签到、撤离须各扫一次：请先扫描签到二维码。"),
-                session, tokens.CHECK_OUT, learner.id_number)
+        _refuse(
+            "no_check_in",
+            _("没有找到您今天的签到记录，不能撤离。签到、撤离须各扫一次：请先扫描签到二维码。"),
+            session,
+            tokens.CHECK_OUT,
+            learner.id_number,
+        )
     return attendance
 
 
@@ -336,6 +410,7 @@ def check_out(session, learner, moment, day, answers, plan):
 
 # --- rosters ----------------------------------------------------------------------------
 
+
 def roster_for(session):
     roster, _created = Roster.objects.get_or_create(
         session=session,
@@ -348,10 +423,23 @@ def roster_rows(session, plan):
     """One row per learner: first in, last out, hours, days complete, survey done, whether hours are met."""
     rows = (
         Attendance.objects.filter(session=session)
-        .values("learner_id", "learner__name", "learner__mobile", "learner__id_number",
-                "learner__profile__unit__name", "learner__profile__unit_name", "learner__profile__department")
-        .annotate(first_in=Min("checked_in_at"), last_out=Max("checked_out_at"), hours=Sum("hours"), days=Count("pk"),
-                  complete=Count("pk", filter=Q(checked_out_at__isnull=False)), surveys=Count("survey"))
+        .values(
+            "learner_id",
+            "learner__name",
+            "learner__mobile",
+            "learner__id_number",
+            "learner__profile__unit__name",
+            "learner__profile__unit_name",
+            "learner__profile__department",
+        )
+        .annotate(
+            first_in=Min("checked_in_at"),
+            last_out=Max("checked_out_at"),
+            hours=Sum("hours"),
+            days=Count("pk"),
+            complete=Count("pk", filter=Q(checked_out_at__isnull=False)),
+            surveys=Count("survey"),
+        )
         .order_by("learner__name")
     )
     needed = plan.hours_needed
@@ -374,10 +462,12 @@ def submit_roster(roster, organiser):
         roster = Roster.objects.select_for_update().get(pk=roster.pk)
         if roster.state == RosterState.DRAFT:
             RosterSelection.objects.filter(roster=roster).delete()
-            RosterSelection.objects.bulk_create([
-                RosterSelection(roster=roster, learner_id=row["learner_id"], preselected=row["meets"], selected=row["meets"])
-                for row in roster_rows(roster.session, plan)
-            ])
+            RosterSelection.objects.bulk_create(
+                [
+                    RosterSelection(roster=roster, learner_id=row["learner_id"], preselected=row["meets"], selected=row["meets"])
+                    for row in roster_rows(roster.session, plan)
+                ]
+            )
         return perform(ROSTER_WORKFLOW, roster, "submit", organiser)
 
 
@@ -393,8 +483,10 @@ def change_selection(roster, admin, learner_id, selected, reason):
     row.selected, row.reason = selected, reason if selected != row.preselected else ""
     row.changed_by, row.changed_at = admin, timezone.now()
     row.save()
-    log.info("roster_selection_changed", extra={"object_id": roster.pk, "learner_id": learner_id, "selected": selected,
-                                                "actor_id": admin.pk})
+    log.info(
+        "roster_selection_changed",
+        extra={"object_id": roster.pk, "learner_id": learner_id, "selected": selected, "actor_id": admin.pk},
+    )
     return row
 
 
@@ -402,4 +494,3 @@ def award_selected(roster, event):
     """The effect of a roster's "approve" (declared on the workflow): the selected learners receive the session's credits."""
     learners = list(roster.selections.filter(selected=True).values_list("learner_id", flat=True))
     credit_services.award(roster.session, learners, awarded_by=event.actor)
-

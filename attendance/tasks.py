@@ -24,25 +24,36 @@ def remind_roster_deadlines():
 
     from .services import roster_for
 
-    for session in Session.objects.filter(state=SessionState.APPROVED, end_date__lt=today, roster__isnull=True,
-                                          attendances__isnull=False).distinct():
+    for session in Session.objects.filter(
+        state=SessionState.APPROVED, end_date__lt=today, roster__isnull=True, attendances__isnull=False
+    ).distinct():
         roster_for(session)
     due = (
-        Roster.objects.filter(state__in=[RosterState.DRAFT, RosterState.SUBMITTED, RosterState.RETURNED],
-                              due_date__lte=today + timedelta(days=3), session__end_date__lte=today)
+        Roster.objects.filter(
+            state__in=[RosterState.DRAFT, RosterState.SUBMITTED, RosterState.RETURNED],
+            due_date__lte=today + timedelta(days=3),
+            session__end_date__lte=today,
+        )
         .filter(Q(reminded_at__isnull=True) | Q(reminded_at__lt=now - timedelta(hours=20)))
         .select_related("session__project", "unit")
     )
     reminded = 0
     for roster in due:
         late = roster.due_date < today
-        message = (_("学员名单“%(name)s”已逾期（截止 %(date)s），请尽快提交上报。") if late
-                   else _("学员名单“%(name)s”将于 %(date)s 截止上报，请及时提交。")) % {"name": roster, "date": roster.due_date}
+        message = (
+            _("学员名单“%(name)s”已逾期（截止 %(date)s），请尽快提交上报。")
+            if late
+            else _("学员名单“%(name)s”将于 %(date)s 截止上报，请及时提交。")
+        ) % {"name": roster, "date": roster.due_date}
         ancestor_ids = [int(p) for p in roster.unit.path.strip("/").split("/") if p]
         people = {roster.organiser_id} if roster.state != RosterState.SUBMITTED else set()
         if roster.state == RosterState.SUBMITTED:
-            people |= set(RoleAssignment.objects.filter(role=Role.UNIT_ADMIN, org_id__in=ancestor_ids).values_list("user_id", flat=True))
-        Notification.objects.bulk_create([Notification(user_id=uid, message=message[:300], link=roster.get_absolute_url()) for uid in people])
+            people |= set(
+                RoleAssignment.objects.filter(role=Role.UNIT_ADMIN, org_id__in=ancestor_ids).values_list("user_id", flat=True)
+            )
+        Notification.objects.bulk_create(
+            [Notification(user_id=uid, message=message[:300], link=roster.get_absolute_url()) for uid in people]
+        )
         Roster.objects.filter(pk=roster.pk).update(reminded_at=now)
         reminded += 1
     return reminded

@@ -17,13 +17,13 @@ from .forms import CheckOutIdentifyForm, DoorRegistrationForm, IdentifyForm, Sur
 
 
 def _door(request, template, session, direction, status=200, **context):
-    return render(request, f"attendance/{template}.html", {"session": session, "direction": direction, **context},
-                  status=status)
+    return render(request, f"attendance/{template}.html", {"session": session, "direction": direction, **context}, status=status)
 
 
 # Look-ups by document or mobile number, per client address. Generous: a venue's phones
 # may share one address; the codes themselves already keep strangers out.
 DOOR_LOOKUPS_PER_MINUTE = 300
+
 
 @never_cache
 def door(request, session_pk, direction, token):
@@ -140,5 +140,6 @@ def _check_out(request, session, plan, day, now):
         return _door(request, "denied", session, "out", error=error, status=409)
     if attendance.checked_out_at:
         return _door(request, "done", session, "out", attendance=attendance, created=False)
-    return _door(request, "survey", session, "out", form=SurveyForm(template=template), person=services.masked(learner),
-                 identifier=typed)
+    return _door(
+        request, "survey", session, "out", form=SurveyForm(template=template), person=services.masked(learner), identifier=typed
+    )

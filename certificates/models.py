@@ -47,7 +47,8 @@ class Certificate(models.Model):
         ordering = ["-issued_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status="issued", revoked_at__isnull=True) | (Q(status="revoked", revoked_at__isnull=False) & ~Q(revoke_reason="")),
+                condition=Q(status="issued", revoked_at__isnull=True)
+                | (Q(status="revoked", revoked_at__isnull=False) & ~Q(revoke_reason="")),
                 name="certificate_revocation_has_date_and_reason",
             ),
         ]
@@ -85,7 +86,9 @@ class BulkDownload(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [models.CheckConstraint(condition=Q(session__isnull=False) | Q(year__isnull=False), name="bulk_has_a_subject")]
+        constraints = [
+            models.CheckConstraint(condition=Q(session__isnull=False) | Q(year__isnull=False), name="bulk_has_a_subject")
+        ]
 
     @property
     def percent(self):

@@ -70,8 +70,9 @@ def qr_runs(data):
 
     A fixed version and mask: no search over eight masks (the costly part of building a code).
     """
-    code = qrcode.QRCode(version=_qr_version(len(data.encode())), error_correction=qrcode.constants.ERROR_CORRECT_M,
-                         border=0, mask_pattern=2)
+    code = qrcode.QRCode(
+        version=_qr_version(len(data.encode())), error_correction=qrcode.constants.ERROR_CORRECT_M, border=0, mask_pattern=2
+    )
     code.add_data(data)
     code.make(fit=False)
     matrix = code.get_matrix()
@@ -111,8 +112,12 @@ def render(fields, *, with_qr=True):
     draw_frame(page)
     fonts.draw_text(page, WIDTH / 2, HEIGHT - 110, fields["title"], 32, align="centre")
     fonts.draw_text(page, WIDTH - 80 - 240, HEIGHT - 150, f"{fields['number_label']}{fields['number']}", 11)
-    _line(page, fields["labels"]["name"], f"{fields['name']}    {fields['labels']['sex']}{fields['sex']}    "
-          f"{fields['labels']['age']}{fields['age']}", HEIGHT - 200)
+    _line(
+        page,
+        fields["labels"]["name"],
+        f"{fields['name']}    {fields['labels']['sex']}{fields['sex']}    {fields['labels']['age']}{fields['age']}",
+        HEIGHT - 200,
+    )
     _line(page, fields["labels"]["unit"], fields["unit"], HEIGHT - 232)
     _line(page, fields["labels"]["project"], fields["project_name"], HEIGHT - 264)
     _line(page, fields["labels"]["project_number"], fields["project_number"], HEIGHT - 296)

@@ -65,25 +65,44 @@ def _snapshot(record, certificate):
         "number": certificate.number,
         "name": learner.name,
         "sex": str(Sex(profile.sex).label) if profile and profile.sex else "",
-        "age": str(_age_at(profile, record.end_date or record.start_date)) if _age_at(profile, record.end_date or record.start_date) is not None else "",
+        "age": str(_age_at(profile, record.end_date or record.start_date))
+        if _age_at(profile, record.end_date or record.start_date) is not None
+        else "",
         "unit": profile.unit_display if profile else "",
         "project_name": record.activity_name,
         "project_number": record.activity_number,
         "dates": f"{session.start_date:%Y-%m-%d} {_('至')} {session.end_date:%Y-%m-%d}" if session else "",
         "venue": session.venue if session else "",
-        "credits_text": _("%(level)s %(cls)s类 %(credits)s 分") % {"level": level, "cls": record.credit_class, "credits": credits},
+        "credits_text": _("%(level)s %(cls)s类 %(credits)s 分")
+        % {"level": level, "cls": record.credit_class, "credits": credits},
         "issuer": issuing_body(record),
         "issued_on": timezone.localtime(certificate.issued_at).strftime("%Y-%m-%d"),
         "verify_url": certificate.verify_url,
         "scan_label": _("扫码验证"),
-        "labels": {"name": _("姓名"), "sex": _("性别："), "age": _("年龄："), "unit": _("工作单位"), "project": _("项目名称"),
-                   "project_number": _("项目编号"), "when": _("时间地点"), "credits": _("授予学分")},
+        "labels": {
+            "name": _("姓名"),
+            "sex": _("性别："),
+            "age": _("年龄："),
+            "unit": _("工作单位"),
+            "project": _("项目名称"),
+            "project_number": _("项目编号"),
+            "when": _("时间地点"),
+            "credits": _("授予学分"),
+        },
     }
 
 
 def missing_fields(snapshot):
-    labels = {"name": _("姓名"), "sex": _("性别"), "age": _("年龄"), "unit": _("工作单位"), "project_name": _("项目名称"),
-              "project_number": _("项目编号"), "dates": _("举办日期"), "credits_text": _("学分")}
+    labels = {
+        "name": _("姓名"),
+        "sex": _("性别"),
+        "age": _("年龄"),
+        "unit": _("工作单位"),
+        "project_name": _("项目名称"),
+        "project_number": _("项目编号"),
+        "dates": _("举办日期"),
+        "credits_text": _("学分"),
+    }
     return [str(labels[key]) for key in REQUIRED if not snapshot.get(key)]
 
 
@@ -126,8 +145,9 @@ def render_certificate(record_id):
 
 
 def awards_needing_certificates(record_ids):
-    return CreditRecord.objects.filter(pk__in=record_ids, source=Source.PROJECT_AWARD, status=RecordStatus.EFFECTIVE,
-                                       reverses__isnull=True)
+    return CreditRecord.objects.filter(
+        pk__in=record_ids, source=Source.PROJECT_AWARD, status=RecordStatus.EFFECTIVE, reverses__isnull=True
+    )
 
 
 @transaction.atomic
@@ -154,7 +174,12 @@ def public_view(certificate):
     """What a stranger may see: the masked name, the project, the credits, the dates, the status."""
     snap = certificate.snapshot
     return {
-        "number": certificate.number, "name": mask_name(snap.get("name", "")), "project_name": snap.get("project_name", ""),
-        "project_number": snap.get("project_number", ""), "credits_text": snap.get("credits_text", ""),
-        "issued_on": snap.get("issued_on", ""), "status": certificate.status, "revoked_at": certificate.revoked_at,
+        "number": certificate.number,
+        "name": mask_name(snap.get("name", "")),
+        "project_name": snap.get("project_name", ""),
+        "project_number": snap.get("project_number", ""),
+        "credits_text": snap.get("credits_text", ""),
+        "issued_on": snap.get("issued_on", ""),
+        "status": certificate.status,
+        "revoked_at": certificate.revoked_at,
     }

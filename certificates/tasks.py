@@ -28,15 +28,16 @@ def send_render_tasks(record_ids):
     """After the award's transaction commits, in chunks so a 3,000-person roster spreads over workers."""
     ids = list(record_ids)
     for start in range(0, len(ids), CHUNK):
-        render_certificates.delay_on_commit(ids[start:start + CHUNK])
+        render_certificates.delay_on_commit(ids[start : start + CHUNK])
 
 
 @shared_task
 def rerender_learner(user_id):
     """A learner completed blank fields (seed 000: sex, age): draw their certificates again."""
     record_ids = list(
-        Certificate.objects.filter(learner_id=user_id, status="issued", record__status="effective",
-                                   record__reversed_by__isnull=True).values_list("record_id", flat=True)
+        Certificate.objects.filter(
+            learner_id=user_id, status="issued", record__status="effective", record__reversed_by__isnull=True
+        ).values_list("record_id", flat=True)
     )
     for record_id in record_ids:
         services.render_certificate(record_id)
@@ -57,7 +58,8 @@ def build_bulk_download(bulk_id):
         return _build(bulk)
     except Exception as error:  # the page must show an end, whatever went wrong
         BulkDownload.objects.filter(pk=bulk.pk).update(
-            state=BulkState.FAILED, problems=[{"number": "", "name": "", "missing": [str(_("打包失败，请重试")), error.__class__.__name__]}]
+            state=BulkState.FAILED,
+            problems=[{"number": "", "name": "", "missing": [str(_("打包失败，请重试")), error.__class__.__name__]}],
         )
         raise
 
@@ -69,8 +71,13 @@ def _build(bulk):
     for certificate in certificates:
         missing = services.missing_fields(certificate.snapshot)
         if missing or not certificate.file:
-            problems.append({"number": certificate.number, "name": certificate.snapshot.get("name", ""),
-                             "missing": missing or [str(_("证书文件"))]})
+            problems.append(
+                {
+                    "number": certificate.number,
+                    "name": certificate.snapshot.get("name", ""),
+                    "missing": missing or [str(_("证书文件"))],
+                }
+            )
     if problems or not certificates:
         BulkDownload.objects.filter(pk=bulk.pk).update(state=BulkState.FAILED, problems=problems)
         return BulkState.FAILED
@@ -107,4 +114,3 @@ def purge_expired_bulk_downloads():
     for bulk in expired:
         bulk.file.delete(save=False)
     return expired.update(file="")
-

@@ -28,8 +28,12 @@ SIGNER_SALT = "certificates.download"
 def _pdf(certificate, as_attachment=False):
     if not certificate.file:
         raise Http404
-    return FileResponse(certificate.file.open("rb"), as_attachment=as_attachment, filename=f"{certificate.number}.pdf",
-                        content_type="application/pdf")
+    return FileResponse(
+        certificate.file.open("rb"),
+        as_attachment=as_attachment,
+        filename=f"{certificate.number}.pdf",
+        content_type="application/pdf",
+    )
 
 
 @login_required
@@ -60,8 +64,9 @@ def query(request):
             return render(request, "429.html", status=429)
         if form.is_valid():
             data = form.cleaned_data
-            found = selectors.public_query(name=data["name"], id_number=data.get("id_number"),
-                                           project_number=data.get("project_number"))
+            found = selectors.public_query(
+                name=data["name"], id_number=data.get("id_number"), project_number=data.get("project_number")
+            )
             signer = signing.TimestampSigner(salt=SIGNER_SALT)
             results = [{**services.public_view(c), "link": signer.sign(str(c.pk))} for c in found]
     return render(request, "certificates/query.html", {"form": form, "by": by, "results": results})
@@ -80,9 +85,15 @@ def verify(request, code):
     if not ratelimit.hit("certificate-verify", client_ip(request), limit=60, period=60):
         return render(request, "429.html", status=429)
     certificate = selectors.by_code(code)
-    return render(request, "certificates/verify.html", {
-        "code": code, "certificate": services.public_view(certificate) if certificate else None,
-    }, status=200 if certificate else 404)
+    return render(
+        request,
+        "certificates/verify.html",
+        {
+            "code": code,
+            "certificate": services.public_view(certificate) if certificate else None,
+        },
+        status=200 if certificate else 404,
+    )
 
 
 @role_required(Role.PROVINCE_ADMIN)
@@ -112,8 +123,9 @@ def bulk(request):
     form = BulkForm(request.POST or None)
     form.fields["session"].queryset = selectors.bulk_sessions(request.user)
     if request.method == "POST" and form.is_valid():
-        job = services.request_bulk_download(request.user, unit, session=form.cleaned_data["session"],
-                                             year=form.cleaned_data["year"])
+        job = services.request_bulk_download(
+            request.user, unit, session=form.cleaned_data["session"], year=form.cleaned_data["year"]
+        )
         build_bulk_download.delay_on_commit(job.pk)
         return redirect("certificates:bulk_status", job.pk)
     jobs = selectors.my_bulk_jobs(request.user)

@@ -275,7 +275,9 @@ LOGGING = {
         "json": {"()": "cme_portal.logs.JsonFormatter"},
         "readable": {"()": "cme_portal.logs.ReadableFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": env.str("LOG_FORMAT", default="readable" if DEBUG else "json")}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": env.str("LOG_FORMAT", default="readable" if DEBUG else "json")}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

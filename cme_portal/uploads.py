@@ -33,8 +33,7 @@ def check_upload(upload, *, max_bytes=MAX_UPLOAD_BYTES):
     head = upload.read(16)
     content_type = next((kind for magic, kind in _SIGNATURES if head.startswith(magic)), None)
     refusal = DomainError(
-        _("文件“%(name)s”的内容不是 PDF、JPEG 或 PNG（可能是改了扩展名的其他文件）。请上传扫描件或照片。")
-        % {"name": name},
+        _("文件“%(name)s”的内容不是 PDF、JPEG 或 PNG（可能是改了扩展名的其他文件）。请上传扫描件或照片。") % {"name": name},
         code="bad_type",
     )
     if content_type is None:

@@ -62,8 +62,9 @@ def batch_new(request):
             form.add_error("learners", _("请勾选学员，或上传名单。"))
         else:
             try:
-                entries = services.batch_enter(request.user, learners, evidence=form.cleaned_data["evidence"],
-                                               **form.activity_data())
+                entries = services.batch_enter(
+                    request.user, learners, evidence=form.cleaned_data["evidence"], **form.activity_data()
+                )
             except DomainError as error:
                 error.add_to(form)
             else:
@@ -82,9 +83,15 @@ def early_review(request):
         messages.success(request, _("已申请提前审核，截止 %(date)s 前相关学分在各级审核中优先显示。") % {"date": early.deadline})
         return redirect("credits:early_review")
     requests_ = selectors.early_reviews(request.user)
-    return render(request, "credits/early_review.html", {
-        "form": form, "requests": Paginator(requests_, 20).get_page(request.GET.get("page")), "today": date.today(),
-    })
+    return render(
+        request,
+        "credits/early_review.html",
+        {
+            "form": form,
+            "requests": Paginator(requests_, 20).get_page(request.GET.get("page")),
+            "today": date.today(),
+        },
+    )
 
 
 @role_required(Role.PROVINCE_ADMIN)
@@ -142,13 +149,22 @@ def compliance_report(request, export=False):
     if export:
         return _export(learners, year)
     summary = compliance.unit_summary(scope_node, year, rules)
-    return render(request, "credits/compliance_report.html", {
-        "form": form, "year": year, "node": node, "page_obj": Paginator(learners, 50).get_page(request.GET.get("page")),
-        "summary": summary, "chart": {
-            "labels": [row.unit.name for row in summary], "rates": [row.rate for row in summary],
+    return render(
+        request,
+        "credits/compliance_report.html",
+        {
+            "form": form,
+            "year": year,
+            "node": node,
+            "page_obj": Paginator(learners, 50).get_page(request.GET.get("page")),
+            "summary": summary,
+            "chart": {
+                "labels": [row.unit.name for row in summary],
+                "rates": [row.rate for row in summary],
+            },
+            "totals": (sum(r.learners for r in summary), sum(r.compliant for r in summary)),
         },
-        "totals": (sum(r.learners for r in summary), sum(r.compliant for r in summary)),
-    })
+    )
 
 
 def _export(learners, year):
@@ -156,11 +172,18 @@ def _export(learners, year):
     sheet = book.create_sheet(_("达标情况"))
     sheet.append([_("单位"), _("姓名"), _("证件号"), _("人员类别"), _("I 类"), _("II 类"), _("五年国家级"), _("是否达标")])
     for profile in learners.iterator(chunk_size=2000):
-        sheet.append([
-            profile.unit.name, profile.user.name, mask_id_number(profile.user.id_number),
-            profile.get_staff_category_display(), float(profile.c1), float(profile.c2), float(profile.national5),
-            _("是") if profile.compliant else _("否"),
-        ])
+        sheet.append(
+            [
+                profile.unit.name,
+                profile.user.name,
+                mask_id_number(profile.user.id_number),
+                profile.get_staff_category_display(),
+                float(profile.c1),
+                float(profile.c2),
+                float(profile.national5),
+                _("是") if profile.compliant else _("否"),
+            ]
+        )
     response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     book.save(response)
     stamp = timezone.localtime().strftime("%Y%m%d")

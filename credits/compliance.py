@@ -24,8 +24,12 @@ def national_defaults(staff_category):
     """The 2006 national rules: 25 a year, 5–10 Class I, 15–20 Class II; provincial-level
     and tertiary staff also 10 national-project credits in five years."""
     return {
-        "min_total": Decimal("25"), "min_class_i": Decimal("5"), "max_class_i": Decimal("10"),
-        "min_class_ii": Decimal("15"), "max_class_ii": Decimal("20"), "advanced_study_months": 6,
+        "min_total": Decimal("25"),
+        "min_class_i": Decimal("5"),
+        "max_class_i": Decimal("10"),
+        "min_class_ii": Decimal("15"),
+        "max_class_ii": Decimal("20"),
+        "advanced_study_months": 6,
         "five_year_national": Decimal("10") if staff_category == StaffCategory.SENIOR_TERTIARY else Decimal("0"),
     }
 
@@ -56,6 +60,7 @@ def province_of(node):
 
 
 # --- one learner -----------------------------------------------------------------
+
 
 @dataclass
 class Bar:
@@ -92,10 +97,10 @@ def learner_progress(learner, year, rule):
         c1=Coalesce(Sum("credits", filter=Q(credit_class="I")), ZERO),
         c2=Coalesce(Sum("credits", filter=Q(credit_class="II")), ZERO),
     )
-    advanced = records.filter(year=year, category=Category.ADVANCED_STUDY).aggregate(
-        m=Coalesce(Sum("months"), Value(0)))["m"]
+    advanced = records.filter(year=year, category=Category.ADVANCED_STUDY).aggregate(m=Coalesce(Sum("months"), Value(0)))["m"]
     national = records.filter(year__gt=year - 5, year__lte=year, level__in=NATIONAL_LEVELS).aggregate(
-        n=Coalesce(Sum("credits"), ZERO))["n"]
+        n=Coalesce(Sum("credits"), ZERO)
+    )["n"]
     c1, c2 = sums["c1"], sums["c2"]
     counted = min(c1, rule.max_class_i) + min(c2, rule.max_class_ii)
     five_ok = national >= rule.five_year_national
@@ -117,6 +122,7 @@ def learner_progress(learner, year, rule):
 
 # --- a subtree -------------------------------------------------------------------
 
+
 def learners_with_compliance(node, year, rules):
     """Learners of units under ``node`` with their sums for ``year`` and a ``compliant`` verdict.
 
@@ -130,15 +136,24 @@ def learners_with_compliance(node, year, rules):
     queryset = LearnerProfile.objects.filter(unit__path__startswith=node.path).annotate(
         c1=total(Q(user__credit_records__credit_class="I")),
         c2=total(Q(user__credit_records__credit_class="II")),
-        national5=Coalesce(Sum(
-            "user__credit_records__credits",
-            filter=Q(user__credit_records__year__gt=year - 5, user__credit_records__year__lte=year,
-                     user__credit_records__level__in=NATIONAL_LEVELS),
-        ), ZERO),
-        advanced=Coalesce(Sum(
-            "user__credit_records__months",
-            filter=in_year & Q(user__credit_records__category=Category.ADVANCED_STUDY),
-        ), Value(0)),
+        national5=Coalesce(
+            Sum(
+                "user__credit_records__credits",
+                filter=Q(
+                    user__credit_records__year__gt=year - 5,
+                    user__credit_records__year__lte=year,
+                    user__credit_records__level__in=NATIONAL_LEVELS,
+                ),
+            ),
+            ZERO,
+        ),
+        advanced=Coalesce(
+            Sum(
+                "user__credit_records__months",
+                filter=in_year & Q(user__credit_records__category=Category.ADVANCED_STUDY),
+            ),
+            Value(0),
+        ),
     )
     verdicts = []
     for category, rule in rules.items():

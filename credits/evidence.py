@@ -39,7 +39,8 @@ def merge_evidence(uploads):
         except (PdfReadError, OSError, ValueError):
             raise DomainError(
                 _("文件“%(name)s”无法读取（可能已加密或损坏），请重新导出后上传。") % {"name": upload.name},
-                code="evidence_unreadable", field="evidence",
+                code="evidence_unreadable",
+                field="evidence",
             ) from None
     buffer = io.BytesIO()
     writer.write(buffer)

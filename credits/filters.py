@@ -16,17 +16,24 @@ class EntryFilter(QueueFilterSet):
 
     ordering = ("-early", "state_changed_at", "pk")
 
-    q = django_filters.CharFilter(label=_("搜索"), method="search",
-                                  widget=forms.TextInput(attrs={"placeholder": _("姓名、证件号、活动名称或编号")}))
+    q = django_filters.CharFilter(
+        label=_("搜索"), method="search", widget=forms.TextInput(attrs={"placeholder": _("姓名、证件号、活动名称或编号")})
+    )
     year = django_filters.NumberFilter(label=_("年度"))
-    category = django_filters.ChoiceFilter(label=_("类型"), choices=[(c, Category(c).label) for c in ENTERABLE],
-                                           empty_label=_("全部类型"))
-    state = django_filters.ChoiceFilter(label=_("状态"), choices=EntryState.choices, empty_label=_("待我审核"),
-                                        method="filter_state")
+    category = django_filters.ChoiceFilter(
+        label=_("类型"), choices=[(c, Category(c).label) for c in ENTERABLE], empty_label=_("全部类型")
+    )
+    state = django_filters.ChoiceFilter(
+        label=_("状态"), choices=EntryState.choices, empty_label=_("待我审核"), method="filter_state"
+    )
 
     def search(self, queryset, name, value):
         text = value.strip()
         if not text:
             return queryset
-        return queryset.filter(Q(learner__name__icontains=text) | Q(learner__id_number=text.upper())
-                               | Q(activity_name__icontains=text) | Q(activity_number__icontains=text))
+        return queryset.filter(
+            Q(learner__name__icontains=text)
+            | Q(learner__id_number=text.upper())
+            | Q(activity_name__icontains=text)
+            | Q(activity_number__icontains=text)
+        )

@@ -10,7 +10,12 @@ from .models import Category, CreditEntry, RequirementRule
 from .rules import ENTERABLE, NATIONAL_SOCIETIES
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-PLATFORMS = ["北京健康在线技术有限公司（好医生）", "北京华医网科技股份有限公司（华医网）", "中华医学电子音像出版社", "北京双卫医学技术培训中心"]
+PLATFORMS = [
+    "北京健康在线技术有限公司（好医生）",
+    "北京华医网科技股份有限公司（华医网）",
+    "中华医学电子音像出版社",
+    "北京双卫医学技术培训中心",
+]
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -35,19 +40,32 @@ class ActivityForm(forms.ModelForm):
     """The activity as printed on the credit certificate (seed 004: type it as printed)."""
 
     evidence = MultipleFileField(
-        label=_("证明材料"), required=False,
+        label=_("证明材料"),
+        required=False,
         help_text=_("可一次选择多个 PDF、JPEG 或 PNG 文件（每个最大 50 MB），平台会按顺序合并成一个 PDF。"),
     )
 
     class Meta:
         model = CreditEntry
-        fields = ["category", "activity_name", "activity_number", "issuer", "credit_class", "start_date", "end_date",
-                  "certificate_date", "credits", "hours", "lecturer"]
+        fields = [
+            "category",
+            "activity_name",
+            "activity_number",
+            "issuer",
+            "credit_class",
+            "start_date",
+            "end_date",
+            "certificate_date",
+            "credits",
+            "hours",
+            "lecturer",
+        ]
         widgets = {"start_date": DATE, "end_date": DATE, "certificate_date": DATE}
         help_texts = {
             "activity_name": _("按学分证上的名称填写"),
             "activity_number": _("严格按学分证填写，国家级项目不要省略（国）"),
-            "issuer": _("学分证上的项目申办单位；赴外省学会学分请填写学会全称，如 %(examples)s") % {"examples": "、".join(NATIONAL_SOCIETIES[:3])},
+            "issuer": _("学分证上的项目申办单位；赴外省学会学分请填写学会全称，如 %(examples)s")
+            % {"examples": "、".join(NATIONAL_SOCIETIES[:3])},
         }
 
     def __init__(self, *args, require_evidence=True, **kwargs):
@@ -113,15 +131,24 @@ class PlatformImportForm(forms.Form):
 class RuleForm(forms.ModelForm):
     class Meta:
         model = RequirementRule
-        fields = ["min_total", "min_class_i", "max_class_i", "min_class_ii", "max_class_ii", "five_year_national",
-                  "advanced_study_months"]
+        fields = [
+            "min_total",
+            "min_class_i",
+            "max_class_i",
+            "min_class_ii",
+            "max_class_ii",
+            "five_year_national",
+            "advanced_study_months",
+        ]
 
 
 class ReportFilterForm(forms.Form):
     year = forms.IntegerField(label=_("年度"), required=False)
     unit = forms.ModelChoiceField(label=_("单位"), queryset=None, required=False, empty_label=_("全部单位"))
     staff_category = forms.ChoiceField(label=_("人员类别"), required=False, choices=[("", _("全部"))] + StaffCategory.choices)
-    compliant = forms.ChoiceField(label=_("达标"), required=False, choices=[("", _("全部")), ("yes", _("已达标")), ("no", _("未达标"))])
+    compliant = forms.ChoiceField(
+        label=_("达标"), required=False, choices=[("", _("全部")), ("yes", _("已达标")), ("no", _("未达标"))]
+    )
     q = forms.CharField(label=_("姓名或证件号"), required=False)
 
     def __init__(self, *args, units, **kwargs):

@@ -69,18 +69,62 @@ CREDIT_ENTRY_WORKFLOW = Workflow(
     owner_field="learner",
     transitions=[
         Transition("submit", _("上报"), (EntryState.DRAFT,), EntryState.SUBMITTED, OWNER),
-        Transition("batch_submit", _("单位统一录入并上报"), (EntryState.DRAFT,), EntryState.UNIT_APPROVED, Role.UNIT_ADMIN,
-                   guard=lambda entry: entry.source == Source.UNIT_BATCH, in_queue=False),
-        Transition("unit_approve", _("单位审核通过"), (EntryState.SUBMITTED,), EntryState.UNIT_APPROVED, Role.UNIT_ADMIN, style="success"),
-        Transition("unit_return", _("退回修改"), (EntryState.SUBMITTED,), EntryState.RETURNED, Role.UNIT_ADMIN,
-                   reason_required=True, style="outline-danger"),
-        Transition("city_approve", _("地市审核通过"), (EntryState.UNIT_APPROVED,), EntryState.CITY_APPROVED, Role.CITY_ADMIN, style="success"),
-        Transition("city_return", _("退回修改"), (EntryState.UNIT_APPROVED,), EntryState.RETURNED, Role.CITY_ADMIN,
-                   reason_required=True, style="outline-danger"),
-        Transition("province_approve", _("省级审核通过"), (EntryState.CITY_APPROVED,), EntryState.APPROVED, Role.PROVINCE_ADMIN,
-                   style="success", effect="credits.services.record_approved_entry"),
-        Transition("province_return", _("退回修改"), (EntryState.CITY_APPROVED,), EntryState.RETURNED, Role.PROVINCE_ADMIN,
-                   reason_required=True, style="outline-danger"),
+        Transition(
+            "batch_submit",
+            _("单位统一录入并上报"),
+            (EntryState.DRAFT,),
+            EntryState.UNIT_APPROVED,
+            Role.UNIT_ADMIN,
+            guard=lambda entry: entry.source == Source.UNIT_BATCH,
+            in_queue=False,
+        ),
+        Transition(
+            "unit_approve", _("单位审核通过"), (EntryState.SUBMITTED,), EntryState.UNIT_APPROVED, Role.UNIT_ADMIN, style="success"
+        ),
+        Transition(
+            "unit_return",
+            _("退回修改"),
+            (EntryState.SUBMITTED,),
+            EntryState.RETURNED,
+            Role.UNIT_ADMIN,
+            reason_required=True,
+            style="outline-danger",
+        ),
+        Transition(
+            "city_approve",
+            _("地市审核通过"),
+            (EntryState.UNIT_APPROVED,),
+            EntryState.CITY_APPROVED,
+            Role.CITY_ADMIN,
+            style="success",
+        ),
+        Transition(
+            "city_return",
+            _("退回修改"),
+            (EntryState.UNIT_APPROVED,),
+            EntryState.RETURNED,
+            Role.CITY_ADMIN,
+            reason_required=True,
+            style="outline-danger",
+        ),
+        Transition(
+            "province_approve",
+            _("省级审核通过"),
+            (EntryState.CITY_APPROVED,),
+            EntryState.APPROVED,
+            Role.PROVINCE_ADMIN,
+            style="success",
+            effect="credits.services.record_approved_entry",
+        ),
+        Transition(
+            "province_return",
+            _("退回修改"),
+            (EntryState.CITY_APPROVED,),
+            EntryState.RETURNED,
+            Role.PROVINCE_ADMIN,
+            reason_required=True,
+            style="outline-danger",
+        ),
         Transition("resubmit", _("重新上报"), (EntryState.RETURNED,), EntryState.SUBMITTED, OWNER),
     ],
     levels=(
@@ -101,7 +145,9 @@ class CreditEntry(Reviewable):
 
     workflow = CREDIT_ENTRY_WORKFLOW
 
-    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credit_entries", verbose_name=_("学员"))
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credit_entries", verbose_name=_("学员")
+    )
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("录入人"))
     unit = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="credit_entries", verbose_name=_("单位"))
     source = models.CharField(_("录入方式"), max_length=10, choices=Source.choices, default=Source.OWN_ENTRY)
@@ -114,7 +160,9 @@ class CreditEntry(Reviewable):
     credit_class = models.CharField(_("学分类别"), max_length=2, choices=CreditClass.choices)
     start_date = models.DateField(_("开始日期"))
     end_date = models.DateField(_("结束日期"))
-    certificate_date = models.DateField(_("证书日期"), null=True, blank=True, help_text=_("进修：合格证取得日期，决定学分计入的年度"))
+    certificate_date = models.DateField(
+        _("证书日期"), null=True, blank=True, help_text=_("进修：合格证取得日期，决定学分计入的年度")
+    )
     year = models.PositiveSmallIntegerField(_("学分年度"))
     credits = models.DecimalField(_("学分"), max_digits=5, decimal_places=1)
     hours = models.DecimalField(_("学时"), max_digits=6, decimal_places=1)
@@ -169,7 +217,9 @@ class RecordStatus(models.TextChoices):
 class CreditRecord(models.Model):
     """The ledger: one row per credit held. Never edited; corrected by a reversal plus a new revision."""
 
-    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credit_records", verbose_name=_("学员"))
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credit_records", verbose_name=_("学员")
+    )
     year = models.PositiveSmallIntegerField(_("年度"), db_index=True)
     credit_class = models.CharField(_("学分类别"), max_length=2, choices=CreditClass.choices)
     level = models.CharField(_("学分级别"), max_length=14, choices=CreditLevel.choices)
@@ -188,7 +238,9 @@ class CreditRecord(models.Model):
     status = models.CharField(_("状态"), max_length=10, choices=RecordStatus.choices, default=RecordStatus.EFFECTIVE)
     revision = models.PositiveSmallIntegerField(default=0)
     reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by")
-    session = models.ForeignKey("projects.Session", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_records")
+    session = models.ForeignKey(
+        "projects.Session", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_records"
+    )
     entry = models.ForeignKey(CreditEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="records")
     platform_record = models.OneToOneField(PlatformRecord, on_delete=models.PROTECT, null=True, blank=True, related_name="credit")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
@@ -202,11 +254,13 @@ class CreditRecord(models.Model):
         indexes = [models.Index(fields=["learner", "year", "credit_class"], name="ledger_learner_year_class")]
         constraints = [
             models.UniqueConstraint(
-                fields=["learner", "session", "revision"], condition=Q(session__isnull=False, reverses__isnull=True),
+                fields=["learner", "session", "revision"],
+                condition=Q(session__isnull=False, reverses__isnull=True),
                 name="ledger_one_award_per_session",
             ),
             models.UniqueConstraint(
-                fields=["learner", "activity_key", "revision"], condition=Q(reverses__isnull=True) & ~Q(activity_key=""),
+                fields=["learner", "activity_key", "revision"],
+                condition=Q(reverses__isnull=True) & ~Q(activity_key=""),
                 name="ledger_one_record_per_activity",
             ),
             models.CheckConstraint(
@@ -224,7 +278,9 @@ class EarlyReviewRequest(models.Model):
     """Seed 003: a unit asks for early review of named promotion candidates before a deadline."""
 
     unit = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="early_review_requests", verbose_name=_("单位"))
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("申请人"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("申请人")
+    )
     candidates = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="early_review_requests", verbose_name=_("人员"))
     reason = models.CharField(_("事由"), max_length=200, default=_("晋升职称"))
     deadline = models.DateField(_("截止日期"))
@@ -239,8 +295,13 @@ class EarlyReviewRequest(models.Model):
 class RequirementRule(models.Model):
     """W6: a province's yearly requirement for a staff category; national defaults preloaded."""
 
-    province = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="requirement_rules", verbose_name=_("省"),
-                                 limit_choices_to={"kind": "province"})
+    province = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="requirement_rules",
+        verbose_name=_("省"),
+        limit_choices_to={"kind": "province"},
+    )
     year = models.PositiveSmallIntegerField(_("年度"))
     staff_category = models.CharField(_("人员类别"), max_length=20, choices=StaffCategory.choices)
     min_total = models.DecimalField(_("年度总学分不少于"), max_digits=5, decimal_places=1, default=25)

@@ -98,8 +98,9 @@ def import_platform_file(upload, platform, imported_by):
         if PlatformRecord.objects.filter(platform=platform, record_id=record_id).exists():
             report.skipped.append((index, _("记录 %(id)s 已导入") % {"id": record_id}))
             continue
-        if CreditRecord.objects.filter(learner=learner, activity_key=key, status=RecordStatus.EFFECTIVE,
-                                       reversed_by__isnull=True).exists():
+        if CreditRecord.objects.filter(
+            learner=learner, activity_key=key, status=RecordStatus.EFFECTIVE, reversed_by__isnull=True
+        ).exists():
             report.skipped.append((index, _("学员已有该项目的学分")))
             continue
         try:
@@ -108,12 +109,22 @@ def import_platform_file(upload, platform, imported_by):
                     platform=platform, record_id=record_id, learner=learner, imported_by=imported_by
                 )
                 CreditRecord.objects.create(
-                    learner=learner, year=finished.year, credit_class=credit_class,
+                    learner=learner,
+                    year=finished.year,
+                    credit_class=credit_class,
                     level=CreditLevel.NATIONAL if numbers.canonical(key).endswith("(国)") else CreditLevel.PROVINCIAL,
-                    category=Category.PLATFORM, credits=credits, hours=hours, source=Source.PLATFORM,
-                    activity_number=str(row["项目编号"]).strip(), activity_key=key,
-                    activity_name=str(row["项目名称"]).strip(), issuer=platform, start_date=finished,
-                    end_date=finished, platform_record=source, created_by=imported_by,
+                    category=Category.PLATFORM,
+                    credits=credits,
+                    hours=hours,
+                    source=Source.PLATFORM,
+                    activity_number=str(row["项目编号"]).strip(),
+                    activity_key=key,
+                    activity_name=str(row["项目名称"]).strip(),
+                    issuer=platform,
+                    start_date=finished,
+                    end_date=finished,
+                    platform_record=source,
+                    created_by=imported_by,
                 )
         except IntegrityError:
             report.skipped.append((index, _("记录 %(id)s 已导入") % {"id": record_id}))

@@ -28,7 +28,9 @@ EVIDENCE = {
     Category.PROVINCIAL_II: [gettext_lazy("学分证原件扫描件（含项目全称、编号、起止时间）")],
     Category.NATIONAL_I: [gettext_lazy("学分证原件扫描件（含项目全称、编号、起止时间）")],
     Category.OUT_OF_PROVINCE: [
-        gettext_lazy("学分证"), gettext_lazy("会议通知"), gettext_lazy("国家 CME 项目学分查询结果截图"),
+        gettext_lazy("学分证"),
+        gettext_lazy("会议通知"),
+        gettext_lazy("国家 CME 项目学分查询结果截图"),
         gettext_lazy("单位外出学习审批单、缴费发票、交通票据等参会证明"),
     ],
     Category.COUNTERPART_SUPPORT: [gettext_lazy("派遣文件"), gettext_lazy("受援单位对派遣人的考核评价证明")],
@@ -63,8 +65,12 @@ def _check_national_rate(credits, hours, lecturer):
     """National Class I: 1 credit per 3 hours, lecturers 2 per hour (W6)."""
     limit = _one_decimal(hours * 2 if lecturer else hours / 3)
     if credits > limit:
-        _refuse(_("国家级 I 类项目每 3 学时授 1 学分（授课教师每学时 2 分）：%(hours)s 学时最多 %(limit)s 学分。")
-                % {"hours": hours.normalize(), "limit": limit.normalize()}, "rate", "credits")
+        _refuse(
+            _("国家级 I 类项目每 3 学时授 1 学分（授课教师每学时 2 分）：%(hours)s 学时最多 %(limit)s 学分。")
+            % {"hours": hours.normalize(), "limit": limit.normalize()},
+            "rate",
+            "credits",
+        )
 
 
 def months_between(start, end):
@@ -73,8 +79,19 @@ def months_between(start, end):
     return max(0, round(days / 30.4))
 
 
-def check_entry(*, category, activity_number, issuer, credit_class, credits, hours, start_date, end_date,
-                certificate_date=None, lecturer=False):
+def check_entry(
+    *,
+    category,
+    activity_number,
+    issuer,
+    credit_class,
+    credits,
+    hours,
+    start_date,
+    end_date,
+    certificate_date=None,
+    lecturer=False,
+):
     """Apply ``category``'s rule; return Derived(level, class, year, activity key) or raise DomainError."""
     activity_number = (activity_number or "").strip()
     key = numbers.canonical(activity_number) if activity_number else ""
@@ -85,13 +102,19 @@ def check_entry(*, category, activity_number, issuer, credit_class, credits, hou
 
     if activity_number:
         if numbers.looks_national_without_mark(activity_number):
-            _refuse(_("国家级项目编号请按学分证完整填写，不要省略（国），例如 %(number)s（国）。") % {"number": activity_number},
-                    "number_without_mark", "activity_number")
+            _refuse(
+                _("国家级项目编号请按学分证完整填写，不要省略（国），例如 %(number)s（国）。") % {"number": activity_number},
+                "number_without_mark",
+                "activity_number",
+            )
         parsed = numbers.parse(activity_number)
         key = parsed.canonical
         if Project.objects.filter(number_key=key, entry=Entry.REMOTE_FILED).exists():
-            _refuse(_("该项目已在本省异地备案，学分由省内承办（协办）单位统一上报，无需个人录入。如查询不到，请与承办单位联系。"),
-                    "remote_filed", "activity_number")
+            _refuse(
+                _("该项目已在本省异地备案，学分由省内承办（协办）单位统一上报，无需个人录入。如查询不到，请与承办单位联系。"),
+                "remote_filed",
+                "activity_number",
+            )
     else:
         parsed = None
     national = parsed is not None and parsed.kind == numbers.NATIONAL
@@ -102,8 +125,12 @@ def check_entry(*, category, activity_number, issuer, credit_class, credits, hou
         if credit_class != "II":
             _refuse(_("区级学分为 II 类。"), "class", "credit_class")
         if credits != expected:
-            _refuse(_("区级 II 类学分按 6 学时 = 1 学分计算：%(hours)s 学时应为 %(credits)s 学分。")
-                    % {"hours": hours.normalize(), "credits": expected.normalize()}, "rate", "credits")
+            _refuse(
+                _("区级 II 类学分按 6 学时 = 1 学分计算：%(hours)s 学时应为 %(credits)s 学分。")
+                % {"hours": hours.normalize(), "credits": expected.normalize()},
+                "rate",
+                "credits",
+            )
         level = CreditLevel.DISTRICT
     elif category in (Category.PROVINCIAL_I, Category.PROVINCIAL_II):
         wanted = "I" if category == Category.PROVINCIAL_I else "II"
@@ -114,12 +141,18 @@ def check_entry(*, category, activity_number, issuer, credit_class, credits, hou
         if category == Category.PROVINCIAL_I:
             limit = hours if lecturer else hours / 6
             if credits > _one_decimal(limit):
-                _refuse(_("省级 I 类项目每 6 学时授 1 学分（授课教师每学时 1 分）：%(hours)s 学时最多 %(limit)s 学分。")
-                        % {"hours": hours.normalize(), "limit": _one_decimal(limit).normalize()}, "rate", "credits")
+                _refuse(
+                    _("省级 I 类项目每 6 学时授 1 学分（授课教师每学时 1 分）：%(hours)s 学时最多 %(limit)s 学分。")
+                    % {"hours": hours.normalize(), "limit": _one_decimal(limit).normalize()},
+                    "rate",
+                    "credits",
+                )
         level = CreditLevel.PROVINCIAL
     elif category == Category.NATIONAL_I:
         if not national:
-            _refuse(_("国家级 I 类项目须填写带（国）的国家级项目编号，例如 2021-03-05-129（国）。"), "not_national", "activity_number")
+            _refuse(
+                _("国家级 I 类项目须填写带（国）的国家级项目编号，例如 2021-03-05-129（国）。"), "not_national", "activity_number"
+            )
         if credit_class != "I":
             _refuse(_("国家级项目学分为 I 类。"), "class", "credit_class")
         _check_national_rate(credits, hours, lecturer)
@@ -133,8 +166,11 @@ def check_entry(*, category, activity_number, issuer, credit_class, credits, hou
         elif (issuer or "").strip() in NATIONAL_SOCIETIES:
             level = CreditLevel.OUT_OF_PROVINCE_SOCIETY
         else:
-            _refuse(_("赴外省学习只认国家级 I 类项目（编号带（国）），或中华医学会等六家国家一级学（协）会授予的会级 I 类学分。"),
-                    "out_of_province", "activity_number")
+            _refuse(
+                _("赴外省学习只认国家级 I 类项目（编号带（国）），或中华医学会等六家国家一级学（协）会授予的会级 I 类学分。"),
+                "out_of_province",
+                "activity_number",
+            )
     elif category in (Category.COUNTERPART_SUPPORT, Category.RESIDENCY):
         level = CreditLevel.OTHER
     elif category == Category.ADVANCED_STUDY:
@@ -145,8 +181,11 @@ def check_entry(*, category, activity_number, issuer, credit_class, credits, hou
         months = months_between(start_date, end_date)
         limit = min(FULL_YEAR, Decimal(5 * months))
         if credits > limit:
-            _refuse(_("进修每月 5 学分：%(months)s 个月最多 %(limit)s 学分。") % {"months": months, "limit": limit.normalize()},
-                    "rate", "credits")
+            _refuse(
+                _("进修每月 5 学分：%(months)s 个月最多 %(limit)s 学分。") % {"months": months, "limit": limit.normalize()},
+                "rate",
+                "credits",
+            )
         year = certificate_date.year
         level = CreditLevel.OTHER
     elif category == Category.TCM_NATIONAL:

@@ -44,5 +44,8 @@ def unit_learners(user):
 
 
 def early_reviews(user):
-    return (EarlyReviewRequest.objects.filter(user.scope_q(Role.UNIT_ADMIN, "unit__path"))
-            .select_related("unit", "requested_by").prefetch_related("candidates"))
+    return (
+        EarlyReviewRequest.objects.filter(user.scope_q(Role.UNIT_ADMIN, "unit__path"))
+        .select_related("unit", "requested_by")
+        .prefetch_related("candidates")
+    )

@@ -32,16 +32,25 @@ from .signals import credits_awarded
 
 log = logging.getLogger("cme.credits")
 
-ENTRY_FIELDS = ("category", "activity_name", "activity_number", "issuer", "credit_class", "credits", "hours",
-                "start_date", "end_date", "certificate_date", "lecturer")
+ENTRY_FIELDS = (
+    "category",
+    "activity_name",
+    "activity_number",
+    "issuer",
+    "credit_class",
+    "credits",
+    "hours",
+    "start_date",
+    "end_date",
+    "certificate_date",
+    "lecturer",
+)
 
 
 def learner_unit(learner):
     profile = LearnerProfile.objects.filter(user=learner).select_related("unit").first()
     if profile is None or profile.unit is None:
-        raise DomainError(
-            _("请先在“个人信息”中从列表选择工作单位：学分由所在单位科教科初审。"), code="no_unit"
-        )
+        raise DomainError(_("请先在“个人信息”中从列表选择工作单位：学分由所在单位科教科初审。"), code="no_unit")
     return profile.unit
 
 
@@ -56,7 +65,8 @@ def _duplicate(learner, key, exclude_pk=None):
 def _duplicate_error(number):
     return DomainError(
         _("活动编号 %(number)s 已有学分记录或录入，同一活动不能重复录入。如需更正，请在原记录上修改。") % {"number": number},
-        code="duplicate", field="activity_number",
+        code="duplicate",
+        field="activity_number",
     )
 
 
@@ -76,8 +86,14 @@ def enter_credit(learner, *, evidence, entered_by=None, **data):
     try:
         with transaction.atomic():
             entry = CreditEntry(
-                learner=learner, entered_by=entered_by or learner, unit=unit, source=Source.OWN_ENTRY,
-                level=derived.level, year=derived.year, activity_key=derived.activity_key, evidence_pages=pages,
+                learner=learner,
+                entered_by=entered_by or learner,
+                unit=unit,
+                source=Source.OWN_ENTRY,
+                level=derived.level,
+                year=derived.year,
+                activity_key=derived.activity_key,
+                evidence_pages=pages,
                 **{k: data.get(k) for k in ENTRY_FIELDS if k in data},
             )
             entry.evidence.save("evidence.pdf", merged, save=False)
@@ -132,8 +148,14 @@ def batch_enter(unit_admin, learners, *, evidence, **data):
     with transaction.atomic():
         for learner in learners:
             entry = CreditEntry(
-                learner=learner, entered_by=unit_admin, unit=profiles[learner.pk].unit, source=Source.UNIT_BATCH,
-                level=derived.level, year=derived.year, activity_key=derived.activity_key, evidence_pages=pages,
+                learner=learner,
+                entered_by=unit_admin,
+                unit=profiles[learner.pk].unit,
+                source=Source.UNIT_BATCH,
+                level=derived.level,
+                year=derived.year,
+                activity_key=derived.activity_key,
+                evidence_pages=pages,
                 **{k: data.get(k) for k in ENTRY_FIELDS if k in data},
             )
             entry.evidence.save("evidence.pdf", ContentFile(content), save=False)
@@ -155,21 +177,37 @@ def record_approved_entry(entry, event):
     Raises DomainError (and so undoes the approval) when the learner already
     holds the activity, e.g. through a platform feed that arrived meanwhile.
     """
-    if entry.activity_key and _held(CreditRecord.objects.filter(learner_id=entry.learner_id, activity_key=entry.activity_key)).exists():
+    if (
+        entry.activity_key
+        and _held(CreditRecord.objects.filter(learner_id=entry.learner_id, activity_key=entry.activity_key)).exists()
+    ):
         raise DomainError(
             _("该学员已通过其他途径（项目授予或平台导入）获得此活动的学分，请退回并说明，不能重复计入。"), code="already_held"
         )
     months = rules.months_between(entry.start_date, entry.end_date) if entry.category == Category.ADVANCED_STUDY else 0
     CreditRecord.objects.create(
-        learner_id=entry.learner_id, year=entry.year, credit_class=entry.credit_class, level=entry.level,
-        category=entry.category, credits=entry.credits, hours=entry.hours, source=entry.source,
-        activity_number=entry.activity_number, activity_key=entry.activity_key, activity_name=entry.activity_name,
-        issuer=entry.issuer, start_date=entry.start_date, end_date=entry.end_date, months=months, entry=entry,
+        learner_id=entry.learner_id,
+        year=entry.year,
+        credit_class=entry.credit_class,
+        level=entry.level,
+        category=entry.category,
+        credits=entry.credits,
+        hours=entry.hours,
+        source=entry.source,
+        activity_number=entry.activity_number,
+        activity_key=entry.activity_key,
+        activity_name=entry.activity_name,
+        issuer=entry.issuer,
+        start_date=entry.start_date,
+        end_date=entry.end_date,
+        months=months,
+        entry=entry,
         created_by=event.actor,
     )
 
 
 # --- the ledger ------------------------------------------------------------------
+
 
 def award(session, learners, awarded_by=None):
     """Give each learner the session's credits (an approved roster, W4); return the new records.
@@ -179,8 +217,12 @@ def award(session, learners, awarded_by=None):
     second award for the same session.
     """
     project = session.project
-    level = {"national": CreditLevel.NATIONAL, "provincial": CreditLevel.PROVINCIAL,
-             "city": CreditLevel.CITY, "district": CreditLevel.DISTRICT}[project.level]
+    level = {
+        "national": CreditLevel.NATIONAL,
+        "provincial": CreditLevel.PROVINCIAL,
+        "city": CreditLevel.CITY,
+        "district": CreditLevel.DISTRICT,
+    }[project.level]
     ids = [learner.pk if hasattr(learner, "pk") else learner for learner in learners]
     held = set(
         _held(CreditRecord.objects.filter(learner_id__in=ids))
@@ -194,20 +236,34 @@ def award(session, learners, awarded_by=None):
                 continue
             try:
                 with transaction.atomic():
-                    created.append(CreditRecord.objects.create(
-                        learner_id=learner_id, year=session.end_date.year, credit_class=project.credit_class,
-                        level=level, category=Category.PROJECT_AWARD, credits=session.credits, hours=session.hours,
-                        source=Source.PROJECT_AWARD, activity_number=project.number, activity_key=project.number_key,
-                        activity_name=project.name, issuer=session.unit.name if session.unit_id else project.sponsor,
-                        start_date=session.start_date, end_date=session.end_date, session=session, created_by=awarded_by,
-                    ))
+                    created.append(
+                        CreditRecord.objects.create(
+                            learner_id=learner_id,
+                            year=session.end_date.year,
+                            credit_class=project.credit_class,
+                            level=level,
+                            category=Category.PROJECT_AWARD,
+                            credits=session.credits,
+                            hours=session.hours,
+                            source=Source.PROJECT_AWARD,
+                            activity_number=project.number,
+                            activity_key=project.number_key,
+                            activity_name=project.name,
+                            issuer=session.unit.name if session.unit_id else project.sponsor,
+                            start_date=session.start_date,
+                            end_date=session.end_date,
+                            session=session,
+                            created_by=awarded_by,
+                        )
+                    )
             except IntegrityError:
                 continue  # awarded concurrently: the constraint kept it to one
         if created:
             # Certificates (a higher app) listen; they queue their work after this commits.
             credits_awarded.send(sender=CreditRecord, record_ids=[record.pk for record in created])
-            log.info("awarded", extra={"session_id": session.pk, "records": len(created),
-                                       "actor_id": getattr(awarded_by, "pk", None)})
+            log.info(
+                "awarded", extra={"session_id": session.pk, "records": len(created), "actor_id": getattr(awarded_by, "pk", None)}
+            )
     return created
 
 
@@ -223,19 +279,31 @@ def correct_record(record, corrected_by, note, **changes):
         raise DomainError(_("该学分记录已被冲正，请更正最新的记录。"), code="already_reversed")
     if not (note or "").strip():
         raise DomainError(_("请写明更正原因。"), code="reason_required", field="note")
-    fields = {f.name: getattr(record, f.name) for f in CreditRecord._meta.concrete_fields
-              if f.name not in ("id", "created_at", "status", "reverses", "platform_record", "note", "created_by")}
+    fields = {
+        f.name: getattr(record, f.name)
+        for f in CreditRecord._meta.concrete_fields
+        if f.name not in ("id", "created_at", "status", "reverses", "platform_record", "note", "created_by")
+    }
     reversal = CreditRecord.objects.create(
         **{**fields, "credits": -record.credits, "hours": -record.hours, "months": -record.months},
-        status=RecordStatus.REVERSAL, reverses=record, created_by=corrected_by, note=note,
+        status=RecordStatus.REVERSAL,
+        reverses=record,
+        created_by=corrected_by,
+        note=note,
     )
     log.info("ledger_corrected", extra={"object_id": record.pk, "actor_id": corrected_by.pk, "changes": sorted(changes)})
     replacement = None
     if changes:
-        revision = (CreditRecord.objects.filter(learner_id=record.learner_id, activity_key=record.activity_key,
-                                                session=record.session).aggregate(n=Max("revision"))["n"] or 0) + 1
+        revision = (
+            CreditRecord.objects.filter(
+                learner_id=record.learner_id, activity_key=record.activity_key, session=record.session
+            ).aggregate(n=Max("revision"))["n"]
+            or 0
+        ) + 1
         replacement = CreditRecord.objects.create(
-            **{**fields, **changes, "revision": revision}, created_by=corrected_by, note=note,
+            **{**fields, **changes, "revision": revision},
+            created_by=corrected_by,
+            note=note,
         )
     return reversal, replacement
 

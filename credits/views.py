@@ -31,10 +31,18 @@ def my_credits(request):
         rules = compliance.rules_for(compliance.province_of(profile.unit), year)
         progress = compliance.learner_progress(request.user, year, rules[profile.staff_category])
     records = selectors.ledger(request.user).filter(year=year)
-    return render(request, "credits/my_credits.html", {
-        "year": year, "years": range(today.year, today.year - 6, -1), "progress": progress, "records": records,
-        "entries": selectors.my_entries(request.user), "profile": profile,
-    })
+    return render(
+        request,
+        "credits/my_credits.html",
+        {
+            "year": year,
+            "years": range(today.year, today.year - 6, -1),
+            "progress": progress,
+            "records": records,
+            "entries": selectors.my_entries(request.user),
+            "profile": profile,
+        },
+    )
 
 
 @login_required
@@ -59,8 +67,12 @@ def entry_edit(request, pk):
     form = ActivityForm(request.POST or None, request.FILES or None, instance=entry, require_evidence=False)
     if request.method == "POST" and form.is_valid():
         try:
-            services.correct_entry(selectors.get_entry(request.user, pk, own=True), request.user,
-                                   evidence=form.cleaned_data["evidence"] or None, **form.activity_data())
+            services.correct_entry(
+                selectors.get_entry(request.user, pk, own=True),
+                request.user,
+                evidence=form.cleaned_data["evidence"] or None,
+                **form.activity_data(),
+            )
         except DomainError as error:
             error.add_to(form)
         else:
@@ -72,10 +84,16 @@ def entry_edit(request, pk):
 @login_required
 def entry_detail(request, pk):
     entry = selectors.get_entry(request.user, pk)
-    return render(request, "credits/entry_detail.html", {
-        "entry": entry, "actions": CREDIT_ENTRY_WORKFLOW.available(entry, request.user), "timeline": timeline(entry),
-        "is_owner": entry.learner_id == request.user.pk,
-    })
+    return render(
+        request,
+        "credits/entry_detail.html",
+        {
+            "entry": entry,
+            "actions": CREDIT_ENTRY_WORKFLOW.available(entry, request.user),
+            "timeline": timeline(entry),
+            "is_owner": entry.learner_id == request.user.pk,
+        },
+    )
 
 
 @login_required
@@ -94,6 +112,10 @@ def entry_action(request, pk):
         raise DomainError(_("请在修改页面重新上报。"), code="use_edit")
 
     return take_action(
-        request, entry, submit=submit, review=lambda action, reason: CREDIT_ENTRY_WORKFLOW.review(entry, request.user, action, reason),
-        back_to=entry.get_absolute_url(), next_prefix="/credits/",
+        request,
+        entry,
+        submit=submit,
+        review=lambda action, reason: CREDIT_ENTRY_WORKFLOW.review(entry, request.user, action, reason),
+        back_to=entry.get_absolute_url(),
+        next_prefix="/credits/",
     )

@@ -10,8 +10,10 @@ from .models import Session
 def navigation(request):
     """Project links for the navigation bar; queue counts come from the review registry (one query a page)."""
     user = getattr(request, "user", None)
-    links = [{"label": _("项目查询"), "url": reverse("projects:public_search")},
-             {"label": _("证书查询"), "url": reverse("certificates:query")}]
+    links = [
+        {"label": _("项目查询"), "url": reverse("projects:public_search")},
+        {"label": _("证书查询"), "url": reverse("certificates:query")},
+    ]
     if user is not None and user.is_authenticated:
         if user.has_role(Role.ORGANISER):
             links.append({"label": _("我的举办申请"), "url": reverse("projects:my_sessions")})

@@ -61,9 +61,17 @@ def seed_provincial_projects(unit, organiser):
         project, _ = Project.objects.get_or_create(
             number_key=parsed.canonical,
             defaults={
-                "number": parsed.typed, "name": name, "level": Level.PROVINCIAL, "credit_class": CreditClass.I,
-                "entry": Entry.DECLARED, "leader": organiser.name, "holding_unit": unit, "year": year,
-                "credits": credits, "hours": credits * 6, "entered_by": organiser,
+                "number": parsed.typed,
+                "name": name,
+                "level": Level.PROVINCIAL,
+                "credit_class": CreditClass.I,
+                "entry": Entry.DECLARED,
+                "leader": organiser.name,
+                "holding_unit": unit,
+                "year": year,
+                "credits": credits,
+                "hours": credits * 6,
+                "entered_by": organiser,
                 "discipline": Discipline.objects.filter(code=code).order_by("-year").first() if code else None,
             },
         )
@@ -87,8 +95,13 @@ def seed_sessions(organiser, unit_admin, province_admin, projects):
     def new(project, weeks, venue):
         start = today + timedelta(weeks=weeks)
         return services.apply_to_host(
-            organiser, project, venue=venue, start_date=start, end_date=start + timedelta(days=1),
-            credits=project.credits, hours=project.hours or project.credits * 6,
+            organiser,
+            project,
+            venue=venue,
+            start_date=start,
+            end_date=start + timedelta(days=1),
+            credits=project.credits,
+            hours=project.hours or project.credits * 6,
         )
 
     cardio, nursing, anaesthesia = projects
@@ -111,9 +124,17 @@ def seed_sessions(organiser, unit_admin, province_admin, projects):
     # A national project entered by the organiser, still a draft.
     discipline = Discipline.objects.get(year=2022, code="03-01")
     services.enter_national_project(
-        organiser, number="2022-03-01-001（国）", name="心力衰竭诊治新进展国家级继续教育项目", discipline=discipline,
-        leader=organiser.name, year=2022, credits=Decimal("10"), hours=Decimal("30"), sequence=1,
-        venue="杭州市庆春路 79 号 学术报告厅", start_date=today + timedelta(weeks=12),
+        organiser,
+        number="2022-03-01-001（国）",
+        name="心力衰竭诊治新进展国家级继续教育项目",
+        discipline=discipline,
+        leader=organiser.name,
+        year=2022,
+        credits=Decimal("10"),
+        hours=Decimal("30"),
+        sequence=1,
+        venue="杭州市庆春路 79 号 学术报告厅",
+        start_date=today + timedelta(weeks=12),
         end_date=today + timedelta(weeks=12, days=3),
     )
 

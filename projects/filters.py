@@ -16,14 +16,18 @@ def search_sessions(queryset, name, value):
     if not text:
         return queryset
     return queryset.filter(
-        Q(project__number_key__icontains=numbers.canonical(text)) | Q(project__name__icontains=text)
-        | Q(project__leader__icontains=text) | Q(unit__name__icontains=text) | Q(venue__icontains=text)
+        Q(project__number_key__icontains=numbers.canonical(text))
+        | Q(project__name__icontains=text)
+        | Q(project__leader__icontains=text)
+        | Q(unit__name__icontains=text)
+        | Q(venue__icontains=text)
     )
 
 
 def _q():
-    return django_filters.CharFilter(label=_("搜索"), method=search_sessions,
-                                     widget=forms.TextInput(attrs={"placeholder": _("编号、名称、负责人、单位")}))
+    return django_filters.CharFilter(
+        label=_("搜索"), method=search_sessions, widget=forms.TextInput(attrs={"placeholder": _("编号、名称、负责人、单位")})
+    )
 
 
 class MySessionFilter(django_filters.FilterSet):
@@ -42,12 +46,16 @@ class SessionFilter(QueueFilterSet):
 
     q = _q()
     year = django_filters.NumberFilter(label=_("年份"), field_name="project__year")
-    level = django_filters.ChoiceFilter(label=_("级别"), field_name="project__level", choices=Level.choices,
-                                        empty_label=_("全部级别"))
-    state = django_filters.ChoiceFilter(label=_("状态"), choices=SessionState.choices, empty_label=_("待我处理"),
-                                        method="filter_state")
+    level = django_filters.ChoiceFilter(
+        label=_("级别"), field_name="project__level", choices=Level.choices, empty_label=_("全部级别")
+    )
+    state = django_filters.ChoiceFilter(
+        label=_("状态"), choices=SessionState.choices, empty_label=_("待我处理"), method="filter_state"
+    )
     sort = django_filters.ChoiceFilter(
-        label=_("排序"), method=lambda queryset, name, value: queryset, empty_label=_("最早提交在前"),
+        label=_("排序"),
+        method=lambda queryset, name, value: queryset,
+        empty_label=_("最早提交在前"),
         choices=[("-state_changed_at", _("最近提交在前")), ("start_date", _("举办日期"))],
     )
 
@@ -65,7 +73,9 @@ class PublicProjectFilter(django_filters.FilterSet):
     discipline = django_filters.CharFilter(label=_("学科"), method="filter_discipline")
     leader = django_filters.CharFilter(label=_("项目负责人"), method="filter_leader")
     status = django_filters.ChoiceFilter(
-        label=_("状态"), method="filter_status", empty_label=_("全部"),
+        label=_("状态"),
+        method="filter_status",
+        empty_label=_("全部"),
         choices=[("published", _("已公布")), ("approved", _("已获准举办")), ("suspended", _("已暂停"))],
     )
 
@@ -80,8 +90,11 @@ class PublicProjectFilter(django_filters.FilterSet):
 
     def filter_discipline(self, queryset, name, value):
         term = value.strip()
-        return queryset.filter(Q(discipline__name__icontains=term) | Q(discipline__parent__name__icontains=term)
-                               | Q(discipline__code__startswith=term))
+        return queryset.filter(
+            Q(discipline__name__icontains=term)
+            | Q(discipline__parent__name__icontains=term)
+            | Q(discipline__code__startswith=term)
+        )
 
     def filter_status(self, queryset, name, value):
         if value == "approved":
@@ -92,6 +105,6 @@ class PublicProjectFilter(django_filters.FilterSet):
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
-        return queryset.annotate(
-            approved_sessions=Count("sessions", filter=Q(sessions__state=SessionState.APPROVED))
-        ).order_by("-year", "number_key")
+        return queryset.annotate(approved_sessions=Count("sessions", filter=Q(sessions__state=SessionState.APPROVED))).order_by(
+            "-year", "number_key"
+        )

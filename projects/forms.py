@@ -40,14 +40,28 @@ class NationalProjectForm(SessionFieldsForm):
     credit_class = forms.ChoiceField(label=_("学分类别"), choices=CreditClass.choices, initial=CreditClass.I)
     sequence = forms.IntegerField(label=_("期数"), min_value=1, max_value=99, initial=1)
 
-    field_order = ["number", "sequence", "name", "discipline", "leader", "year", "credit_class",
-                   "venue", "start_date", "end_date", "credits", "hours", "remarks"]
+    field_order = [
+        "number",
+        "sequence",
+        "name",
+        "discipline",
+        "leader",
+        "year",
+        "credit_class",
+        "venue",
+        "start_date",
+        "end_date",
+        "credits",
+        "hours",
+        "remarks",
+    ]
 
 
 class MaterialForm(forms.Form):
     kind = forms.ChoiceField(label=_("材料类型"), choices=MaterialKind.choices)
     file = forms.FileField(
-        label=_("文件"), help_text=_("PDF、JPEG 或 PNG，最大 50 MB。会议通知请上传带红章的扫描件或照片。"),
+        label=_("文件"),
+        help_text=_("PDF、JPEG 或 PNG，最大 50 MB。会议通知请上传带红章的扫描件或照片。"),
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}),
     )
 
@@ -74,9 +88,11 @@ class DisciplineForm(forms.ModelForm):
 
 class ImportForm(forms.Form):
     file = forms.FileField(label=_("Excel 文件（.xlsx）"))
-    entry = forms.ChoiceField(label=_("项目性质"), choices=[
-        ("declared", _("申报项目")), ("filed", _("备案项目")), ("remote_filed", _("异地备案项目")),
-    ])
-
-
-
+    entry = forms.ChoiceField(
+        label=_("项目性质"),
+        choices=[
+            ("declared", _("申报项目")),
+            ("filed", _("备案项目")),
+            ("remote_filed", _("异地备案项目")),
+        ],
+    )

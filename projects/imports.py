@@ -97,8 +97,19 @@ class ProjectResource(resources.ModelResource):
     class Meta:
         model = Project
         import_id_fields = ["number_key"]
-        fields = ["number", "name", "sponsor", "leader", "co_organiser", "year", "holding_unit",
-                  "level", "credit_class", "credits", "number_key"]
+        fields = [
+            "number",
+            "name",
+            "sponsor",
+            "leader",
+            "co_organiser",
+            "year",
+            "holding_unit",
+            "level",
+            "credit_class",
+            "credits",
+            "number_key",
+        ]
         skip_unchanged = True
 
     def __init__(self, *, entry, user=None):
@@ -128,14 +139,23 @@ class ProjectResource(resources.ModelResource):
             if matches == 0:
                 raise DomainError(_("举办单位“%(name)s”不在机构列表中。") % {"name": unit_name}, code="unit")
             if matches > 1:
-                raise DomainError(_("有多个名为“%(name)s”的单位，请在后台为其设置不同的名称后再导入。") % {"name": unit_name},
-                                  code="unit_ambiguous")
+                raise DomainError(
+                    _("有多个名为“%(name)s”的单位，请在后台为其设置不同的名称后再导入。") % {"name": unit_name},
+                    code="unit_ambiguous",
+                )
         if credits <= 0 or credits > 25:
             raise DomainError(_("学分应在 0 到 25 分之间。"), code="credits")
-        row.update({
-            COLUMNS["number"]: parsed.typed, "number_key": parsed.canonical, COLUMNS["year"]: year,
-            "级别": level, "学分类别": credit_class, "项目学分": credits, COLUMNS["unit"]: unit_name or None,
-        })
+        row.update(
+            {
+                COLUMNS["number"]: parsed.typed,
+                "number_key": parsed.canonical,
+                COLUMNS["year"]: year,
+                "级别": level,
+                "学分类别": credit_class,
+                "项目学分": credits,
+                COLUMNS["unit"]: unit_name or None,
+            }
+        )
         self.row_sessions[parsed.canonical] = (start, end, credits, discipline_code)
 
     def before_save_instance(self, instance, row, **kwargs):
@@ -158,8 +178,14 @@ class ProjectResource(resources.ModelResource):
         start, end, credits, _code = self.row_sessions[instance.number_key]
         # A listed project is held as listed: its session is on file, not under review. A
         # session that an organiser applied for is never touched by a re-import.
-        fields = {"venue": instance.co_organiser or instance.sponsor or "—", "start_date": start, "end_date": end,
-                  "credits": credits, "hours": credits * 3, "unit": instance.holding_unit}
+        fields = {
+            "venue": instance.co_organiser or instance.sponsor or "—",
+            "start_date": start,
+            "end_date": end,
+            "credits": credits,
+            "hours": credits * 3,
+            "unit": instance.holding_unit,
+        }
         session = Session.objects.filter(project=instance, sequence=1).first()
         if session is None:
             Session.objects.create(project=instance, sequence=1, state=SessionState.FILED, **fields)
@@ -221,7 +247,10 @@ def import_projects(source, *, entry=Entry.DECLARED, user=None):
 
 def export_projects(queryset):
     """The projects as an Excel file in the import's own columns (so it can be edited and re-imported)."""
-    headers = [COLUMNS[k] for k in ("number", "name", "sponsor", "leader", "co_organiser", "dates", "award", "year", "discipline", "unit")]
+    headers = [
+        COLUMNS[k]
+        for k in ("number", "name", "sponsor", "leader", "co_organiser", "dates", "award", "year", "discipline", "unit")
+    ]
     dataset = tablib.Dataset(headers=headers)
     firsts = {s.project_id: s for s in Session.objects.filter(project__in=queryset, sequence=1)}
     for project in queryset:
@@ -231,10 +260,18 @@ def export_projects(queryset):
             s, e = session.start_date, session.end_date
             dates = f"{s.year}年{s.month}月{s.day}日-" + (f"{e.year}年" if e.year != s.year else "") + f"{e.month}月{e.day}日"
         award = f"{project.get_level_display()}{project.credit_class}类{project.credits.normalize():f}分"
-        dataset.append([
-            project.number, project.name, project.sponsor, project.leader, project.co_organiser, dates, award,
-            project.year, project.discipline.code if project.discipline_id else "",
-            project.holding_unit.name if project.holding_unit_id else "",
-        ])
+        dataset.append(
+            [
+                project.number,
+                project.name,
+                project.sponsor,
+                project.leader,
+                project.co_organiser,
+                dates,
+                award,
+                project.year,
+                project.discipline.code if project.discipline_id else "",
+                project.holding_unit.name if project.holding_unit_id else "",
+            ]
+        )
     return dataset.export("xlsx")
-

@@ -84,18 +84,25 @@ class Project(models.Model):
     )
     leader = models.CharField(_("项目负责人"), max_length=50)
     holding_unit = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="projects",
-        verbose_name=_("举办单位"), limit_choices_to={"kind": "unit"},
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="projects",
+        verbose_name=_("举办单位"),
+        limit_choices_to={"kind": "unit"},
     )
     sponsor = models.CharField(_("主办单位"), max_length=200, blank=True)
     co_organiser = models.CharField(_("协办单位"), max_length=200, blank=True)
     year = models.PositiveSmallIntegerField(_("项目年份"))
-    credits = models.DecimalField(
-        _("学分"), max_digits=5, decimal_places=1, validators=[MinValueValidator(Decimal("0.5"))]
-    )
+    credits = models.DecimalField(_("学分"), max_digits=5, decimal_places=1, validators=[MinValueValidator(Decimal("0.5"))])
     hours = models.DecimalField(_("学时"), max_digits=6, decimal_places=1, null=True, blank=True)
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("录入人"),
     )
     created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
@@ -135,13 +142,25 @@ HOSTING_WORKFLOW = Workflow(
         Transition("submit", _("提交申请"), (SessionState.DRAFT,), SessionState.SUBMITTED, OWNER),
         Transition("forward", _("确认并上报"), (SessionState.SUBMITTED,), SessionState.FORWARDED, Role.UNIT_ADMIN),
         Transition(
-            "unit_return", _("退回修改"), (SessionState.SUBMITTED,), SessionState.RETURNED, Role.UNIT_ADMIN,
-            reason_required=True, style="outline-danger",
+            "unit_return",
+            _("退回修改"),
+            (SessionState.SUBMITTED,),
+            SessionState.RETURNED,
+            Role.UNIT_ADMIN,
+            reason_required=True,
+            style="outline-danger",
         ),
-        Transition("approve", _("审核通过"), (SessionState.FORWARDED,), SessionState.APPROVED, Role.PROVINCE_ADMIN, style="success"),
         Transition(
-            "province_return", _("退回修改"), (SessionState.FORWARDED,), SessionState.RETURNED, Role.PROVINCE_ADMIN,
-            reason_required=True, style="outline-danger",
+            "approve", _("审核通过"), (SessionState.FORWARDED,), SessionState.APPROVED, Role.PROVINCE_ADMIN, style="success"
+        ),
+        Transition(
+            "province_return",
+            _("退回修改"),
+            (SessionState.FORWARDED,),
+            SessionState.RETURNED,
+            Role.PROVINCE_ADMIN,
+            reason_required=True,
+            style="outline-danger",
         ),
         Transition("resubmit", _("重新提交"), (SessionState.RETURNED,), SessionState.SUBMITTED, OWNER),
     ],
@@ -173,11 +192,19 @@ class Session(Reviewable):
     remarks = models.TextField(_("备注"), blank=True)
     state = models.CharField(_("状态"), max_length=12, choices=SessionState.choices, default=SessionState.DRAFT, db_index=True)
     organiser = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="organised_sessions",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="organised_sessions",
         verbose_name=_("立项用户"),
     )
     unit = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="sessions",
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sessions",
         verbose_name=_("举办单位"),
     )
     created_at = models.DateTimeField(auto_now_add=True)

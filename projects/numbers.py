@@ -53,9 +53,7 @@ def parse(raw):
         raise DomainError(_("请填写项目编号。"), code="number_required", field="number")
     match = _NATIONAL_RE.match(key)
     if match:
-        return ProjectNumber(
-            typed, key, NATIONAL, int(match["year"]), match["second"], f"{match['second']}-{match['third']}"
-        )
+        return ProjectNumber(typed, key, NATIONAL, int(match["year"]), match["second"], f"{match['second']}-{match['third']}")
     if "(国" in key or key.endswith("国)"):
         raise DomainError(
             _("国家级项目编号应为“年份-二级学科-三级学科-序号（国）”，每段数字位数固定，例如 2021-03-05-129（国）。"),

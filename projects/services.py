@@ -36,8 +36,23 @@ def parse_project_number(raw, *, year=None, discipline=None):
 
 
 @transaction.atomic
-def enter_national_project(organiser, *, number, name, discipline, leader, year, credits, hours,
-                           sequence, venue, start_date, end_date, credit_class="I", remarks=""):
+def enter_national_project(
+    organiser,
+    *,
+    number,
+    name,
+    discipline,
+    leader,
+    year,
+    credits,
+    hours,
+    sequence,
+    venue,
+    start_date,
+    end_date,
+    credit_class="I",
+    remarks="",
+):
     """Seed 001 §1.2: an organiser enters a national project and its session (a draft); return the session.
 
     Raises DomainError for a number that is not national, disagrees with the
@@ -58,12 +73,32 @@ def enter_national_project(organiser, *, number, name, discipline, leader, year,
             field="number",
         )
     project = Project.objects.create(
-        number=parsed.typed, number_key=parsed.canonical, name=name, level=Level.NATIONAL, credit_class=credit_class,
-        entry=Entry.DECLARED, discipline=discipline, leader=leader, holding_unit=unit, year=year,
-        credits=credits, hours=hours, entered_by=organiser,
+        number=parsed.typed,
+        number_key=parsed.canonical,
+        name=name,
+        level=Level.NATIONAL,
+        credit_class=credit_class,
+        entry=Entry.DECLARED,
+        discipline=discipline,
+        leader=leader,
+        holding_unit=unit,
+        year=year,
+        credits=credits,
+        hours=hours,
+        entered_by=organiser,
     )
-    return _new_session(project, organiser, unit, sequence=sequence, venue=venue, start_date=start_date,
-                        end_date=end_date, credits=credits, hours=hours, remarks=remarks)
+    return _new_session(
+        project,
+        organiser,
+        unit,
+        sequence=sequence,
+        venue=venue,
+        start_date=start_date,
+        end_date=end_date,
+        credits=credits,
+        hours=hours,
+        remarks=remarks,
+    )
 
 
 @transaction.atomic
@@ -73,8 +108,18 @@ def apply_to_host(organiser, project, *, venue, start_date, end_date, credits, h
     if not hostable_projects(organiser).filter(pk=project.pk).exists():
         raise DomainError(_("只能申请举办本单位已公布的项目。"), code="not_hostable")
     next_sequence = (project.sessions.aggregate(n=Max("sequence"))["n"] or 0) + 1
-    return _new_session(project, organiser, unit, sequence=next_sequence, venue=venue, start_date=start_date,
-                        end_date=end_date, credits=credits, hours=hours, remarks=remarks)
+    return _new_session(
+        project,
+        organiser,
+        unit,
+        sequence=next_sequence,
+        venue=venue,
+        start_date=start_date,
+        end_date=end_date,
+        credits=credits,
+        hours=hours,
+        remarks=remarks,
+    )
 
 
 def _new_session(project, organiser, unit, **fields):
@@ -127,8 +172,13 @@ def attach_material(session, user, kind, upload):
     with transaction.atomic():
         old = Material.objects.select_for_update().filter(session=session, kind=kind).first()
         material = Material(
-            session=session, kind=kind, original_name=upload.name[:200], content_type=content_type,
-            size=upload.size, sha256=sha256, uploaded_by=user,
+            session=session,
+            kind=kind,
+            original_name=upload.name[:200],
+            content_type=content_type,
+            size=upload.size,
+            sha256=sha256,
+            uploaded_by=user,
         )
         material.file.save(upload.name, upload, save=False)  # upload_to names it; the typed name is kept apart
         if old:

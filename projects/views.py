@@ -34,13 +34,20 @@ def _page(request, queryset):
 
 # --- organiser ---------------------------------------------------------------
 
+
 @role_required(Role.ORGANISER)
 def my_sessions(request):
     mine = selectors.my_sessions(request.user, filters=request.GET)
-    return render(request, "projects/my_sessions.html", {
-        "form": mine.form, "page_obj": _page(request, mine.qs), "counts": selectors.my_state_counts(request.user),
-        "hostable": selectors.hostable_projects(request.user).annotate(n_sessions=Count("sessions")),
-    })
+    return render(
+        request,
+        "projects/my_sessions.html",
+        {
+            "form": mine.form,
+            "page_obj": _page(request, mine.qs),
+            "counts": selectors.my_state_counts(request.user),
+            "hostable": selectors.hostable_projects(request.user).annotate(n_sessions=Count("sessions")),
+        },
+    )
 
 
 @role_required(Role.ORGANISER)
@@ -90,14 +97,18 @@ def session_edit(request, pk):
 @login_required
 def session_detail(request, pk):
     session = selectors.get_session(request.user, pk)
-    return render(request, "projects/session_detail.html", {
-        "session": session,
-        "materials": {m.kind: m for m in session.materials.all()},
-        "material_form": MaterialForm(),
-        "actions": HOSTING_WORKFLOW.available(session, request.user),
-        "timeline": timeline(session),
-        "is_owner": session.organiser_id == request.user.pk,
-    })
+    return render(
+        request,
+        "projects/session_detail.html",
+        {
+            "session": session,
+            "materials": {m.kind: m for m in session.materials.all()},
+            "material_form": MaterialForm(),
+            "actions": HOSTING_WORKFLOW.available(session, request.user),
+            "timeline": timeline(session),
+            "is_owner": session.organiser_id == request.user.pk,
+        },
+    )
 
 
 @require_POST
@@ -131,9 +142,12 @@ def session_action(request, pk):
     """Submit, forward, approve or return: one endpoint for every transition."""
     session = selectors.get_session(request.user, pk)
     return take_action(
-        request, session, submit=lambda: services.submit(session, request.user),
+        request,
+        session,
+        submit=lambda: services.submit(session, request.user),
         review=lambda action, reason: HOSTING_WORKFLOW.review(session, request.user, action, reason),
-        back_to=session.get_absolute_url(), next_prefix="/projects/",
+        back_to=session.get_absolute_url(),
+        next_prefix="/projects/",
     )
 
 
@@ -150,6 +164,7 @@ def session_delete(request, pk):
 
 
 # --- public -------------------------------------------------------------------
+
 
 def public_search(request):
     """Anonymous project query: year, level, number, name, discipline, leader, status."""

@@ -48,17 +48,16 @@ from pathlib import Path
 APPS = ("cme_portal", "projects", "attendance", "credits", "certificates")
 FILE_NAMES = ("services.py", "rules.py", "workflow.py")
 SKIP_DIRS = {".venv", "migrations", "tests", "__pycache__"}
-PYTEST = ["-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "not browser",
-          "-n", "2", "--no-header", "tests"]
+PYTEST = ["-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "not browser", "-n", "2", "--no-header", "tests"]
 TOOL_ERRORS = {4: "pytest usage error", 5: "pytest collected no tests"}
 
 
 @dataclass
 class Guard:
-    file: str       # relative to the root, with forward slashes
-    line: int       # line of the ``if`` / ``elif``
-    source: str     # that line, stripped
-    start: int      # byte offsets of the test in the file
+    file: str  # relative to the root, with forward slashes
+    line: int  # line of the ``if`` / ``elif``
+    source: str  # that line, stripped
+    start: int  # byte offsets of the test in the file
     end: int
 
 
@@ -68,7 +67,7 @@ class Result:
     line: int
     kind: str
     source: str
-    status: str     # killed | survived | timeout
+    status: str  # killed | survived | timeout
     returncode: int | None
     seconds: float
 
@@ -78,6 +77,7 @@ class ToolError(Exception):
 
 
 # --- finding guards -----------------------------------------------------------------
+
 
 def _name(func):
     if isinstance(func, ast.Name):
@@ -115,21 +115,28 @@ def find_guards(root, patterns=()):
             for node in ast.walk(ast.parse(data, filename=rel)):
                 if isinstance(node, ast.If) and any(_refuses(s) for s in node.body):
                     t = node.test  # ast offsets are UTF-8 byte offsets, hence bytes
-                    guards.append(Guard(
-                        rel, node.lineno, lines[node.lineno - 1].decode().strip(),
-                        starts[t.lineno - 1] + t.col_offset, starts[t.end_lineno - 1] + t.end_col_offset))
+                    guards.append(
+                        Guard(
+                            rel,
+                            node.lineno,
+                            lines[node.lineno - 1].decode().strip(),
+                            starts[t.lineno - 1] + t.col_offset,
+                            starts[t.end_lineno - 1] + t.end_col_offset,
+                        )
+                    )
     return sorted(guards, key=lambda g: (g.file, g.line))
 
 
 def mutate(data, guard, kind):
-    test = data[guard.start:guard.end]
+    test = data[guard.start : guard.end]
     new = b"False" if kind == "delete" else b"not (" + test + b")"
-    mutant = data[:guard.start] + new + data[guard.end:]
+    mutant = data[: guard.start] + new + data[guard.end :]
     ast.parse(mutant)  # a mutant that does not compile is a bug of this tool
     return mutant
 
 
 # --- running the suite --------------------------------------------------------------
+
 
 def suite_env(root):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
@@ -141,8 +148,16 @@ def suite_env(root):
 
 def run(cmd, root, timeout):
     """Run ``cmd`` in its own process group; return (returncode or None on timeout, output)."""
-    proc = subprocess.Popen(cmd, cwd=root, env=suite_env(root), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=root,
+        env=suite_env(root),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    )
     try:
         out, _ = proc.communicate(timeout=timeout)
         return proc.returncode, out
@@ -187,16 +202,22 @@ def run_mutant(root, guard, kind, timeout):
 
 # --- main ---------------------------------------------------------------------------
 
+
 def _sigterm(signum, frame):
     raise KeyboardInterrupt  # so that the finally blocks restore the file
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent,
-                        help="the project to mutate (default: this script's project)")
-    parser.add_argument("--files", nargs="+", default=(), metavar="GLOB",
-                        help="only these files, e.g. 'credits/*' (relative to the root)")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=Path(__file__).resolve().parent.parent,
+        help="the project to mutate (default: this script's project)",
+    )
+    parser.add_argument(
+        "--files", nargs="+", default=(), metavar="GLOB", help="only these files, e.g. 'credits/*' (relative to the root)"
+    )
     parser.add_argument("--only-list", action="store_true", help="print the guards found and exit")
     parser.add_argument("--timeout", type=float, default=300, help="seconds per mutant (default 300)")
     parser.add_argument("--json", type=Path, help="report path (default ROOT/test-artifacts/mutants.json)")
@@ -233,18 +254,27 @@ def main(argv=None):
 
     count = {s: sum(r.status == s for r in results) for s in ("killed", "survived", "timeout")}
     survivors = [r for r in results if r.status == "survived"]
-    print(f"MUTANTS total={len(results)} killed={count['killed']} survived={count['survived']} "
-          f"timeout={count['timeout']}")
+    print(f"MUTANTS total={len(results)} killed={count['killed']} survived={count['survived']} timeout={count['timeout']}")
     for r in survivors:
         print(f"  {r.file}:{r.line} {r.kind:6}  {r.source}")
     report = args.json or root / "test-artifacts" / "mutants.json"
     report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(json.dumps({
-        "root": str(root), "command": [sys.executable, *PYTEST], "timeout": args.timeout,
-        "baseline_seconds": baseline, "seconds": round(time.monotonic() - began, 1),
-        "summary": {"total": len(results), **count},
-        "mutants": [asdict(r) for r in results],
-    }, indent=2, ensure_ascii=False) + "\n")
+    report.write_text(
+        json.dumps(
+            {
+                "root": str(root),
+                "command": [sys.executable, *PYTEST],
+                "timeout": args.timeout,
+                "baseline_seconds": baseline,
+                "seconds": round(time.monotonic() - began, 1),
+                "summary": {"total": len(results), **count},
+                "mutants": [asdict(r) for r in results],
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
     print(f"report: {report}")
     return 1 if survivors else 0
 

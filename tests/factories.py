@@ -56,8 +56,14 @@ def make_tree():
     unit_b = OrganisationFactory(name="乙市第一医院", parent=city_b)
     dept_a = OrganisationFactory(name="心内科", kind=OrgKind.DEPARTMENT, parent=unit_a)
     return dict(
-        province=province, city_a=city_a, city_b=city_b, district=district,
-        unit_a=unit_a, unit_a2=unit_a2, unit_b=unit_b, dept_a=dept_a,
+        province=province,
+        city_a=city_a,
+        city_b=city_b,
+        district=district,
+        unit_a=unit_a,
+        unit_a2=unit_a2,
+        unit_b=unit_b,
+        dept_a=dept_a,
     )
 
 
@@ -75,6 +81,7 @@ def staff(role, node, **kwargs):
 
 
 # --- projects -----------------------------------------------------------------
+
 
 def pdf_bytes(text="notice"):
     import io
@@ -128,6 +135,7 @@ def session_for(organiser, project=None, *, materials=True, **fields):
 
 # --- objects built through the services, as the workflows build them -----------------
 
+
 def approved_session(organiser, unit_admin, province_admin, project=None, **fields):
     """A hosting application filed, forwarded by the unit and approved by the province."""
     from projects import services
@@ -141,9 +149,17 @@ def approved_session(organiser, unit_admin, province_admin, project=None, **fiel
 
 
 ENTRY = dict(
-    category="national_i", activity_name="心力衰竭诊治新进展", activity_number="2026-03-01-001（国）",
-    issuer="中华医学会", credit_class="I", credits=8, hours=24, start_date=date(2026, 5, 10),
-    end_date=date(2026, 5, 12), certificate_date=None, lecturer=False,
+    category="national_i",
+    activity_name="心力衰竭诊治新进展",
+    activity_number="2026-03-01-001（国）",
+    issuer="中华医学会",
+    credit_class="I",
+    credits=8,
+    hours=24,
+    start_date=date(2026, 5, 10),
+    end_date=date(2026, 5, 12),
+    certificate_date=None,
+    lecturer=False,
 )
 
 
@@ -164,8 +180,16 @@ def ledger_row(person, **fields):
 
     from credits.models import CreditRecord
 
-    defaults = dict(year=2026, credit_class="I", level="provincial", category="provincial_i", credits=Decimal("5"),
-                    hours=Decimal("30"), source="own", activity_name="省级学习班")
+    defaults = dict(
+        year=2026,
+        credit_class="I",
+        level="provincial",
+        category="provincial_i",
+        credits=Decimal("5"),
+        hours=Decimal("30"),
+        source="own",
+        activity_name="省级学习班",
+    )
     return CreditRecord.objects.create(learner=person, **{**defaults, **fields})
 
 

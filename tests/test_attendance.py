@@ -29,8 +29,17 @@ def at(day, hour, minute=0):
 def session(tree):
     organiser = staff(Role.ORGANISER, tree["unit_a"])
     project = ProjectFactory(holding_unit=tree["unit_a"], name="心血管进展学习班")
-    session = Session.objects.create(project=project, venue="甲市会议中心", start_date=DAY1, end_date=DAY1 + timedelta(days=1),
-                                     credits=5, hours=16, state="approved", organiser=organiser, unit=tree["unit_a"])
+    session = Session.objects.create(
+        project=project,
+        venue="甲市会议中心",
+        start_date=DAY1,
+        end_date=DAY1 + timedelta(days=1),
+        credits=5,
+        hours=16,
+        state="approved",
+        organiser=organiser,
+        unit=tree["unit_a"],
+    )
     AttendancePlan.objects.create(session=session, refresh_seconds=600)  # ten-minute codes, 08:30–17:30
     return session
 
@@ -40,11 +49,19 @@ def door(session, direction, moment):
     return reverse("attendance:door", args=[session.pk, direction, services.current_code(plan, direction, moment)])
 
 
-ANSWERS = {"q1": "是", "q2": "部分知道", "q3": "很大", "q4": "很好", "q5": "满意", "q6": "满意",
-           "q7": ["开阔思路", "提高理论水平"]}
+ANSWERS = {
+    "q1": "是",
+    "q2": "部分知道",
+    "q3": "很大",
+    "q4": "很好",
+    "q5": "满意",
+    "q6": "满意",
+    "q7": ["开阔思路", "提高理论水平"],
+}
 
 
 # --- codes -------------------------------------------------------------------------------
+
 
 def test_codes_rotate_and_the_previous_window_still_works(session):
     plan = services.plan_for(session)
@@ -74,12 +91,15 @@ def test_an_expired_code_says_so(client, session):
     assert DeniedScan.objects.get().reason == "expired"
 
 
-@pytest.mark.parametrize("moment, ok", [
-    (at(DAY1, 7, 29), False),   # before the window opens (an hour before 08:30)
-    (at(DAY1, 7, 30), True),    # the edge: opens
-    (at(DAY1 + timedelta(days=1), 17, 30), True),  # the last minute of the session
-    (at(DAY1 + timedelta(days=1), 17, 31), False),  # check-in is closed
-])
+@pytest.mark.parametrize(
+    "moment, ok",
+    [
+        (at(DAY1, 7, 29), False),  # before the window opens (an hour before 08:30)
+        (at(DAY1, 7, 30), True),  # the edge: opens
+        (at(DAY1 + timedelta(days=1), 17, 30), True),  # the last minute of the session
+        (at(DAY1 + timedelta(days=1), 17, 31), False),  # check-in is closed
+    ],
+)
 def test_check_in_window_edges(client, session, moment, ok):
     with time_machine.travel(moment, tick=False):
         response = client.get(door(session, "in", moment))
@@ -97,6 +117,7 @@ def test_a_session_not_approved_has_no_door(client, session):
 
 
 # --- check-in ------------------------------------------------------------------------------
+
 
 def test_a_known_learner_confirms_masked_details_and_a_repeat_changes_nothing(client, session, tree):
     person = learner(unit=tree["unit_a"], name="王秀英", mobile="13912345678")
@@ -119,11 +140,23 @@ def test_a_new_learner_fills_the_seed_form_and_gets_a_claimable_account(client, 
         url = door(session, "in", at(DAY1, 8, 45))
         form = client.post(url, {"step": "identify", "identifier": number})
         assert "首次签到" in form.content.decode()
-        response = client.post(url, {
-            "step": "register", "id_type": "resident_id", "id_number": number, "name": "新学员", "mobile": "13700001111",
-            "unit": tree["unit_a"].pk, "department": "心内科", "unit_location": "甲市", "grassroots": "0",
-            "title": "junior", "position": "staff", "education": "bachelor",
-        })
+        response = client.post(
+            url,
+            {
+                "step": "register",
+                "id_type": "resident_id",
+                "id_number": number,
+                "name": "新学员",
+                "mobile": "13700001111",
+                "unit": tree["unit_a"].pk,
+                "department": "心内科",
+                "unit_location": "甲市",
+                "grassroots": "0",
+                "title": "junior",
+                "position": "staff",
+                "education": "bachelor",
+            },
+        )
     assert "签到成功" in response.content.decode() and "您的信息注册成功" in response.content.decode()
     user = User.objects.get(id_number=number)
     assert not user.claimed and not user.has_usable_password()
@@ -135,10 +168,21 @@ def test_the_door_form_keeps_input_and_refuses_a_taken_mobile(client, session, t
     learner(unit=tree["unit_a"], mobile="13700001111")
     number = resident_id(8, birth=date(1990, 6, 15))
     with time_machine.travel(at(DAY1, 8, 45), tick=False):
-        response = client.post(door(session, "in", at(DAY1, 8, 45)), {
-            "step": "register", "id_type": "resident_id", "id_number": number, "name": "新学员", "mobile": "13700001111",
-            "unit": tree["unit_a"].pk, "department": "心内科", "unit_location": "甲市", "grassroots": "0", "title": "junior",
-        })
+        response = client.post(
+            door(session, "in", at(DAY1, 8, 45)),
+            {
+                "step": "register",
+                "id_type": "resident_id",
+                "id_number": number,
+                "name": "新学员",
+                "mobile": "13700001111",
+                "unit": tree["unit_a"].pk,
+                "department": "心内科",
+                "unit_location": "甲市",
+                "grassroots": "0",
+                "title": "junior",
+            },
+        )
     page = response.content.decode()
     assert "已绑定其他账号" in page and "新学员" in page and "心内科" in page
     assert not Attendance.objects.exists()
@@ -153,6 +197,7 @@ def test_a_signed_in_learner_is_prefilled(client, session, tree):
 
 
 # --- check-out -----------------------------------------------------------------------------
+
 
 def checked_in(session, person, moment):
     plan = services.plan_for(session)
@@ -175,14 +220,17 @@ def test_check_out_with_the_survey(client, session, tree):
     assert SurveyResponse.objects.get().answers["q7"] == ["开阔思路", "提高理论水平"]
 
 
-@pytest.mark.parametrize("q7, ok", [(["开阔思路"], False), (["开阔思路", "提高理论水平", "提高操作能力"], False),
-                                     (["开阔思路", "提高理论水平"], True)])
+@pytest.mark.parametrize(
+    "q7, ok", [(["开阔思路"], False), (["开阔思路", "提高理论水平", "提高操作能力"], False), (["开阔思路", "提高理论水平"], True)]
+)
 def test_choose_two_is_enforced(client, session, tree, q7, ok):
     person = learner(unit=tree["unit_a"])
     checked_in(session, person, at(DAY1, 9))
     moment = at(LAST, 17)
     with time_machine.travel(moment, tick=False):
-        response = client.post(door(session, "out", moment), {"step": "survey", "identifier": person.id_number, **ANSWERS, "q7": q7})
+        response = client.post(
+            door(session, "out", moment), {"step": "survey", "identifier": person.id_number, **ANSWERS, "q7": q7}
+        )
     assert ("撤离成功" in response.content.decode()) is ok
     if not ok:
         assert "第 7 题请选择 2 项" in response.content.decode()

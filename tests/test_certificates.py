@@ -28,10 +28,25 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "certifi
 @pytest.fixture
 def session(tree):
     organiser = staff(Role.ORGANISER, tree["unit_a"])
-    project = ProjectFactory(holding_unit=tree["unit_a"], name="心血管疾病规范化诊疗进展学习班", number="2026-03-01-001（国）",
-                             number_key="2026-03-01-001(国)", level="national", credits=10)
-    return Session.objects.create(project=project, venue="甲市会议中心", start_date=date(2026, 6, 1), end_date=date(2026, 6, 3),
-                                  credits=10, hours=30, state="approved", organiser=organiser, unit=tree["unit_a"])
+    project = ProjectFactory(
+        holding_unit=tree["unit_a"],
+        name="心血管疾病规范化诊疗进展学习班",
+        number="2026-03-01-001（国）",
+        number_key="2026-03-01-001(国)",
+        level="national",
+        credits=10,
+    )
+    return Session.objects.create(
+        project=project,
+        venue="甲市会议中心",
+        start_date=date(2026, 6, 1),
+        end_date=date(2026, 6, 3),
+        credits=10,
+        hours=30,
+        state="approved",
+        organiser=organiser,
+        unit=tree["unit_a"],
+    )
 
 
 @pytest.fixture
@@ -40,6 +55,7 @@ def awarded(session, tree, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=True):
             records = award(session, people)
         return [Certificate.objects.get(record=r) for r in records]
+
     return give
 
 
@@ -62,18 +78,25 @@ def to_png(certificate, name):
 
 def test_an_award_renders_a_certificate_that_reads_back(awarded, tree):
     person = learner(unit=tree["unit_a"], name="王秀英")
-    certificate, = awarded(person)
+    (certificate,) = awarded(person)
     assert certificate.number.startswith("CME2026") and len(certificate.code) == 10
     text = pdf_text(certificate)
-    for expected in ("继续医学教育学分证书", "王秀英", certificate.number, "心血管疾病规范化诊疗进展学习班", "2026-03-01-001", "国家级 I类 10 分",
-                     "甲市人民医院"):
+    for expected in (
+        "继续医学教育学分证书",
+        "王秀英",
+        certificate.number,
+        "心血管疾病规范化诊疗进展学习班",
+        "2026-03-01-001",
+        "国家级 I类 10 分",
+        "甲市人民医院",
+    ):
         assert expected in text, expected
 
 
 def test_the_qr_code_decodes_to_the_verify_address(awarded, tree):
     import zxingcpp
 
-    certificate, = awarded(learner(unit=tree["unit_a"]))
+    (certificate,) = awarded(learner(unit=tree["unit_a"]))
     image = Image.open(to_png(certificate, "certificate-qr"))
     payloads = [barcode.text for barcode in zxingcpp.read_barcodes(image)]
     assert payloads == [f"https://cme.example.org/certificates/verify/{certificate.code}/"]
@@ -81,7 +104,7 @@ def test_the_qr_code_decodes_to_the_verify_address(awarded, tree):
 
 def test_rendering_twice_gives_one_certificate_and_one_drawing(awarded, tree, session):
     person = learner(unit=tree["unit_a"])
-    certificate, = awarded(person)
+    (certificate,) = awarded(person)
     number = certificate.number
     services.render_certificate(certificate.record_id)
     from certificates.tasks import render_certificates
@@ -93,7 +116,7 @@ def test_rendering_twice_gives_one_certificate_and_one_drawing(awarded, tree, se
 
 
 def test_a_rare_name_renders_with_a_fallback_font(awarded, tree):
-    certificate, = awarded(learner(unit=tree["unit_a"], name="王堃𠀾"))
+    (certificate,) = awarded(learner(unit=tree["unit_a"], name="王堃𠀾"))
     with certificate.file.open("rb") as handle:
         reader = PdfReader(io.BytesIO(handle.read()))
     fonts_used = {str(font["/BaseFont"]) for font in reader.pages[0]["/Resources"]["/Font"].values()}
@@ -109,7 +132,7 @@ def test_a_rare_name_renders_with_a_fallback_font(awarded, tree):
 
 
 def test_revoked_certificates_verify_as_revoked(client, awarded, tree):
-    certificate, = awarded(learner(unit=tree["unit_a"], name="王秀英"))
+    (certificate,) = awarded(learner(unit=tree["unit_a"], name="王秀英"))
     page = client.get(reverse("certificates:verify", args=[certificate.code]))
     assert "证书有效" in page.content.decode() and "王*" in page.content.decode() and "王秀英" not in page.content.decode()
     services.revoke(certificate, staff(Role.PROVINCE_ADMIN, tree["province"]), "学员名单有误")
@@ -138,12 +161,14 @@ def test_a_learner_cannot_download_anothers_certificate(client, awarded, tree):
 
 def test_public_query_answers_the_same_shape_masked_with_signed_links(client, awarded, tree):
     person = learner(unit=tree["unit_a"], name="王秀英")
-    certificate, = awarded(person)
+    (certificate,) = awarded(person)
     url = reverse("certificates:query")
-    hit = client.post(url, {"by": "document", "id_number": person.id_number.lower(), "name": "王秀英",
-                            "captcha_0": "x", "captcha_1": "PASSED"})
-    miss = client.post(url, {"by": "document", "id_number": "11010519491231002X", "name": "王秀英",
-                             "captcha_0": "x", "captcha_1": "PASSED"})
+    hit = client.post(
+        url, {"by": "document", "id_number": person.id_number.lower(), "name": "王秀英", "captcha_0": "x", "captcha_1": "PASSED"}
+    )
+    miss = client.post(
+        url, {"by": "document", "id_number": "11010519491231002X", "name": "王秀英", "captcha_0": "x", "captcha_1": "PASSED"}
+    )
     assert hit.status_code == miss.status_code == 200
     assert hit.context["results"] and miss.context["results"] == []
     assert "检索结果" in hit.content.decode() and "检索结果" in miss.content.decode()
@@ -152,8 +177,9 @@ def test_public_query_answers_the_same_shape_masked_with_signed_links(client, aw
     assert result["name"] == "王*英" and "王秀英" not in results_html
     download = client.get(reverse("certificates:signed_download", args=[result["link"]]))
     assert download.status_code == 200 and b"".join(download.streaming_content).startswith(b"%PDF")
-    by_project = client.post(url, {"by": "project", "project_number": "2026-03-01-001 (国)", "name": "王秀英",
-                                   "captcha_0": "x", "captcha_1": "PASSED"})
+    by_project = client.post(
+        url, {"by": "project", "project_number": "2026-03-01-001 (国)", "name": "王秀英", "captcha_0": "x", "captcha_1": "PASSED"}
+    )
     assert len(by_project.context["results"]) == 1
     assert client.get(reverse("certificates:signed_download", args=[result["link"] + "x"])).status_code == 410
 
@@ -162,7 +188,7 @@ def test_signed_links_expire(client, awarded, tree):
     import time_machine
     from django.utils import timezone
 
-    certificate, = awarded(learner(unit=tree["unit_a"], name="王秀英"))
+    (certificate,) = awarded(learner(unit=tree["unit_a"], name="王秀英"))
     from django.core import signing
 
     link = signing.TimestampSigner(salt="certificates.download").sign(str(certificate.pk))
@@ -173,7 +199,9 @@ def test_signed_links_expire(client, awarded, tree):
 def test_the_public_query_needs_the_captcha_and_is_rate_limited(client, awarded, tree):
     url = reverse("certificates:query")
     for by in ("document", "project"):
-        wrong = client.post(url, {"by": by, "id_number": "x", "project_number": "x", "name": "y", "captcha_0": "x", "captcha_1": "WRONG"})
+        wrong = client.post(
+            url, {"by": by, "id_number": "x", "project_number": "x", "name": "y", "captcha_0": "x", "captcha_1": "WRONG"}
+        )
         assert "captcha" in wrong.context["form"].errors
     for _ in range(8):
         client.post(url, {"by": "project", "project_number": "x", "name": "y", "captcha_0": "x", "captcha_1": "PASSED"})
@@ -184,7 +212,7 @@ def test_the_public_query_needs_the_captcha_and_is_rate_limited(client, awarded,
 def test_completing_a_blank_sex_re_renders(awarded, tree, django_capture_on_commit_callbacks):
     person = learner(unit=tree["unit_a"])
     LearnerProfile.objects.filter(user=person).update(sex="")
-    certificate, = awarded(person)
+    (certificate,) = awarded(person)
     assert certificate.snapshot["sex"] == "" and "性别" in services.missing_fields(certificate.snapshot)
     with django_capture_on_commit_callbacks(execute=True):
         update_profile(person, sex="F")
@@ -209,7 +237,9 @@ def test_bulk_download_checks_first_then_zips(client, awarded, tree, session, dj
         client.post(reverse("certificates:bulk"), {"session": session.pk})
     job = BulkDownload.objects.latest("pk")
     assert job.state == "ready" and job.done == job.total == 3
-    archive = zipfile.ZipFile(io.BytesIO(b"".join(client.get(reverse("certificates:bulk_download", args=[job.pk])).streaming_content)))
+    archive = zipfile.ZipFile(
+        io.BytesIO(b"".join(client.get(reverse("certificates:bulk_download", args=[job.pk])).streaming_content))
+    )
     assert len(archive.namelist()) == 3
 
     other = staff(Role.UNIT_ADMIN, tree["unit_b"])
@@ -220,8 +250,11 @@ def test_bulk_download_checks_first_then_zips(client, awarded, tree, session, dj
 
 @pytest.mark.parametrize("who", ["learner", "organiser", "city_admin"])
 def test_bulk_and_manage_pages_refuse_other_roles(client, tree, who):
-    user = {"learner": lambda: learner(unit=tree["unit_a"]), "organiser": lambda: staff(Role.ORGANISER, tree["unit_a"]),
-            "city_admin": lambda: staff(Role.CITY_ADMIN, tree["city_a"])}[who]()
+    user = {
+        "learner": lambda: learner(unit=tree["unit_a"]),
+        "organiser": lambda: staff(Role.ORGANISER, tree["unit_a"]),
+        "city_admin": lambda: staff(Role.CITY_ADMIN, tree["city_a"]),
+    }[who]()
     client.force_login(user)
     assert client.get(reverse("certificates:bulk")).status_code == 404
     assert client.get(reverse("certificates:manage")).status_code == 404
@@ -233,7 +266,7 @@ def test_a_province_admin_manages_only_their_provinces_certificates(client, awar
 
     from .factories import OrganisationFactory
 
-    certificate, = awarded(learner(unit=tree["unit_a"]))
+    (certificate,) = awarded(learner(unit=tree["unit_a"]))
     elsewhere = staff(Role.PROVINCE_ADMIN, OrganisationFactory(name="别省", kind=OrgKind.PROVINCE))
     client.force_login(elsewhere)
     assert certificate.number not in client.get(reverse("certificates:manage")).content.decode()
@@ -247,7 +280,7 @@ def test_the_snapshot_does_not_drift_with_language_or_time(client, awarded, tree
     from django.utils import timezone
     from django.utils.translation import override
 
-    certificate, = awarded(learner(unit=tree["unit_a"]))
+    (certificate,) = awarded(learner(unit=tree["unit_a"]))
     age = certificate.snapshot["age"]
     with override("en"):
         services.render_certificate(certificate.record_id)
@@ -260,7 +293,7 @@ def test_the_snapshot_does_not_drift_with_language_or_time(client, awarded, tree
 
 def test_revoked_certificates_are_not_drawn_again(awarded, tree, django_capture_on_commit_callbacks):
     person = learner(unit=tree["unit_a"])
-    certificate, = awarded(person)
+    (certificate,) = awarded(person)
     services.revoke(certificate, staff(Role.PROVINCE_ADMIN, tree["province"]), "名单有误")
     with django_capture_on_commit_callbacks(execute=True):
         update_profile(person, sex="F")

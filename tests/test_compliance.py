@@ -22,29 +22,46 @@ YEAR = 2026
 
 def give(person, credit_class, credits, *, year=YEAR, level="provincial", category="provincial_i", months=0, key=None):
     return CreditRecord.objects.create(
-        learner=person, year=year, credit_class=credit_class, level=level, category=category, credits=D(credits),
-        source="own", activity_name="活动", activity_key=key or f"K{CreditRecord.objects.count()}", months=months,
+        learner=person,
+        year=year,
+        credit_class=credit_class,
+        level=level,
+        category=category,
+        credits=D(credits),
+        source="own",
+        activity_name="活动",
+        activity_key=key or f"K{CreditRecord.objects.count()}",
+        months=months,
     )
 
 
 @pytest.fixture
 def people(tree):
     ok = learner(unit=tree["unit_a"], name="达标者")
-    give(ok, "I", 8); give(ok, "II", 18)
+    give(ok, "I", 8)
+    give(ok, "II", 18)
     short_ii = learner(unit=tree["unit_a"], name="II类不足")
-    give(short_ii, "I", 20); give(short_ii, "II", 10)  # Class I does not stand in for Class II
+    give(short_ii, "I", 20)
+    give(short_ii, "II", 10)  # Class I does not stand in for Class II
     studying = learner(unit=tree["unit_a2"], name="进修者")
     give(studying, "I", 25, category="advanced_study", level="other", months=6)
     senior = learner(unit=tree["unit_b"], name="三级医院")
     LearnerProfile.objects.filter(user=senior).update(staff_category=StaffCategory.SENIOR_TERTIARY)
-    give(senior, "I", 10); give(senior, "II", 20)  # meets the year, lacks national credits in five years
+    give(senior, "I", 10)
+    give(senior, "II", 20)  # meets the year, lacks national credits in five years
     return {"ok": ok, "short_ii": short_ii, "studying": studying, "senior": senior}
 
 
 def test_national_defaults_are_preloaded(tree):
     rules = compliance.rules_for(tree["province"], YEAR)
     health = rules[StaffCategory.HEALTH_TECHNICAL]
-    assert (health.min_total, health.min_class_i, health.max_class_i, health.min_class_ii, health.max_class_ii) == (25, 5, 10, 15, 20)
+    assert (health.min_total, health.min_class_i, health.max_class_i, health.min_class_ii, health.max_class_ii) == (
+        25,
+        5,
+        10,
+        15,
+        20,
+    )
     assert rules[StaffCategory.SENIOR_TERTIARY].five_year_national == 10
     assert RequirementRule.objects.count() == 2
 
@@ -61,7 +78,10 @@ def test_verdicts_one_learner_at_a_time(tree, people):
 def test_the_report_agrees_and_is_one_query(tree, people, django_assert_num_queries):
     rules = compliance.rules_for(tree["province"], YEAR)
     with django_assert_num_queries(1):
-        rows = {p.user.name: p.compliant for p in compliance.learners_with_compliance(tree["province"], YEAR, rules).select_related("user")}
+        rows = {
+            p.user.name: p.compliant
+            for p in compliance.learners_with_compliance(tree["province"], YEAR, rules).select_related("user")
+        }
     assert rows == {"达标者": True, "II类不足": False, "进修者": True, "三级医院": False}
     with django_assert_num_queries(2):
         summary = {row.unit.name: (row.learners, row.compliant) for row in compliance.unit_summary(tree["province"], YEAR, rules)}
@@ -79,7 +99,10 @@ def test_reversed_credits_no_longer_count(tree, people):
     rules = compliance.rules_for(tree["province"], YEAR)
     record = CreditRecord.objects.get(learner=people["ok"], credit_class="II")
     services.correct_record(record, people["ok"], "学分证无效")
-    rows = {p.user.name: p.compliant for p in compliance.learners_with_compliance(tree["province"], YEAR, rules).select_related("user")}
+    rows = {
+        p.user.name: p.compliant
+        for p in compliance.learners_with_compliance(tree["province"], YEAR, rules).select_related("user")
+    }
     assert rows["达标者"] is False
 
 
@@ -117,13 +140,23 @@ def test_report_refused_to_learners_and_organisers(client, tree, people):
 
 # --- award and platform imports ---------------------------------------------------
 
+
 def test_award_is_idempotent(tree):
     from projects.models import Session
 
     organiser = staff(Role.ORGANISER, tree["unit_a"])
     project = ProjectFactory(holding_unit=tree["unit_a"], credits=5)
-    session = Session.objects.create(project=project, venue="甲市", start_date=date(2026, 6, 1), end_date=date(2026, 6, 2),
-                                     credits=5, hours=30, state="approved", organiser=organiser, unit=tree["unit_a"])
+    session = Session.objects.create(
+        project=project,
+        venue="甲市",
+        start_date=date(2026, 6, 1),
+        end_date=date(2026, 6, 2),
+        credits=5,
+        hours=30,
+        state="approved",
+        organiser=organiser,
+        unit=tree["unit_a"],
+    )
     people = [learner(unit=tree["unit_a"]) for _ in range(3)]
     assert len(services.award(session, people)) == 3
     assert services.award(session, people) == []
@@ -165,10 +198,13 @@ def test_platform_import_page_is_for_the_province(client, tree):
     admin = staff(Role.PROVINCE_ADMIN, tree["province"])
     person = learner(unit=tree["unit_a"], name="王医生")
     client.force_login(admin)
-    page = client.post(reverse("credits:platform_import"), {
-        "platform": "中华医学电子音像出版社",
-        "file": platform_file(("Z-1", person.id_number, "王医生", "2026-03-01-201（国）", "课程", 1, 3, "I", "2026-04-01")),
-    })
+    page = client.post(
+        reverse("credits:platform_import"),
+        {
+            "platform": "中华医学电子音像出版社",
+            "file": platform_file(("Z-1", person.id_number, "王医生", "2026-03-01-201（国）", "课程", 1, 3, "I", "2026-04-01")),
+        },
+    )
     assert "导入 1 条，跳过 0 条，拒绝 0 条" in page.content.decode()
     client.force_login(staff(Role.UNIT_ADMIN, tree["unit_a"]))
     assert client.get(reverse("credits:platform_import")).status_code == 404
@@ -177,10 +213,14 @@ def test_platform_import_page_is_for_the_province(client, tree):
 def test_platform_levels_follow_the_number_and_classes_are_checked(tree):
     admin = staff(Role.PROVINCE_ADMIN, tree["province"])
     person = learner(unit=tree["unit_a"], name="王医生")
-    report = import_platform_file(platform_file(
-        ("P-1", person.id_number, "王医生", "2026330301777 (省)", "省级远程课", 2, 12, "II", "2026-03-01"),
-        ("P-2", person.id_number, "王医生", "2026-03-01-555（国）", "国家级远程课", 2, 6, "III", "2026-03-01"),
-    ), "好医生", admin)
+    report = import_platform_file(
+        platform_file(
+            ("P-1", person.id_number, "王医生", "2026330301777 (省)", "省级远程课", 2, 12, "II", "2026-03-01"),
+            ("P-2", person.id_number, "王医生", "2026-03-01-555（国）", "国家级远程课", 2, 6, "III", "2026-03-01"),
+        ),
+        "好医生",
+        admin,
+    )
     assert report.imported == 1 and "I 或 II" in report.refused[0][1]
     assert CreditRecord.objects.get(learner=person).level == "provincial"
 

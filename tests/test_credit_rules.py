@@ -14,9 +14,18 @@ pytestmark = pytest.mark.django_db
 
 
 def entry(**overrides):
-    base = dict(category=Category.PROVINCIAL_II, activity_number="", issuer="浙江省医学会", credit_class="II",
-                credits=D("2"), hours=D("12"), start_date=date(2026, 5, 1), end_date=date(2026, 5, 2),
-                certificate_date=None, lecturer=False)
+    base = dict(
+        category=Category.PROVINCIAL_II,
+        activity_number="",
+        issuer="浙江省医学会",
+        credit_class="II",
+        credits=D("2"),
+        hours=D("12"),
+        start_date=date(2026, 5, 1),
+        end_date=date(2026, 5, 2),
+        certificate_date=None,
+        lecturer=False,
+    )
     return check_entry(**{**base, **overrides})
 
 
@@ -34,7 +43,9 @@ def test_district_class_ii_is_six_hours_a_credit():
 
 
 def test_provincial_class_i_six_hours_a_credit_lecturers_one_an_hour():
-    ok = entry(category=Category.PROVINCIAL_I, credit_class="I", activity_number="2026330301001 (省)", hours=D("18"), credits=D("3"))
+    ok = entry(
+        category=Category.PROVINCIAL_I, credit_class="I", activity_number="2026330301001 (省)", hours=D("18"), credits=D("3")
+    )
     assert ok.level == CreditLevel.PROVINCIAL and ok.activity_key == "2026330301001(省)"
     assert refused(category=Category.PROVINCIAL_I, credit_class="I", hours=D("18"), credits=D("4")).code == "rate"
     lecturer = entry(category=Category.PROVINCIAL_I, credit_class="I", hours=D("4"), credits=D("4"), lecturer=True)
@@ -44,10 +55,16 @@ def test_provincial_class_i_six_hours_a_credit_lecturers_one_an_hour():
 
 
 def test_national_class_i_needs_a_national_number_and_three_hours_a_credit():
-    ok = entry(category=Category.NATIONAL_I, credit_class="I", activity_number="2022-03-03-006(国)", hours=D("30"), credits=D("10"))
+    ok = entry(
+        category=Category.NATIONAL_I, credit_class="I", activity_number="2022-03-03-006(国)", hours=D("30"), credits=D("10")
+    )
     assert ok.level == CreditLevel.NATIONAL and ok.activity_key == "2022-03-03-006(国)"
-    assert refused(category=Category.NATIONAL_I, credit_class="I", activity_number="2022-03-03-006(国)",
-                   hours=D("30"), credits=D("11")).code == "rate"
+    assert (
+        refused(
+            category=Category.NATIONAL_I, credit_class="I", activity_number="2022-03-03-006(国)", hours=D("30"), credits=D("11")
+        ).code
+        == "rate"
+    )
     assert refused(category=Category.NATIONAL_I, credit_class="I", activity_number="2026330301001 (省)").code == "not_national"
 
 
@@ -59,27 +76,59 @@ def test_a_national_number_without_its_mark_is_refused():
 def test_out_of_province_takes_national_class_i_or_the_six_societies():
     national = entry(category=Category.OUT_OF_PROVINCE, credit_class="I", activity_number="2022-03-03-006（国）")
     assert national.level == CreditLevel.OUT_OF_PROVINCE_NATIONAL
-    assert refused(category=Category.OUT_OF_PROVINCE, credit_class="I", activity_number="2022-03-03-006（国）",
-                   hours=D("6"), credits=D("3")).code == "rate"  # the national rate applies out of province too
-    society = entry(category=Category.OUT_OF_PROVINCE, credit_class="I", activity_number="中华护理学会2022-018", issuer="中华护理学会")
+    assert (
+        refused(
+            category=Category.OUT_OF_PROVINCE,
+            credit_class="I",
+            activity_number="2022-03-03-006（国）",
+            hours=D("6"),
+            credits=D("3"),
+        ).code
+        == "rate"
+    )  # the national rate applies out of province too
+    society = entry(
+        category=Category.OUT_OF_PROVINCE, credit_class="I", activity_number="中华护理学会2022-018", issuer="中华护理学会"
+    )
     assert society.level == CreditLevel.OUT_OF_PROVINCE_SOCIETY
-    assert refused(category=Category.OUT_OF_PROVINCE, credit_class="I", activity_number="苏继教2022-1", issuer="江苏省医学会").code == "out_of_province"
+    assert (
+        refused(category=Category.OUT_OF_PROVINCE, credit_class="I", activity_number="苏继教2022-1", issuer="江苏省医学会").code
+        == "out_of_province"
+    )
     assert refused(category=Category.OUT_OF_PROVINCE, credit_class="II", activity_number="2022-03-03-006（国）").code == "class"
 
 
 def test_a_remote_filed_number_is_refused_with_who_reports_it():
     import_projects("fixtures/remote_filed_2021.xlsx", entry="remote_filed")
-    error = refused(category=Category.OUT_OF_PROVINCE, credit_class="I", activity_number="2021-03-05-129 (国)",
-                    start_date=date(2021, 3, 27), end_date=date(2021, 3, 28))
+    error = refused(
+        category=Category.OUT_OF_PROVINCE,
+        credit_class="I",
+        activity_number="2021-03-05-129 (国)",
+        start_date=date(2021, 3, 27),
+        end_date=date(2021, 3, 28),
+    )
     assert error.code == "remote_filed" and "承办" in error.message
 
 
 def test_advanced_study_counts_in_the_certificates_year_at_five_a_month():
-    stay = entry(category=Category.ADVANCED_STUDY, credit_class="I", credits=D("25"), hours=D("0"),
-                 start_date=date(2025, 9, 1), end_date=date(2026, 2, 28), certificate_date=date(2026, 3, 10))
+    stay = entry(
+        category=Category.ADVANCED_STUDY,
+        credit_class="I",
+        credits=D("25"),
+        hours=D("0"),
+        start_date=date(2025, 9, 1),
+        end_date=date(2026, 2, 28),
+        certificate_date=date(2026, 3, 10),
+    )
     assert stay.year == 2026
-    error = refused(category=Category.ADVANCED_STUDY, credit_class="I", credits=D("20"), hours=D("0"),
-                    start_date=date(2026, 1, 1), end_date=date(2026, 3, 31), certificate_date=date(2026, 4, 1))
+    error = refused(
+        category=Category.ADVANCED_STUDY,
+        credit_class="I",
+        credits=D("20"),
+        hours=D("0"),
+        start_date=date(2026, 1, 1),
+        end_date=date(2026, 3, 31),
+        certificate_date=date(2026, 4, 1),
+    )
     assert error.code == "rate" and "3 个月最多 15 学分" in error.message
     assert refused(category=Category.ADVANCED_STUDY, credit_class="I", certificate_date=None).code == "certificate_date"
 

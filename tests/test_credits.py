@@ -32,9 +32,16 @@ def pdf(name="certificate.pdf"):
 
 
 FORM = {
-    "category": "national_i", "activity_name": "心力衰竭诊治新进展", "activity_number": "2026-03-01-001（国）",
-    "issuer": "中华医学会", "credit_class": "I", "start_date": "2026-05-01", "end_date": "2026-05-03",
-    "certificate_date": "", "credits": "8", "hours": "24",
+    "category": "national_i",
+    "activity_name": "心力衰竭诊治新进展",
+    "activity_number": "2026-03-01-001（国）",
+    "issuer": "中华医学会",
+    "credit_class": "I",
+    "start_date": "2026-05-01",
+    "end_date": "2026-05-03",
+    "certificate_date": "",
+    "credits": "8",
+    "hours": "24",
 }
 
 
@@ -54,11 +61,18 @@ def test_learner_enters_a_credit_with_evidence_merged_into_one_pdf(client, cast)
     assert len(PdfReader(io.BytesIO(b"".join(download.streaming_content))).pages) == 3
 
 
-@pytest.mark.parametrize("change, field, message", [
-    ({"activity_number": "2026-03-01-001"}, "activity_number", "不要省略（国）"),
-    ({"credits": "9"}, "credits", "最多 8 学分"),
-    ({"category": "district_ii", "credit_class": "II", "credits": "5", "hours": "24", "activity_number": ""}, "credits", "应为 4 学分"),
-])
+@pytest.mark.parametrize(
+    "change, field, message",
+    [
+        ({"activity_number": "2026-03-01-001"}, "activity_number", "不要省略（国）"),
+        ({"credits": "9"}, "credits", "最多 8 学分"),
+        (
+            {"category": "district_ii", "credit_class": "II", "credits": "5", "hours": "24", "activity_number": ""},
+            "credits",
+            "应为 4 学分",
+        ),
+    ],
+)
 def test_refusals_keep_what_was_typed(client, cast, change, field, message):
     client.force_login(cast["learner"])
     response = client.post(reverse("credits:entry_new"), {**FORM, **change, "evidence": [pdf()]})
@@ -79,10 +93,19 @@ def test_the_same_activity_twice_is_refused(client, cast):
 def test_a_remote_filed_project_is_refused_and_the_learner_told_who_reports_it(client, cast):
     import_projects("fixtures/remote_filed_2021.xlsx", entry="remote_filed")
     client.force_login(cast["learner"])
-    response = client.post(reverse("credits:entry_new"), {
-        **FORM, "category": "out_of_province", "activity_number": "2021-03-05-129（国）", "start_date": "2021-03-27",
-        "end_date": "2021-03-28", "credits": "4", "hours": "12", "evidence": [pdf()],
-    })
+    response = client.post(
+        reverse("credits:entry_new"),
+        {
+            **FORM,
+            "category": "out_of_province",
+            "activity_number": "2021-03-05-129（国）",
+            "start_date": "2021-03-27",
+            "end_date": "2021-03-28",
+            "credits": "4",
+            "hours": "12",
+            "evidence": [pdf()],
+        },
+    )
     assert "异地备案" in " ".join(response.context["form"].errors["activity_number"])
 
 
@@ -121,16 +144,30 @@ def test_three_levels_with_a_return_and_a_resubmission(client, cast, django_capt
 
     page = client.get(reverse("credits:entry_detail", args=[entry.pk]))
     assert [e.action for e in page.context["timeline"]] == [
-        "submit", "unit_approve", "city_return", "resubmit", "unit_approve", "city_approve", "province_approve",
+        "submit",
+        "unit_approve",
+        "city_return",
+        "resubmit",
+        "unit_approve",
+        "city_approve",
+        "province_approve",
     ]
     assert "学分证与通知日期不一致" in page.content.decode()
 
 
-@pytest.mark.parametrize("action, state, allowed, refused", [
-    ("unit_approve", EntryState.SUBMITTED, "unit_admin", ["learner", "other_unit_admin", "city_admin", "province_admin"]),
-    ("city_approve", EntryState.UNIT_APPROVED, "city_admin", ["learner", "unit_admin", "other_city_admin", "province_admin"]),
-    ("province_approve", EntryState.CITY_APPROVED, "province_admin", ["learner", "unit_admin", "city_admin", "other_city_admin"]),
-])
+@pytest.mark.parametrize(
+    "action, state, allowed, refused",
+    [
+        ("unit_approve", EntryState.SUBMITTED, "unit_admin", ["learner", "other_unit_admin", "city_admin", "province_admin"]),
+        ("city_approve", EntryState.UNIT_APPROVED, "city_admin", ["learner", "unit_admin", "other_city_admin", "province_admin"]),
+        (
+            "province_approve",
+            EntryState.CITY_APPROVED,
+            "province_admin",
+            ["learner", "unit_admin", "city_admin", "other_city_admin"],
+        ),
+    ],
+)
 def test_each_level_acts_only_in_its_scope(client, cast, action, state, allowed, refused):
     client.force_login(cast["learner"])
     client.post(reverse("credits:entry_new"), {**FORM, "evidence": [pdf()]})
@@ -160,7 +197,11 @@ def test_a_unit_admin_never_sees_another_units_learners(client, cast):
 
 
 def test_queues_refuse_other_roles(client, cast):
-    owners = {"unit": {"unit_admin", "other_unit_admin"}, "city": {"city_admin", "other_city_admin"}, "province": {"province_admin"}}
+    owners = {
+        "unit": {"unit_admin", "other_unit_admin"},
+        "city": {"city_admin", "other_city_admin"},
+        "province": {"province_admin"},
+    }
     for level, names in owners.items():
         for name, user in cast.items():
             client.force_login(user)
@@ -171,13 +212,28 @@ def test_early_review_candidates_are_flagged_and_first(client, cast, tree):
     first = learner(unit=tree["unit_a"], name="甲")
     candidate = learner(unit=tree["unit_a"], name="乙（晋升）")
     for person, number in ((first, "2026-03-01-001（国）"), (candidate, "2026-03-01-002（国）")):
-        services.enter_credit(person, evidence=[pdf()], **{**{k: FORM[k] for k in ("category", "activity_name", "issuer", "credit_class")},
-                              "activity_number": number, "start_date": date(2026, 5, 1), "end_date": date(2026, 5, 3),
-                              "certificate_date": None, "credits": D("8"), "hours": D("24")})
+        services.enter_credit(
+            person,
+            evidence=[pdf()],
+            **{
+                **{k: FORM[k] for k in ("category", "activity_name", "issuer", "credit_class")},
+                "activity_number": number,
+                "start_date": date(2026, 5, 1),
+                "end_date": date(2026, 5, 3),
+                "certificate_date": None,
+                "credits": D("8"),
+                "hours": D("24"),
+            },
+        )
     client.force_login(cast["unit_admin"])
-    response = client.post(reverse("credits:early_review"), {
-        "candidates": [candidate.pk], "reason": "晋升副高", "deadline": date.today().replace(year=date.today().year + 1).isoformat(),
-    })
+    response = client.post(
+        reverse("credits:early_review"),
+        {
+            "candidates": [candidate.pk],
+            "reason": "晋升副高",
+            "deadline": date.today().replace(year=date.today().year + 1).isoformat(),
+        },
+    )
     assert response.status_code == 302
     rows = list(client.get(reverse("credits:queue", args=["unit"])).context["page_obj"])
     assert [r.learner.name for r in rows] == ["乙（晋升）", "甲"] and rows[0].early and not rows[1].early
@@ -190,9 +246,18 @@ def test_early_review_candidates_are_flagged_and_first(client, cast, tree):
 def test_batch_entry_by_ticking_and_by_sheet(client, cast, tree):
     colleague = learner(unit=tree["unit_a"], name="周同事")
     client.force_login(cast["unit_admin"])
+
     def data(**extra):  # a fresh upload each time: a posted file is read to its end
-        return {**FORM, "category": "district_ii", "credit_class": "II", "activity_number": "锦医学会2026-07",
-                "credits": "2", "hours": "12", "evidence": [png()], **extra}
+        return {
+            **FORM,
+            "category": "district_ii",
+            "credit_class": "II",
+            "activity_number": "锦医学会2026-07",
+            "credits": "2",
+            "hours": "12",
+            "evidence": [png()],
+            **extra,
+        }
 
     response = client.post(reverse("credits:batch_new"), data(learners=[cast["learner"].pk]))
     assert response.status_code == 302
@@ -202,16 +267,20 @@ def test_batch_entry_by_ticking_and_by_sheet(client, cast, tree):
     book.active.append([cast["other_learner"].id_number])  # not of this unit
     buffer = io.BytesIO()
     book.save(buffer)
-    refused = client.post(reverse("credits:batch_new"), data(activity_number="锦医学会2026-08",
-                          sheet=SimpleUploadedFile("list.xlsx", buffer.getvalue())))
+    refused = client.post(
+        reverse("credits:batch_new"),
+        data(activity_number="锦医学会2026-08", sheet=SimpleUploadedFile("list.xlsx", buffer.getvalue())),
+    )
     assert "第 3 行" in refused.content.decode() and "不是本单位学员" in refused.content.decode()
     assert CreditEntry.objects.filter(activity_number="锦医学会2026-08").count() == 0
 
     book.active.delete_rows(3)
     buffer = io.BytesIO()
     book.save(buffer)
-    client.post(reverse("credits:batch_new"), data(activity_number="锦医学会2026-08",
-                sheet=SimpleUploadedFile("list.xlsx", buffer.getvalue())))
+    client.post(
+        reverse("credits:batch_new"),
+        data(activity_number="锦医学会2026-08", sheet=SimpleUploadedFile("list.xlsx", buffer.getvalue())),
+    )
     entries = CreditEntry.objects.filter(activity_number="锦医学会2026-08")
     assert [e.learner for e in entries] == [colleague]
     assert entries[0].state == EntryState.UNIT_APPROVED and entries[0].source == "batch"
@@ -219,9 +288,17 @@ def test_batch_entry_by_ticking_and_by_sheet(client, cast, tree):
 
 def test_a_correction_reverses_and_replaces_both_visible(cast):
     record = CreditRecord.objects.create(
-        learner=cast["learner"], year=2026, credit_class="I", level="national", category="national_i",
-        credits=D("8"), hours=D("24"), source="own", activity_number="2026-03-01-001（国）",
-        activity_key="2026-03-01-001(国)", activity_name="心衰进展",
+        learner=cast["learner"],
+        year=2026,
+        credit_class="I",
+        level="national",
+        category="national_i",
+        credits=D("8"),
+        hours=D("24"),
+        source="own",
+        activity_number="2026-03-01-001（国）",
+        activity_key="2026-03-01-001(国)",
+        activity_name="心衰进展",
     )
     reversal, replacement = services.correct_record(record, cast["province_admin"], "学分证为 6 分", credits=D("6"))
     assert reversal.credits == D("-8") and reversal.reverses == record
@@ -245,8 +322,17 @@ def test_approval_is_refused_not_crashed_when_a_platform_already_gave_the_credit
     client.post(reverse("credits:entry_new"), {**FORM, "evidence": [pdf()]})
     entry = CreditEntry.objects.get()
     CreditEntry.objects.filter(pk=entry.pk).update(state=EntryState.CITY_APPROVED)
-    CreditRecord.objects.create(learner=cast["learner"], year=2026, credit_class="I", level="national", category="platform",
-                                credits=D("8"), source="platform", activity_name="同一课程", activity_key=entry.activity_key)
+    CreditRecord.objects.create(
+        learner=cast["learner"],
+        year=2026,
+        credit_class="I",
+        level="national",
+        category="platform",
+        credits=D("8"),
+        source="platform",
+        activity_name="同一课程",
+        activity_key=entry.activity_key,
+    )
     page = act(client, cast["province_admin"], entry, "province_approve")
     assert "不能重复计入" in page.content.decode()
     entry.refresh_from_db()
@@ -260,9 +346,20 @@ def test_a_unit_admin_cannot_push_a_learners_own_draft_past_unit_review(cast):
     from credits.models import CREDIT_ENTRY_WORKFLOW
 
     draft = CreditEntry.objects.create(
-        learner=cast["learner"], entered_by=cast["learner"], unit=cast["learner"].profile.unit, category="national_i",
-        activity_name="草稿", issuer="x", level="national", credit_class="I", start_date=date(2026, 5, 1),
-        end_date=date(2026, 5, 1), year=2026, credits=D("1"), hours=D("3"), evidence="evidence/x.pdf",
+        learner=cast["learner"],
+        entered_by=cast["learner"],
+        unit=cast["learner"].profile.unit,
+        category="national_i",
+        activity_name="草稿",
+        issuer="x",
+        level="national",
+        credit_class="I",
+        start_date=date(2026, 5, 1),
+        end_date=date(2026, 5, 1),
+        year=2026,
+        credits=D("1"),
+        hours=D("3"),
+        evidence="evidence/x.pdf",
     )
     with pytest.raises(DomainError) as refused:
         perform(CREDIT_ENTRY_WORKFLOW, draft, "batch_submit", cast["unit_admin"])
@@ -277,9 +374,20 @@ def test_credit_queues_run_the_same_queries_for_5_and_50_entries(client, cast, d
     def fill(n):
         for _ in range(n):
             CreditEntry.objects.create(
-                learner=cast["learner"], entered_by=cast["learner"], unit=cast["learner"].profile.unit, category="national_i",
-                activity_name="活动", issuer="x", level="national", credit_class="I", start_date=date(2026, 5, 1),
-                end_date=date(2026, 5, 1), year=2026, credits=D("1"), hours=D("3"), state=EntryState.SUBMITTED,
+                learner=cast["learner"],
+                entered_by=cast["learner"],
+                unit=cast["learner"].profile.unit,
+                category="national_i",
+                activity_name="活动",
+                issuer="x",
+                level="national",
+                credit_class="I",
+                start_date=date(2026, 5, 1),
+                end_date=date(2026, 5, 1),
+                year=2026,
+                credits=D("1"),
+                hours=D("3"),
+                state=EntryState.SUBMITTED,
                 evidence="evidence/x.pdf",
             )
 

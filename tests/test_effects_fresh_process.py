@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-SCRIPT = r'''
+SCRIPT = r"""
 import json, sys
 import django
 django.setup()
@@ -70,12 +70,16 @@ print(json.dumps({
     "certificates": list(Certificate.objects.filter(record=award).values_list("status", flat=True)) if award else [],
     "certificate_has_file": bool(award and Certificate.objects.filter(record=award).exclude(file="").exists()),
 }))
-'''
+"""
 
 
 def test_a_fresh_interpreter_approves_and_awards_with_certificates(tmp_path):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "cme_portal.test_settings",
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}", "CELERY_TASK_ALWAYS_EAGER": "1"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "cme_portal.test_settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}",
+        "CELERY_TASK_ALWAYS_EAGER": "1",
+    }
     env.pop("REDIS_URL", None)
     done = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]

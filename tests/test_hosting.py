@@ -14,9 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def act(client, user, session, action, reason="", follow=False):
     client.force_login(user)
-    return client.post(
-        reverse("projects:session_action", args=[session.pk]), {"action": action, "reason": reason}, follow=follow
-    )
+    return client.post(reverse("projects:session_action", args=[session.pk]), {"action": action, "reason": reason}, follow=follow)
 
 
 def test_the_whole_chain_with_a_return(client, cast, tree, django_capture_on_commit_callbacks):
@@ -49,10 +47,17 @@ def test_the_whole_chain_with_a_return(client, cast, tree, django_capture_on_com
     note = Notification.objects.filter(user=organiser).latest("created_at")
     assert "会议通知未加盖红章" in note.message
     client.force_login(organiser)
-    response = client.post(reverse("projects:session_edit", args=[session.pk]), {
-        "venue": "甲市会议中心二楼", "start_date": "2026-12-01", "end_date": "2026-12-02", "credits": "5", "hours": "30",
-        "remarks": "已重新上传盖章通知",
-    })
+    response = client.post(
+        reverse("projects:session_edit", args=[session.pk]),
+        {
+            "venue": "甲市会议中心二楼",
+            "start_date": "2026-12-01",
+            "end_date": "2026-12-02",
+            "credits": "5",
+            "hours": "30",
+            "remarks": "已重新上传盖章通知",
+        },
+    )
     assert response.status_code == 302
     client.post(reverse("projects:material_upload", args=[session.pk]), {"kind": "notice", "file": pdf_upload("盖章通知.pdf")})
     assert session.materials.get(kind="notice").original_name == "盖章通知.pdf"
@@ -126,9 +131,18 @@ def test_organiser_enters_a_national_project(client, cast):
     kidney = Discipline.objects.create(year=2021, code="03-05", name="肾脏病学", parent=parent)
     client.force_login(cast["organiser"])
     data = {
-        "number": "2021-03-05-129 (国)", "sequence": 1, "name": "肾病康复管理", "discipline": kidney.pk, "leader": "边学燕",
-        "year": 2021, "credit_class": "I", "venue": "宁波", "start_date": "2021-03-27", "end_date": "2021-03-28",
-        "credits": "4", "hours": "12",
+        "number": "2021-03-05-129 (国)",
+        "sequence": 1,
+        "name": "肾病康复管理",
+        "discipline": kidney.pk,
+        "leader": "边学燕",
+        "year": 2021,
+        "credit_class": "I",
+        "venue": "宁波",
+        "start_date": "2021-03-27",
+        "end_date": "2021-03-28",
+        "credits": "4",
+        "hours": "12",
     }
     response = client.post(reverse("projects:national_new"), data)
     assert response.status_code == 302
@@ -149,15 +163,29 @@ def test_organiser_enters_a_national_project(client, cast):
 def test_dates_and_credits_are_checked(client, cast, tree):
     project = ProjectFactory(holding_unit=tree["unit_a"], credits=5)
     client.force_login(cast["organiser"])
-    response = client.post(reverse("projects:session_new", args=[project.pk]), {
-        "venue": "甲市", "start_date": "2026-12-05", "end_date": "2026-12-01", "credits": "8", "hours": "30",
-    })
+    response = client.post(
+        reverse("projects:session_new", args=[project.pk]),
+        {
+            "venue": "甲市",
+            "start_date": "2026-12-05",
+            "end_date": "2026-12-01",
+            "credits": "8",
+            "hours": "30",
+        },
+    )
     form = response.context["form"]
     assert "结束日期不能早于开始日期。" in form.errors["end_date"]
     # With the dates right, the credits are still over the project's: refused on their own field.
-    response = client.post(reverse("projects:session_new", args=[project.pk]), {
-        "venue": "甲市", "start_date": "2026-12-01", "end_date": "2026-12-05", "credits": "8", "hours": "30",
-    })
+    response = client.post(
+        reverse("projects:session_new", args=[project.pk]),
+        {
+            "venue": "甲市",
+            "start_date": "2026-12-01",
+            "end_date": "2026-12-05",
+            "credits": "8",
+            "hours": "30",
+        },
+    )
     form = response.context["form"]
     assert "end_date" not in form.errors
     assert "本期学分不能超过项目批准的 5.0 分。" in form.errors["credits"]

@@ -25,16 +25,36 @@ def in_state(cast, state):
 
 # (action, state it leaves from, who may, who may not)
 ACTIONS = [
-    ("submit", SessionState.DRAFT, "organiser",
-     ["colleague", "unit_admin", "other_unit_admin", "city_admin", "province_admin", "learner"]),
-    ("forward", SessionState.SUBMITTED, "unit_admin",
-     ["organiser", "colleague", "other_unit_admin", "city_admin", "other_city_admin", "province_admin", "learner"]),
-    ("unit_return", SessionState.SUBMITTED, "unit_admin",
-     ["organiser", "other_unit_admin", "city_admin", "other_city_admin", "province_admin", "learner"]),
-    ("approve", SessionState.FORWARDED, "province_admin",
-     ["organiser", "unit_admin", "other_unit_admin", "city_admin", "other_city_admin", "learner"]),
-    ("province_return", SessionState.FORWARDED, "province_admin",
-     ["organiser", "unit_admin", "other_unit_admin", "city_admin", "other_city_admin", "learner"]),
+    (
+        "submit",
+        SessionState.DRAFT,
+        "organiser",
+        ["colleague", "unit_admin", "other_unit_admin", "city_admin", "province_admin", "learner"],
+    ),
+    (
+        "forward",
+        SessionState.SUBMITTED,
+        "unit_admin",
+        ["organiser", "colleague", "other_unit_admin", "city_admin", "other_city_admin", "province_admin", "learner"],
+    ),
+    (
+        "unit_return",
+        SessionState.SUBMITTED,
+        "unit_admin",
+        ["organiser", "other_unit_admin", "city_admin", "other_city_admin", "province_admin", "learner"],
+    ),
+    (
+        "approve",
+        SessionState.FORWARDED,
+        "province_admin",
+        ["organiser", "unit_admin", "other_unit_admin", "city_admin", "other_city_admin", "learner"],
+    ),
+    (
+        "province_return",
+        SessionState.FORWARDED,
+        "province_admin",
+        ["organiser", "unit_admin", "other_unit_admin", "city_admin", "other_city_admin", "learner"],
+    ),
 ]
 
 
@@ -54,10 +74,19 @@ def test_each_action_is_refused_to_everyone_but_its_actor(client, cast, action, 
     assert session.state != state
 
 
-@pytest.mark.parametrize("who, status", [
-    ("organiser", 200), ("unit_admin", 200), ("province_admin", 200),
-    ("colleague", 404), ("other_unit_admin", 404), ("city_admin", 404), ("other_city_admin", 404), ("learner", 404),
-])
+@pytest.mark.parametrize(
+    "who, status",
+    [
+        ("organiser", 200),
+        ("unit_admin", 200),
+        ("province_admin", 200),
+        ("colleague", 404),
+        ("other_unit_admin", 404),
+        ("city_admin", 404),
+        ("other_city_admin", 404),
+        ("learner", 404),
+    ],
+)
 def test_material_download_and_detail_follow_scope(client, cast, who, status):
     session = in_state(cast, SessionState.SUBMITTED)
     material = session.materials.get(kind="notice")

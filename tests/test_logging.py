@@ -23,7 +23,13 @@ def test_a_transition_and_a_refusal_are_logged(cast, caplog):
             HOSTING_WORKFLOW.review(session, cast["other_unit_admin"], "forward")
     done, refused = [r for r in caplog.records if r.name == "cme.review"]
     assert (done.getMessage(), done.workflow, done.action, done.object_id, done.actor_id, done.to_state) == (
-        "transition", "hosting", "submit", session.pk, cast["organiser"].pk, "submitted")
+        "transition",
+        "hosting",
+        "submit",
+        session.pk,
+        cast["organiser"].pk,
+        "submitted",
+    )
     assert (refused.getMessage(), refused.code, refused.actor_id) == ("refused", "forbidden", cast["other_unit_admin"].pk)
 
 

@@ -113,6 +113,7 @@ def test_logout_is_a_post(client, person):
 
 # --- forgotten password -----------------------------------------------------------
 
+
 def test_forgotten_password_by_sms_code_unlocks_the_account(client, person, settings, django_capture_on_commit_callbacks):
     settings.LOGIN_CAPTCHA_AFTER = 100
     for _ in range(settings.LOGIN_MAX_FAILURES):
@@ -125,10 +126,16 @@ def test_forgotten_password_by_sms_code_unlocks_the_account(client, person, sett
     assert "验证码已发送" in response.content.decode()
     code = last_sms_code("13912345678")
 
-    response = client.post(RESET, {
-        "identifier": "11010519491231002X", "sms_code": code,
-        "new_password1": "Spring-Bamboo-77", "new_password2": "Spring-Bamboo-77", "action": "reset",
-    })
+    response = client.post(
+        RESET,
+        {
+            "identifier": "11010519491231002X",
+            "sms_code": code,
+            "new_password1": "Spring-Bamboo-77",
+            "new_password2": "Spring-Bamboo-77",
+            "action": "reset",
+        },
+    )
     assert response.status_code == 302
     person.refresh_from_db()
     assert not person.is_locked
@@ -150,10 +157,16 @@ def test_reset_with_a_wrong_code_is_refused(client, person, django_capture_on_co
     with django_capture_on_commit_callbacks(execute=True):
         client.post(RESET, {"identifier": "13912345678", "action": "send_code"})
     wrong = "000000" if last_sms_code("13912345678") != "000000" else "111111"
-    response = client.post(RESET, {
-        "identifier": "13912345678", "sms_code": wrong,
-        "new_password1": "Spring-Bamboo-77", "new_password2": "Spring-Bamboo-77", "action": "reset",
-    })
+    response = client.post(
+        RESET,
+        {
+            "identifier": "13912345678",
+            "sms_code": wrong,
+            "new_password1": "Spring-Bamboo-77",
+            "new_password2": "Spring-Bamboo-77",
+            "action": "reset",
+        },
+    )
     person.refresh_from_db()
     assert person.check_password(PASSWORD)
     assert "短信验证码不正确" in " ".join(response.context["form"].errors["sms_code"])

@@ -22,8 +22,9 @@ def three_roles(cast, tree):
     return person
 
 
-def test_a_person_with_three_roles_loads_the_inbox_in_at_most_8_queries(client, cast, three_roles,
-                                                                        django_capture_on_commit_callbacks):
+def test_a_person_with_three_roles_loads_the_inbox_in_at_most_8_queries(
+    client, cast, three_roles, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         session = session_for(cast["organiser"])
         project_services.submit(session, cast["organiser"])
@@ -38,8 +39,10 @@ def test_a_person_with_three_roles_loads_the_inbox_in_at_most_8_queries(client, 
     counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
     # The paginator counts the inbox; every navigation count is in one other query.
     assert len(counts) <= 2, counts
-    nav = {(item["label"], item.get("role")): item.get("count") for item in
-           response.context["project_nav"] + response.context["credit_nav"] + response.context["attendance_nav"]}
+    nav = {
+        (item["label"], item.get("role")): item.get("count")
+        for item in response.context["project_nav"] + response.context["credit_nav"] + response.context["attendance_nav"]
+    }
     assert nav[("举办申请确认", Role.UNIT_ADMIN)] == 1
     assert nav[("举办申请审批", Role.PROVINCE_ADMIN)] == 0
     assert nav[("学分审核", Role.UNIT_ADMIN)] == 1

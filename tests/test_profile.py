@@ -20,12 +20,24 @@ def test_profile_page_lists_what_is_missing_and_saves(client, tree):
     page = client.get(URL).content.decode()
     assert "以下信息尚未填写" in page and "性别" in page
 
-    response = client.post(URL, {
-        "sex": Sex.FEMALE, "birth_date": "1988-08-08", "title": "intermediate", "position": "staff",
-        "education": "master", "region": tree["city_a"].pk, "unit": tree["unit_a"].pk, "unit_name": "",
-        "department": "心内科", "unit_location": "甲市", "grassroots": "False", "mailing_address": "甲市一路 1 号",
-        "email": "w@example.org",
-    })
+    response = client.post(
+        URL,
+        {
+            "sex": Sex.FEMALE,
+            "birth_date": "1988-08-08",
+            "title": "intermediate",
+            "position": "staff",
+            "education": "master",
+            "region": tree["city_a"].pk,
+            "unit": tree["unit_a"].pk,
+            "unit_name": "",
+            "department": "心内科",
+            "unit_location": "甲市",
+            "grassroots": "False",
+            "mailing_address": "甲市一路 1 号",
+            "email": "w@example.org",
+        },
+    )
     assert response.status_code == 302
     profile = LearnerProfile.objects.get(user=user)
     assert profile.sex == Sex.FEMALE and profile.unit == tree["unit_a"] and profile.grassroots is False

@@ -16,7 +16,15 @@ from .factories import ProjectFactory, learner, staff
 pytestmark = pytest.mark.django_db
 
 HEADERS = ["项目编号", "项目名称", "主办单位", "项目负责人", "协办单位", "举办日期", "学分"]
-GOOD = ["2021-03-05-129（国）", "“围透析器”肾病患者的康复管理", "中国康复医学会", "边学燕", "宁波市第一医院", "2021年3月27日-3月28日", "国家级I类4分"]
+GOOD = [
+    "2021-03-05-129（国）",
+    "“围透析器”肾病患者的康复管理",
+    "中国康复医学会",
+    "边学燕",
+    "宁波市第一医院",
+    "2021年3月27日-3月28日",
+    "国家级I类4分",
+]
 
 
 def sheet(*rows, headers=HEADERS):
@@ -89,8 +97,11 @@ def test_export_reimports_to_the_same_catalogue(client, tree):
 
 @pytest.mark.parametrize("who", ["learner", "organiser", "unit_admin"])
 def test_catalogue_pages_are_for_the_province_only(client, tree, who):
-    user = {"learner": lambda: learner(unit=tree["unit_a"]), "organiser": lambda: staff(Role.ORGANISER, tree["unit_a"]),
-            "unit_admin": lambda: staff(Role.UNIT_ADMIN, tree["unit_a"])}[who]()
+    user = {
+        "learner": lambda: learner(unit=tree["unit_a"]),
+        "organiser": lambda: staff(Role.ORGANISER, tree["unit_a"]),
+        "unit_admin": lambda: staff(Role.UNIT_ADMIN, tree["unit_a"]),
+    }[who]()
     client.force_login(user)
     for name in ("project_import", "project_export", "discipline_list", "discipline_new"):
         assert client.get(reverse(f"projects:{name}")).status_code == 404, name
@@ -138,8 +149,9 @@ def test_reimport_never_touches_a_session_under_review_nor_changes_a_projects_na
     import_projects(sheet(GOOD), entry="remote_filed")
     session = Session.objects.get()
     organiser = staff(Role.ORGANISER, tree["unit_a"])
-    Session.objects.filter(pk=session.pk).update(state=SessionState.APPROVED, venue="原会场", organiser=organiser,
-                                                 unit=tree["unit_a"])
+    Session.objects.filter(pk=session.pk).update(
+        state=SessionState.APPROVED, venue="原会场", organiser=organiser, unit=tree["unit_a"]
+    )
     changed = [*GOOD[:5], "2021年3月29日-3月30日", "国家级I类5分"]
     import_projects(sheet(changed), entry="remote_filed")
     session.refresh_from_db()

@@ -4,7 +4,9 @@ from cme_portal.errors import DomainError
 from projects import numbers
 
 
-@pytest.mark.parametrize("typed", ["2021-03-05-129（国）", "2021-03-05-129 (国)", "2021-03-05-129(国)", " 2021-03-05-129 （国） "])
+@pytest.mark.parametrize(
+    "typed", ["2021-03-05-129（国）", "2021-03-05-129 (国)", "2021-03-05-129(国)", " 2021-03-05-129 （国） "]
+)
 def test_bracket_widths_and_spaces_are_one_number(typed):
     parsed = numbers.parse(typed)
     assert parsed.canonical == "2021-03-05-129(国)"

@@ -32,12 +32,15 @@ def queries_for(client, user, url, rows):
     return len(captured)
 
 
-@pytest.mark.parametrize("page, who, state", [
-    (reverse("projects:queue", args=["unit"]), "unit_admin", "submitted"),
-    (reverse("projects:queue", args=["province"]), "province_admin", "forwarded"),
-    (reverse("projects:my_sessions"), "organiser", "draft"),
-    (reverse("projects:public_search"), "organiser", "draft"),
-])
+@pytest.mark.parametrize(
+    "page, who, state",
+    [
+        (reverse("projects:queue", args=["unit"]), "unit_admin", "submitted"),
+        (reverse("projects:queue", args=["province"]), "province_admin", "forwarded"),
+        (reverse("projects:my_sessions"), "organiser", "draft"),
+        (reverse("projects:public_search"), "organiser", "draft"),
+    ],
+)
 def test_same_queries_for_5_and_50_rows(client, cast, tree, page, who, state):
     fill(cast, tree, 5, state)
     five = queries_for(client, cast[who], page, rows=5)

@@ -210,6 +210,7 @@ def test_registration_claims_an_account_opened_at_a_check_in_desk(register, form
 
 # --- SMS codes -------------------------------------------------------------------
 
+
 def test_code_expires(outbox, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         code = send_sms_code("13912345678", SmsPurpose.REGISTER)
@@ -313,12 +314,15 @@ def test_a_desk_account_cannot_be_claimed_with_another_mobile(client, form_data,
     assert not desk.claimed and desk.mobile == "13700000001"
 
 
-@pytest.mark.parametrize("number, masked", [
-    ("11010519491231002X", "1101**********002X"),
-    ("E12345678", "E1*****78"),
-    ("12345678", "12****78"),
-    ("H1234", "H***4"),
-])
+@pytest.mark.parametrize(
+    "number, masked",
+    [
+        ("11010519491231002X", "1101**********002X"),
+        ("E12345678", "E1*****78"),
+        ("12345678", "12****78"),
+        ("H1234", "H***4"),
+    ],
+)
 def test_document_numbers_are_masked_by_length(number, masked):
     from cme_portal.accounts.validators import mask_id_number
 

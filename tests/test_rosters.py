@@ -30,8 +30,17 @@ pytestmark = pytest.mark.django_db
 def held(cast, tree):
     """A one-day session held on DAY1: three stayed all day, one left early, one never checked out."""
     project = ProjectFactory(holding_unit=tree["unit_a"], credits=5, name="心衰进展")
-    session = Session.objects.create(project=project, venue="甲市", start_date=DAY1, end_date=DAY1, credits=5, hours=9,
-                                     state="approved", organiser=cast["organiser"], unit=tree["unit_a"])
+    session = Session.objects.create(
+        project=project,
+        venue="甲市",
+        start_date=DAY1,
+        end_date=DAY1,
+        credits=5,
+        hours=9,
+        state="approved",
+        organiser=cast["organiser"],
+        unit=tree["unit_a"],
+    )
     plan = AttendancePlan.objects.create(session=session)
     people = [learner(unit=tree["unit_a"], name=f"学员{n}") for n in range(5)]
     for n, person in enumerate(people):
@@ -124,10 +133,13 @@ def test_roster_pages_refuse_outsiders(client, cast, held, who):
     assert client.post(reverse("attendance:roster_select", args=[session.pk]), {"learner": 1, "selected": "1"}).status_code == 404
 
 
-@pytest.mark.parametrize("action, state, allowed, refused", [
-    ("forward", RosterState.SUBMITTED, "unit_admin", ["organiser", "province_admin"]),
-    ("approve", RosterState.FORWARDED, "province_admin", ["organiser", "unit_admin"]),
-])
+@pytest.mark.parametrize(
+    "action, state, allowed, refused",
+    [
+        ("forward", RosterState.SUBMITTED, "unit_admin", ["organiser", "province_admin"]),
+        ("approve", RosterState.FORWARDED, "province_admin", ["organiser", "unit_admin"]),
+    ],
+)
 def test_each_roster_step_is_taken_only_by_its_role(client, cast, held, action, state, allowed, refused):
     session, _people = held
     roster = services.roster_for(session)
@@ -188,8 +200,17 @@ def test_survey_results_count_the_answers(client, cast, held):
 @pytest.mark.django_db(transaction=True)
 def test_the_same_learner_checking_in_from_two_connections_gives_one_row(tree):
     organiser = staff(Role.ORGANISER, tree["unit_a"])
-    session = Session.objects.create(project=ProjectFactory(holding_unit=tree["unit_a"]), venue="甲市", start_date=DAY1,
-                                     end_date=DAY1, credits=5, hours=9, state="approved", organiser=organiser, unit=tree["unit_a"])
+    session = Session.objects.create(
+        project=ProjectFactory(holding_unit=tree["unit_a"]),
+        venue="甲市",
+        start_date=DAY1,
+        end_date=DAY1,
+        credits=5,
+        hours=9,
+        state="approved",
+        organiser=organiser,
+        unit=tree["unit_a"],
+    )
     person = learner(unit=tree["unit_a"])
     barrier = threading.Barrier(2)
     outcomes = []

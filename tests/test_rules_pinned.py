@@ -20,13 +20,23 @@ pytestmark = pytest.mark.django_db
 
 # --- a roster is adjusted only while it waits for the unit -----------------------------------
 
+
 @pytest.fixture
 def roster(cast, tree):
-    session = Session.objects.create(project=ProjectFactory(holding_unit=tree["unit_a"]), venue="甲市", start_date=date(2026, 6, 1),
-                                     end_date=date(2026, 6, 1), credits=5, hours=8, state="approved",
-                                     organiser=cast["organiser"], unit=tree["unit_a"])
-    roster = Roster.objects.create(session=session, organiser=cast["organiser"], unit=tree["unit_a"],
-                                   state=RosterState.SUBMITTED, due_date=date(2026, 6, 15))
+    session = Session.objects.create(
+        project=ProjectFactory(holding_unit=tree["unit_a"]),
+        venue="甲市",
+        start_date=date(2026, 6, 1),
+        end_date=date(2026, 6, 1),
+        credits=5,
+        hours=8,
+        state="approved",
+        organiser=cast["organiser"],
+        unit=tree["unit_a"],
+    )
+    roster = Roster.objects.create(
+        session=session, organiser=cast["organiser"], unit=tree["unit_a"], state=RosterState.SUBMITTED, due_date=date(2026, 6, 15)
+    )
     RosterSelection.objects.create(roster=roster, learner=cast["learner"], selected=True, preselected=True)
     return roster
 
@@ -47,10 +57,17 @@ def test_a_roster_is_adjusted_only_while_it_waits_for_the_unit(client, cast, ros
 
 # --- materials are replaced only while the application can be edited -------------------------
 
-@pytest.mark.parametrize("state, allowed", [
-    (SessionState.DRAFT, True), (SessionState.RETURNED, True),
-    (SessionState.SUBMITTED, False), (SessionState.FORWARDED, False), (SessionState.APPROVED, False),
-])
+
+@pytest.mark.parametrize(
+    "state, allowed",
+    [
+        (SessionState.DRAFT, True),
+        (SessionState.RETURNED, True),
+        (SessionState.SUBMITTED, False),
+        (SessionState.FORWARDED, False),
+        (SessionState.APPROVED, False),
+    ],
+)
 def test_materials_are_replaced_only_on_draft_or_returned_applications(cast, state, allowed):
     session = session_for(cast["organiser"])
     Session.objects.filter(pk=session.pk).update(state=state)
@@ -68,12 +85,20 @@ def test_materials_are_replaced_only_on_draft_or_returned_applications(cast, sta
 
 # --- a session never gives more credits than its project ----------------------------------------
 
+
 def test_a_session_may_not_exceed_the_projects_credits(client, cast, tree):
     project = ProjectFactory(holding_unit=tree["unit_a"], credits=5)
     client.force_login(cast["organiser"])
-    response = client.post(reverse("projects:session_new", args=[project.pk]), {
-        "venue": "甲市", "start_date": "2026-12-01", "end_date": "2026-12-02", "credits": "6", "hours": "30",
-    })
+    response = client.post(
+        reverse("projects:session_new", args=[project.pk]),
+        {
+            "venue": "甲市",
+            "start_date": "2026-12-01",
+            "end_date": "2026-12-02",
+            "credits": "6",
+            "hours": "30",
+        },
+    )
     assert "本期学分不能超过项目批准的 5.0 分。" in response.context["form"].errors["credits"]
     assert not Session.objects.exists()
     session = session_for(cast["organiser"], project)
@@ -85,6 +110,7 @@ def test_a_session_may_not_exceed_the_projects_credits(client, cast, tree):
 
 
 # --- a certificate is revoked once --------------------------------------------------------------
+
 
 def test_a_second_revocation_is_refused_and_keeps_the_first_reason(cast):
     session = approved_session(cast["organiser"], cast["unit_admin"], cast["province_admin"])
@@ -99,12 +125,24 @@ def test_a_second_revocation_is_refused_and_keeps_the_first_reason(cast):
 
 # --- deleting a draft takes the national project entered only for it -----------------------------
 
+
 def national_draft(organiser, number="2021-03-05-129（国）"):
     parent, _ = Discipline.objects.get_or_create(year=2021, code="03", defaults={"name": "临床内科学"})
     kidney, _ = Discipline.objects.get_or_create(year=2021, code="03-05", defaults={"name": "肾脏病学", "parent": parent})
     return project_services.enter_national_project(
-        organiser, number=number, name="肾病康复管理", discipline=kidney, leader="边学燕", year=2021, credits=D("4"),
-        hours=D("12"), sequence=1, venue="宁波", start_date=date(2021, 3, 27), end_date=date(2021, 3, 28))
+        organiser,
+        number=number,
+        name="肾病康复管理",
+        discipline=kidney,
+        leader="边学燕",
+        year=2021,
+        credits=D("4"),
+        hours=D("12"),
+        sequence=1,
+        venue="宁波",
+        start_date=date(2021, 3, 27),
+        end_date=date(2021, 3, 28),
+    )
 
 
 def test_deleting_a_draft_also_removes_the_national_project_entered_only_for_it(client, cast):
@@ -116,9 +154,17 @@ def test_deleting_a_draft_also_removes_the_national_project_entered_only_for_it(
 
 def test_deleting_a_draft_keeps_a_project_that_has_other_sessions(cast):
     draft = national_draft(cast["organiser"])
-    other = Session.objects.create(project=draft.project, sequence=2, venue="宁波", start_date=date(2021, 6, 1),
-                                   end_date=date(2021, 6, 2), credits=4, hours=12, organiser=cast["organiser"],
-                                   unit=draft.unit)
+    other = Session.objects.create(
+        project=draft.project,
+        sequence=2,
+        venue="宁波",
+        start_date=date(2021, 6, 1),
+        end_date=date(2021, 6, 2),
+        credits=4,
+        hours=12,
+        organiser=cast["organiser"],
+        unit=draft.unit,
+    )
     project_services.delete_draft(draft, cast["organiser"])
     assert list(Project.objects.all()) == [draft.project]
     assert list(Session.objects.all()) == [other]

@@ -17,8 +17,22 @@ ROOT = Path(__file__).resolve().parent.parent
 APPS = ["cme_portal", "projects", "attendance", "credits", "certificates"]
 MANAGERS = {"objects", "_default_manager", "_base_manager"}
 # Personal or scoped data that is not itself reviewable.
-LISTED = {"Material", "Attendance", "SurveyResponse", "DeniedScan", "RosterSelection", "CreditRecord", "PlatformRecord",
-          "EarlyReviewRequest", "Certificate", "BulkDownload", "Notification", "ReviewEvent", "LearnerProfile", "SmsCode"}
+LISTED = {
+    "Material",
+    "Attendance",
+    "SurveyResponse",
+    "DeniedScan",
+    "RosterSelection",
+    "CreditRecord",
+    "PlatformRecord",
+    "EarlyReviewRequest",
+    "Certificate",
+    "BulkDownload",
+    "Notification",
+    "ReviewEvent",
+    "LearnerProfile",
+    "SmsCode",
+}
 
 
 def scoped_models():
@@ -36,8 +50,12 @@ def view_modules():
 def bare_manager_uses(path, names, root=ROOT):
     tree = ast.parse(path.read_text(), filename=str(path))
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and node.attr in MANAGERS and isinstance(node.value, ast.Name) \
-                and node.value.id in names:
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in MANAGERS
+            and isinstance(node.value, ast.Name)
+            and node.value.id in names
+        ):
             yield f"{path.relative_to(root)}:{node.lineno} {node.value.id}.{node.attr}"
 
 

@@ -29,7 +29,11 @@ print(json.dumps({
 
 
 def run_settings(**env):
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "CELERY_TASK_ALWAYS_EAGER", "PORTAL_BASE_URL"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "CELERY_TASK_ALWAYS_EAGER", "PORTAL_BASE_URL"}
+    }
     clean.update(env, DJANGO_SETTINGS_MODULE="cme_portal.settings")
     return subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=clean, capture_output=True, text=True)
 

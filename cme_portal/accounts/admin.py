@@ -30,7 +30,9 @@ class UserAdmin(BaseUserAdmin):
         (_("状态"), {"fields": ["is_active", "claimed", "failed_logins", "locked_until", "last_login", "date_joined"]}),
         (_("后台权限"), {"fields": ["is_staff", "is_superuser", "groups", "user_permissions"]}),
     ]
-    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["id_type", "id_number", "name", "mobile", "password1", "password2"]})]
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["id_type", "id_number", "name", "mobile", "password1", "password2"]})
+    ]
 
 
 @admin.register(Organisation)

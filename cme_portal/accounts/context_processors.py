@@ -11,7 +11,6 @@ def navigation(request):
     roles = [role for role in ROLE_PRIORITY if user.has_role(role)]
     return {
         "nav_roles": [
-            {"role": role, "label": role.label, "url": reverse("accounts:dashboard_role", args=[role.value])}
-            for role in roles
+            {"role": role, "label": role.label, "url": reverse("accounts:dashboard_role", args=[role.value])} for role in roles
         ],
     }

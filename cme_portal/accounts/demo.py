@@ -28,8 +28,15 @@ TREE = {
     },
 }
 DEPARTMENTS = ["科教科", "心血管内科", "普外科", "护理部", "麻醉科"]
-CODES = {"浙江省": "330000", "杭州市": "330100", "宁波市": "330200", "温州市": "330300",
-         "西湖区": "330106", "鄞州区": "330212", "鹿城区": "330302"}
+CODES = {
+    "浙江省": "330000",
+    "杭州市": "330100",
+    "宁波市": "330200",
+    "温州市": "330300",
+    "西湖区": "330106",
+    "鄞州区": "330212",
+    "鹿城区": "330302",
+}
 
 
 def resident_id(region, birth, sequence, sex):
@@ -42,8 +49,24 @@ def resident_id(region, birth, sequence, sex):
 ACCOUNTS = [
     (Role.PROVINCE_ADMIN, "周敏", Sex.FEMALE, date(1975, 3, 8), "13900000001", "浙江省", None),
     (Role.CITY_ADMIN, "陈刚", Sex.MALE, date(1978, 6, 1), "13900000002", "杭州市", None),
-    (Role.UNIT_ADMIN, "李娜", Sex.FEMALE, date(1982, 9, 12), "13900000003", "浙江大学医学院附属第一医院", "浙江大学医学院附属第一医院"),
-    (Role.ORGANISER, "张伟", Sex.MALE, date(1970, 1, 20), "13900000004", "浙江大学医学院附属第一医院", "浙江大学医学院附属第一医院"),
+    (
+        Role.UNIT_ADMIN,
+        "李娜",
+        Sex.FEMALE,
+        date(1982, 9, 12),
+        "13900000003",
+        "浙江大学医学院附属第一医院",
+        "浙江大学医学院附属第一医院",
+    ),
+    (
+        Role.ORGANISER,
+        "张伟",
+        Sex.MALE,
+        date(1970, 1, 20),
+        "13900000004",
+        "浙江大学医学院附属第一医院",
+        "浙江大学医学院附属第一医院",
+    ),
     (Role.LEARNER, "刘洋", Sex.MALE, date(1990, 11, 5), "13900000005", None, "浙江大学医学院附属第一医院"),
     (Role.CITY_ADMIN, "吴芳", Sex.FEMALE, date(1980, 4, 16), "13900000006", "宁波市", None),
     (Role.UNIT_ADMIN, "郑浩", Sex.MALE, date(1984, 7, 30), "13900000007", "宁波市第一医院", "宁波市第一医院"),
@@ -67,7 +90,8 @@ def seed_tree():
                 )
             for unit_name, grassroots, tertiary in units:
                 unit, _ = Organisation.objects.get_or_create(
-                    name=unit_name, parent=parent,
+                    name=unit_name,
+                    parent=parent,
                     defaults={"kind": OrgKind.UNIT, "is_grassroots": grassroots, "is_tertiary": tertiary},
                 )
                 for department in DEPARTMENTS[: 3 if grassroots else 5]:
@@ -81,9 +105,7 @@ def seed_accounts():
         id_number = resident_id("330106", birth, index, sex)
         user = User.objects.filter(id_number=id_number).first()
         if user is None:
-            user = User.objects.create_user(
-                id_number, DEMO_PASSWORD, id_type=DocumentType.RESIDENT_ID, name=name, mobile=mobile
-            )
+            user = User.objects.create_user(id_number, DEMO_PASSWORD, id_type=DocumentType.RESIDENT_ID, name=name, mobile=mobile)
         unit = Organisation.objects.filter(name=unit_name, kind=OrgKind.UNIT).first() if unit_name else None
         profile, _ = LearnerProfile.objects.get_or_create(user=user)
         if not profile.sex:

@@ -85,7 +85,10 @@ class RegistrationForm(DocumentFieldsMixin, ProfileFieldsMixin, forms.Form):
         help_text=_("居民身份证、港澳台居民居住证将自动读取"),
     )
     sex = forms.ChoiceField(
-        label=_("性别"), choices=Sex.choices, required=False, widget=forms.RadioSelect,
+        label=_("性别"),
+        choices=Sex.choices,
+        required=False,
+        widget=forms.RadioSelect,
         help_text=_("居民身份证、港澳台居民居住证将自动读取"),
     )
     title = forms.ChoiceField(label=_("职称"), choices=LearnerProfile._meta.get_field("title").choices)
@@ -93,13 +96,17 @@ class RegistrationForm(DocumentFieldsMixin, ProfileFieldsMixin, forms.Form):
     region = RegionChoiceField(label=_("所属区域"))
     unit = UnitChoiceField(label=_("工作单位"), required=False)
     unit_name = forms.CharField(
-        label=_("工作单位（列表中没有时填写）"), max_length=100, required=False,
+        label=_("工作单位（列表中没有时填写）"),
+        max_length=100,
+        required=False,
         help_text=_("下拉列表中没有您的单位时，请在此填写单位全称"),
     )
     mailing_address = forms.CharField(label=_("通讯地址"), max_length=200)
     department = forms.CharField(label=_("科室"), max_length=50, required=False)
     password1 = forms.CharField(
-        label=_("密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        label=_("密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=_("至少 8 位，不能全是数字，不能与证件号、姓名相近"),
     )
     password2 = forms.CharField(
@@ -107,7 +114,9 @@ class RegistrationForm(DocumentFieldsMixin, ProfileFieldsMixin, forms.Form):
     )
     mobile = MobileField()
     sms_code = forms.CharField(
-        label=_("短信验证码"), max_length=6, required=False,
+        label=_("短信验证码"),
+        max_length=6,
+        required=False,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
     )
 
@@ -197,8 +206,18 @@ class ProfileForm(ProfileFieldsMixin, forms.ModelForm):
     class Meta:
         model = LearnerProfile
         fields = [
-            "sex", "birth_date", "title", "position", "education", "region", "unit", "unit_name",
-            "department", "unit_location", "grassroots", "mailing_address",
+            "sex",
+            "birth_date",
+            "title",
+            "position",
+            "education",
+            "region",
+            "unit",
+            "unit_name",
+            "department",
+            "unit_location",
+            "grassroots",
+            "mailing_address",
         ]
         widgets = {
             "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -212,9 +231,12 @@ class ProfileForm(ProfileFieldsMixin, forms.ModelForm):
         self.fields["email"].initial = user.email
         self.fields["sex"].choices = Sex.choices
         self.fields["grassroots"] = forms.TypedChoiceField(
-            label=_("是否来自基层"), required=False, widget=forms.RadioSelect,
+            label=_("是否来自基层"),
+            required=False,
+            widget=forms.RadioSelect,
             choices=[(True, _("是")), (False, _("否"))],
-            coerce=lambda value: value in (True, "True", "true", "1"), empty_value=None,
+            coerce=lambda value: value in (True, "True", "true", "1"),
+            empty_value=None,
         )
         if self.document_fixes_birth():
             for field in ("sex", "birth_date"):

@@ -55,9 +55,7 @@ class Organisation(models.Model):
     # "000001/000007/000031/": ids from the root down, fixed width so prefixes never collide.
     path = models.CharField(max_length=255, editable=False, db_index=True, default="")
     is_grassroots = models.BooleanField(_("基层单位"), default=False)
-    is_tertiary = models.BooleanField(
-        _("省级单位或三级医院"), default=False, help_text=_("其人员须在五年内获得国家级项目学分")
-    )
+    is_tertiary = models.BooleanField(_("省级单位或三级医院"), default=False, help_text=_("其人员须在五年内获得国家级项目学分"))
 
     objects = OrganisationQuerySet.as_manager()
 
@@ -179,9 +177,7 @@ class UserManager(BaseUserManager):
 class User(AbstractBaseUser, PermissionsMixin):
     """A person. The document number is the username; the mobile number also logs in."""
 
-    id_type = models.CharField(
-        _("证件类型"), max_length=24, choices=DocumentType.choices, default=DocumentType.RESIDENT_ID
-    )
+    id_type = models.CharField(_("证件类型"), max_length=24, choices=DocumentType.choices, default=DocumentType.RESIDENT_ID)
     id_number = models.CharField(_("证件号"), max_length=32, unique=True)
     name = models.CharField(_("姓名"), max_length=50)
     mobile = models.CharField(_("手机号码"), max_length=11, unique=True, null=True, blank=True)
@@ -205,7 +201,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name_plural = _("用户")
         constraints = [
             models.CheckConstraint(condition=~Q(id_number=""), name="user_id_number_not_blank"),
-            models.CheckConstraint(condition=Q(mobile__isnull=True) | Q(mobile__regex=r"^1[3-9][0-9]{9}$"), name="user_mobile_format"),
+            models.CheckConstraint(
+                condition=Q(mobile__isnull=True) | Q(mobile__regex=r"^1[3-9][0-9]{9}$"), name="user_mobile_format"
+            ),
         ]
 
     def __str__(self):
@@ -285,9 +283,7 @@ class RoleAssignment(models.Model):
         verbose_name_plural = _("角色")
         constraints = [
             models.UniqueConstraint(fields=["user", "role", "org"], name="role_unique_per_node"),
-            models.UniqueConstraint(
-                fields=["user"], condition=Q(role="learner"), name="role_one_learner_role"
-            ),
+            models.UniqueConstraint(fields=["user"], condition=Q(role="learner"), name="role_one_learner_role"),
             models.CheckConstraint(condition=Q(role="learner") | Q(org__isnull=False), name="role_staff_has_node"),
         ]
 
@@ -299,9 +295,9 @@ class RoleAssignment(models.Model):
 
         kinds = ROLE_NODE_KINDS.get(Role(self.role))
         if kinds and self.org_id and self.org.kind not in kinds:
-            raise ValidationError({"org": _("该角色须挂在以下类型的机构上：%(kinds)s") % {
-                "kinds": "、".join(str(OrgKind(k).label) for k in kinds)
-            }})
+            raise ValidationError(
+                {"org": _("该角色须挂在以下类型的机构上：%(kinds)s") % {"kinds": "、".join(str(OrgKind(k).label) for k in kinds)}}
+            )
 
 
 class Title(models.TextChoices):

@@ -28,6 +28,7 @@ profile_changed = Signal()
 
 # --- SMS codes ---------------------------------------------------------------
 
+
 def _hash_code(mobile, purpose, code):
     message = f"{mobile}:{purpose}:{code}".encode()
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
@@ -47,9 +48,11 @@ def send_sms_code(mobile, purpose, client_ip=None):
         raise DomainError(_("验证码已发送，请 %(seconds)s 秒后再重新获取。") % {"seconds": wait}, code="sms_too_soon")
     if recent.count() >= settings.SMS_MAX_PER_NUMBER_PER_DAY:
         raise DomainError(_("该手机号今天获取验证码的次数已达上限，请明天再试。"), code="sms_number_limit")
-    if client_ip and SmsCode.objects.filter(
-        client_ip=client_ip, created_at__gte=now - timedelta(hours=1)
-    ).count() >= settings.SMS_MAX_PER_ADDRESS_PER_HOUR:
+    if (
+        client_ip
+        and SmsCode.objects.filter(client_ip=client_ip, created_at__gte=now - timedelta(hours=1)).count()
+        >= settings.SMS_MAX_PER_ADDRESS_PER_HOUR
+    ):
         raise DomainError(_("当前网络获取验证码过于频繁，请一小时后再试。"), code="sms_address_limit")
 
     # The counts above give precise messages; these atomic gates in the shared cache stop
@@ -110,8 +113,18 @@ def verify_sms_code(mobile, purpose, code):
 # --- Registration ------------------------------------------------------------
 
 PROFILE_FIELDS = (
-    "birth_date", "sex", "title", "position", "education", "region", "unit", "unit_name",
-    "department", "unit_location", "grassroots", "mailing_address",
+    "birth_date",
+    "sex",
+    "title",
+    "position",
+    "education",
+    "region",
+    "unit",
+    "unit_name",
+    "department",
+    "unit_location",
+    "grassroots",
+    "mailing_address",
 )
 
 
@@ -123,14 +136,13 @@ def registration_conflict(id_number, mobile):
     """
     existing = User.objects.filter(id_number=id_number).first()
     if existing and existing.claimed:
-        return DomainError(
-            _("该证件号已注册。请直接登录；如忘记密码，请使用“找回密码”。"), code="id_taken", field="id_number"
-        )
+        return DomainError(_("该证件号已注册。请直接登录；如忘记密码，请使用“找回密码”。"), code="id_taken", field="id_number")
     if existing and existing.mobile and existing.mobile != mobile:
         # An account opened at a check-in desk is claimed only through the mobile it was opened with.
         return DomainError(
             _("该证件号已在签到时登记了另一个手机号。请使用登记时的手机号注册；手机号已更换的，请联系所在单位科教科。"),
-            code="claim_mobile", field="mobile",
+            code="claim_mobile",
+            field="mobile",
         )
     owner = User.objects.filter(mobile=mobile).exclude(pk=existing.pk if existing else None).first()
     if owner:
@@ -180,6 +192,7 @@ def _open_account(id_type, id_number, name, mobile, password, email, profile):
 
 # --- Login -------------------------------------------------------------------
 
+
 def login_needs_captcha(client_ip):
     return ratelimit.count("login-fail", client_ip) >= settings.LOGIN_CAPTCHA_AFTER
 
@@ -196,7 +209,8 @@ def check_login(identifier, password, client_ip):
     if user and user.is_locked:
         local = timezone.localtime(user.locked_until)
         raise DomainError(
-            _("密码错误次数过多，账号已锁定至 %(time)s。请稍后再试，或使用“找回密码”重设密码。") % {"time": local.strftime("%H:%M")},
+            _("密码错误次数过多，账号已锁定至 %(time)s。请稍后再试，或使用“找回密码”重设密码。")
+            % {"time": local.strftime("%H:%M")},
             code="locked",
         )
     authenticated = authenticate(username=identifier, password=password)
@@ -212,9 +226,7 @@ def check_login(identifier, password, client_ip):
     if not user.is_active:
         raise DomainError(_("该账号已停用，请联系所在单位科教科。"), code="inactive")
     if not user.claimed:
-        raise DomainError(
-            _("该账号由签到时自动创建，尚未设置密码。请先“注册”认领账号（需短信验证）。"), code="unclaimed"
-        )
+        raise DomainError(_("该账号由签到时自动创建，尚未设置密码。请先“注册”认领账号（需短信验证）。"), code="unclaimed")
     User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
     user.refresh_from_db(fields=["failed_logins"])
     remaining = settings.LOGIN_MAX_FAILURES - user.failed_logins
@@ -232,6 +244,7 @@ def check_login(identifier, password, client_ip):
 
 
 # --- Password reset ----------------------------------------------------------
+
 
 def request_password_reset(identifier, client_ip):
     """Send a reset code to the mobile of the account ``identifier`` names.
@@ -266,6 +279,7 @@ def reset_password(identifier, sms_code, new_password):
 
 
 # --- Profile -----------------------------------------------------------------
+
 
 @transaction.atomic
 def update_profile(user, **fields):

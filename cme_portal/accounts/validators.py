@@ -44,7 +44,7 @@ def normalise_mobile(number):
     number = re.sub(r"[\s-]+", "", number or "")
     for prefix in ("+86", "0086"):
         if number.startswith(prefix):
-            number = number[len(prefix):]
+            number = number[len(prefix) :]
     return number
 
 

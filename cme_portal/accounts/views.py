@@ -37,7 +37,8 @@ def _send_registration_code(request):
     except DomainError as error:
         return False, error.message, None
     message = _("验证码已发送至 %(mobile)s，%(minutes)s 分钟内有效。") % {
-        "mobile": mobile, "minutes": settings.SMS_CODE_TTL_SECONDS // 60,
+        "mobile": mobile,
+        "minutes": settings.SMS_CODE_TTL_SECONDS // 60,
     }
     return True, message, code if settings.SMS_SHOW_CODE_IN_PAGE else None
 

@@ -53,9 +53,13 @@ def counts(request):
             if user.has_role(level.role):
                 columns[f"{workflow.name}:{level.slug}"] = _count_of(model.objects.waiting_for(user, level.role))
     aliases = {key: f"c{index}" for index, key in enumerate(columns)}
-    row = (get_user_model().objects.filter(pk=user.pk)
-           .annotate(**{aliases[key]: expression for key, expression in columns.items()})
-           .values(*aliases.values()).first()) or {}
+    row = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .annotate(**{aliases[key]: expression for key, expression in columns.items()})
+        .values(*aliases.values())
+        .first()
+    ) or {}
     request._review_counts = {key: row.get(alias, 0) for key, alias in aliases.items()}
     return request._review_counts
 
@@ -65,7 +69,12 @@ def queue_links(request, model):
     workflow = model.workflow
     waiting = counts(request)
     return [
-        {"label": level.nav_label, "url": reverse(workflow.url_name, args=[level.slug]),
-         "count": waiting.get(f"{workflow.name}:{level.slug}", 0), "role": level.role}
-        for level in workflow.levels if request.user.has_role(level.role)
+        {
+            "label": level.nav_label,
+            "url": reverse(workflow.url_name, args=[level.slug]),
+            "count": waiting.get(f"{workflow.name}:{level.slug}", 0),
+            "role": level.role,
+        }
+        for level in workflow.levels
+        if request.user.has_role(level.role)
     ]

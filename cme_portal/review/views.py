@@ -38,11 +38,19 @@ def _queue(request, model, level):
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     for obj in page:
         obj.actions = workflow.available(obj, request.user)
-    return render(request, "review/queue.html", {
-        "form": filterset.form, "page_obj": page, "workflow": workflow, "level": level,
-        "role_label": Role(level.role).label, "results_template": workflow.results_template,
-        "waiting": registry.counts(request).get(f"{workflow.name}:{level.slug}", 0),
-    })
+    return render(
+        request,
+        "review/queue.html",
+        {
+            "form": filterset.form,
+            "page_obj": page,
+            "workflow": workflow,
+            "level": level,
+            "role_label": Role(level.role).label,
+            "results_template": workflow.results_template,
+            "waiting": registry.counts(request).get(f"{workflow.name}:{level.slug}", 0),
+        },
+    )
 
 
 def take_action(request, obj, *, submit, review, back_to, next_prefix):

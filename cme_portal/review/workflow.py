@@ -186,8 +186,16 @@ def perform(workflow, obj, action, actor, reason=""):
     try:
         return _perform(workflow, obj, action, actor, reason)
     except DomainError as error:
-        log.info("refused", extra={"workflow": workflow.name, "action": action, "object_id": obj.pk,
-                                   "actor_id": getattr(actor, "pk", None), "code": error.code})
+        log.info(
+            "refused",
+            extra={
+                "workflow": workflow.name,
+                "action": action,
+                "object_id": obj.pk,
+                "actor_id": getattr(actor, "pk", None),
+                "code": error.code,
+            },
+        )
         raise
 
 
@@ -223,8 +231,17 @@ def _perform(workflow, obj, action, actor, reason):
         )
         transition.run_effect(locked, event)
         deliver_review_notifications.delay_on_commit(event.pk)
-    log.info("transition", extra={"workflow": workflow.name, "action": action, "object_id": locked.pk,
-                                  "actor_id": actor.pk, "from_state": from_state, "to_state": transition.target})
+    log.info(
+        "transition",
+        extra={
+            "workflow": workflow.name,
+            "action": action,
+            "object_id": locked.pk,
+            "actor_id": actor.pk,
+            "from_state": from_state,
+            "to_state": transition.target,
+        },
+    )
     obj.state, obj.state_changed_at = locked.state, locked.state_changed_at
     return event
 

@@ -21,8 +21,15 @@ def test_check_in_and_out_on_a_phone(live_server, phone, screenshot):
     organiser = staff(Role.ORGANISER, tree["unit_a"])
     today = timezone.localdate()
     session = Session.objects.create(
-        project=ProjectFactory(holding_unit=tree["unit_a"], name="基层心血管疾病诊治进展学习班"), venue="甲市会议中心",
-        start_date=today, end_date=today, credits=3, hours=8, state="approved", organiser=organiser, unit=tree["unit_a"],
+        project=ProjectFactory(holding_unit=tree["unit_a"], name="基层心血管疾病诊治进展学习班"),
+        venue="甲市会议中心",
+        start_date=today,
+        end_date=today,
+        credits=3,
+        hours=8,
+        state="approved",
+        organiser=organiser,
+        unit=tree["unit_a"],
     )
     # The whole day is open so the test does not depend on the hour it runs at.
     plan = AttendancePlan.objects.create(session=session, day_start=time(0, 0), day_end=time(23, 59))
@@ -67,4 +74,7 @@ def test_check_in_and_out_on_a_phone(live_server, phone, screenshot):
     screenshot(page, "door-checkout-done")
 
     attendance = Attendance.objects.get(learner__id_number=number)
-    assert attendance.checked_out_at and SurveyResponse.objects.get(attendance=attendance).answers["q7"] == ["开阔思路", "提高操作能力"]
+    assert attendance.checked_out_at and SurveyResponse.objects.get(attendance=attendance).answers["q7"] == [
+        "开阔思路",
+        "提高操作能力",
+    ]
