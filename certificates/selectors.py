@@ -1,12 +1,12 @@
 """Reads of certificates: the learner's own, the province's, the public query and verification, bulk jobs."""
 
-from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
 from cme_portal.accounts.models import Role
 from projects import numbers
 from projects.models import Session, SessionState
 
+from .filters import CertificateFilter
 from .models import BulkDownload, BulkState, Certificate, CertificateStatus
 
 PUBLIC_QUERY_LIMIT = 20
@@ -46,12 +46,9 @@ def managed(user):
     return Certificate.objects.filter(user.scope_q(Role.PROVINCE_ADMIN, "record__session__unit__path"))
 
 
-def managed_list(user, text=""):
-    queryset = managed(user).select_related("learner", "record")
-    text = text.strip()
-    if text:
-        queryset = queryset.filter(Q(number=text.upper()) | Q(learner__name=text) | Q(record__activity_name__icontains=text))
-    return queryset
+def managed_list(user, *, filters):
+    """The province admin's certificates, searched; returns the FilterSet."""
+    return CertificateFilter(filters, queryset=managed(user).select_related("learner", "record"))
 
 
 def get_managed(user, pk):

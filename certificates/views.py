@@ -98,10 +98,10 @@ def verify(request, code):
 
 @role_required(Role.PROVINCE_ADMIN)
 def manage(request):
-    text = request.GET.get("q", "").strip()
-    queryset = selectors.managed_list(request.user, text)
+    found = selectors.managed_list(request.user, filters=request.GET)
+    queryset = found.qs
     page = Paginator(queryset, 30).get_page(request.GET.get("page"))
-    return render(request, "certificates/manage.html", {"page_obj": page, "q": text})
+    return render(request, "certificates/manage.html", {"page_obj": page, "q": found.form["q"].value() or ""})
 
 
 @require_POST

@@ -6,24 +6,21 @@ from datetime import date
 import tablib
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
-from cme_portal.accounts.models import Organisation, OrgKind, Role
+from cme_portal.accounts.models import Role
 from cme_portal.accounts.permissions import role_required
 from cme_portal.accounts.validators import mask_id_number
 from cme_portal.errors import DomainError
 
 from . import compliance, selectors, services
-from .forms import BatchForm, EarlyReviewForm, PlatformImportForm, ReportFilterForm, RuleForm
+from .forms import BatchForm, EarlyReviewForm, PlatformImportForm, RuleForm
 from .platforms import import_platform_file
 from .rules import EVIDENCE
-
-REPORT_ROLES = (Role.PROVINCE_ADMIN, Role.CITY_ADMIN, Role.UNIT_ADMIN)
 
 
 def _sheet_learners(upload, allowed):
@@ -118,50 +115,23 @@ def requirement_rules(request):
     return render(request, "credits/rules.html", {"forms": forms, "year": year, "rules": rules})
 
 
-def _report_scope(user):
-    """The widest node the person reports on, and the role it comes from."""
-    for role in REPORT_ROLES:
-        node = user.scope_nodes(role).first()
-        if node is not None:
-            return node, role
-    return None, None
-
-
-@role_required(*REPORT_ROLES)
+@role_required(*selectors.REPORT_ROLES)
 def compliance_report(request, export=False):
     """W6 for admins: learners of the subtree with their sums and verdict, a chart by unit, Excel."""
-    node, role = _report_scope(request.user)
-    units = Organisation.objects.filter(path__startswith=node.path, kind=OrgKind.UNIT).order_by("path")
-    form = ReportFilterForm(request.GET or None, units=units, initial={"year": date.today().year})
-    cleaned = form.cleaned_data if form.is_valid() else {}
-    year = compliance.sane_year(cleaned.get("year"), date.today().year)
-    rules = compliance.rules_for(compliance.province_of(node), year)
-    scope_node = cleaned.get("unit") or node
-    learners = compliance.learners_with_compliance(scope_node, year, rules).select_related("user", "unit")
-    if cleaned.get("staff_category"):
-        learners = learners.filter(staff_category=cleaned["staff_category"])
-    if cleaned.get("compliant") in ("yes", "no"):
-        learners = learners.filter(compliant=cleaned["compliant"] == "yes")
-    text = (cleaned.get("q") or "").strip()
-    if text:
-        learners = learners.filter(Q(user__name__icontains=text) | Q(user__id_number=text.upper()))
-    learners = learners.order_by("unit__path", "user__name")
+    report = selectors.compliance_report(request.user, filters=request.GET)
     if export:
-        return _export(learners, year)
-    summary = compliance.unit_summary(scope_node, year, rules)
+        return _export(report.learners, report.year)
+    summary = report.summary()
     return render(
         request,
         "credits/compliance_report.html",
         {
-            "form": form,
-            "year": year,
-            "node": node,
-            "page_obj": Paginator(learners, 50).get_page(request.GET.get("page")),
+            "form": report.form,
+            "year": report.year,
+            "node": report.node,
+            "page_obj": Paginator(report.learners, 50).get_page(request.GET.get("page")),
             "summary": summary,
-            "chart": {
-                "labels": [row.unit.name for row in summary],
-                "rates": [row.rate for row in summary],
-            },
+            "chart": {"labels": [row.unit.name for row in summary], "rates": [row.rate for row in summary]},
             "totals": (sum(r.learners for r in summary), sum(r.compliant for r in summary)),
         },
     )

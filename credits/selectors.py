@@ -1,13 +1,18 @@
 """Reads of the credits app: entries through the viewer's scope, the ledger, the unit's learners."""
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404
 
-from cme_portal.accounts.models import Role, User
+from cme_portal.accounts.models import LearnerProfile, Organisation, OrgKind, Role, User
 
+from . import compliance
+from .filters import ComplianceFilter
 from .models import CreditEntry, CreditRecord, EarlyReviewRequest
+
+REPORT_ROLES = (Role.PROVINCE_ADMIN, Role.CITY_ADMIN, Role.UNIT_ADMIN)
 
 
 def entries():
@@ -49,3 +54,38 @@ def early_reviews(user):
         .select_related("unit", "requested_by")
         .prefetch_related("candidates")
     )
+
+
+def report_scope(user):
+    """The widest node the person reports on (province, city or unit admin), and the role it comes from."""
+    for role in REPORT_ROLES:
+        node = user.scope_nodes(role).first()
+        if node is not None:
+            return node, role
+    return None, None
+
+
+@dataclass
+class ComplianceReport:
+    form: object
+    node: Organisation
+    year: int
+    learners: object  # LearnerProfile queryset with c1, c2, national5, advanced, compliant
+    summary_node: Organisation
+    rules: dict
+
+    def summary(self):
+        return compliance.unit_summary(self.summary_node, self.year, self.rules)
+
+
+def compliance_report(user, *, filters):
+    """W6 for admins: the learners of the person's subtree (or one unit of it) with their sums and verdicts."""
+    node, _role = report_scope(user)
+    units = Organisation.objects.filter(path__startswith=node.path, kind=OrgKind.UNIT).order_by("path")
+    found = ComplianceFilter(filters, queryset=LearnerProfile.objects.none(), units=units)
+    cleaned = found.form.cleaned_data if found.form.is_valid() else {}
+    year = compliance.sane_year(cleaned.get("year"), date.today().year)
+    rules = compliance.rules_for(compliance.province_of(node), year)
+    scope_node = cleaned.get("unit") or node
+    found.queryset = compliance.learners_with_compliance(scope_node, year, rules).select_related("user", "unit")
+    return ComplianceReport(form=found.form, node=node, year=year, learners=found.qs, summary_node=scope_node, rules=rules)
