@@ -1,0 +1,77 @@
+"""Guards that the mutation run (scripts/mutants.py) found no test holding, each held now."""
+
+from datetime import date
+
+import pytest
+
+from attendance import services as attendance_services
+from certificates import services as certificate_services
+from cme_portal import ratelimit
+from cme_portal.accounts import services as account_services
+from cme_portal.accounts.models import SmsPurpose
+from cme_portal.errors import DomainError
+from credits.models import CREDIT_ENTRY_WORKFLOW
+from projects.models import HOSTING_WORKFLOW
+
+from .factories import approved_session, certificates_for, credit_entry, resident_id, session_for
+
+pytestmark = pytest.mark.django_db
+
+
+def door_form(tree, **changes):
+    data = dict(
+        id_type="resident_id", id_number=resident_id(7, birth=date(1990, 6, 15)), name="新学员", sex="M", age=36,
+        mobile="13700001111", unit=tree["unit_a"], unit_name="", department="心内科", unit_location="甲市", grassroots=False,
+        title="junior", position="staff", education="bachelor",
+    )
+    return {**data, **changes}
+
+
+def test_the_door_sends_a_known_document_number_back_to_check_in(cast, tree):
+    with pytest.raises(DomainError) as refused:
+        attendance_services.register_at_door(**door_form(tree, id_number=cast["learner"].id_number))
+    assert (refused.value.code, refused.value.field) == ("known", "id_number")
+    assert str(refused.value.message) == "该证件号已登记，请返回直接签到。"
+
+
+def test_the_door_refuses_a_mobile_bound_to_another_account(cast, tree):
+    with pytest.raises(DomainError) as refused:
+        attendance_services.register_at_door(**door_form(tree, mobile=cast["learner"].mobile))
+    assert (refused.value.code, refused.value.field) == ("mobile_taken", "mobile")
+
+
+@pytest.mark.parametrize("workflow, action", [(HOSTING_WORKFLOW, "submit"), (CREDIT_ENTRY_WORKFLOW, "resubmit")])
+def test_a_reviewer_cannot_take_the_owners_step_through_review(cast, workflow, action):
+    subject = session_for(cast["organiser"]) if workflow is HOSTING_WORKFLOW else credit_entry(cast["learner"])
+    before = subject.state
+    with pytest.raises(DomainError) as refused:
+        workflow.review(subject, cast["unit_admin"], action)
+    assert refused.value.code == "unknown_action"
+    subject.refresh_from_db()
+    assert subject.state == before
+
+
+def test_a_revocation_needs_a_reason(cast):
+    session = approved_session(cast["organiser"], cast["unit_admin"], cast["province_admin"])
+    [certificate] = certificates_for(session, [cast["learner"]])
+    with pytest.raises(DomainError) as refused:
+        certificate_services.revoke(certificate, cast["province_admin"], "   ")
+    assert (refused.value.code, refused.value.field) == ("reason_required", "reason")
+    certificate.refresh_from_db()
+    assert certificate.status == "issued"
+
+
+def test_the_sms_gate_stops_a_parallel_request_that_passed_the_count():
+    """Two requests at once both see no code sent yet; the shared counter lets one through."""
+    assert ratelimit.hit("sms-number", "13700002222", limit=1, period=60)  # the other request, a moment earlier
+    with pytest.raises(DomainError) as refused:
+        account_services.send_sms_code("13700002222", SmsPurpose.REGISTER, client_ip="10.0.0.9")
+    assert refused.value.code == "sms_too_soon"
+
+
+def test_the_address_gate_stops_parallel_requests_from_one_network(settings):
+    for _ in range(settings.SMS_MAX_PER_ADDRESS_PER_HOUR):
+        ratelimit.hit("sms-address", "10.0.0.10", limit=settings.SMS_MAX_PER_ADDRESS_PER_HOUR, period=3600)
+    with pytest.raises(DomainError) as refused:
+        account_services.send_sms_code("13700003333", SmsPurpose.REGISTER, client_ip="10.0.0.10")
+    assert refused.value.code == "sms_address_limit"
