@@ -158,7 +158,7 @@ def roster_action(request, pk):
     session = get_session(request.user, pk, approved=True)
     roster_obj = services.roster_for(session)
 
-    def submit():
+    def submit(action, reason):
         if roster_obj.organiser_id != request.user.pk:
             raise DomainError(_("只有立项用户可以提交学员名单。"), code="forbidden")
         services.submit_roster(roster_obj, request.user)

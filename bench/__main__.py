@@ -46,8 +46,15 @@ def main():
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     require_bench_database(database_name(url))  # before anything is created or written
     ensure_database(url)
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-only-secret", "DEBUG": "0",
-           "CELERY_TASK_ALWAYS_EAGER": "1", "LOG_LEVEL": "WARNING", "ALLOWED_HOSTS": "testserver,127.0.0.1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": "bench-only-secret",
+        "DEBUG": "0",
+        "CELERY_TASK_ALWAYS_EAGER": "1",
+        "LOG_LEVEL": "WARNING",
+        "ALLOWED_HOSTS": "testserver,127.0.0.1",
+    }
     env.pop("REDIS_URL", None)
     results = {}
     for module in sys.argv[1:] or BENCHMARKS:

@@ -54,13 +54,32 @@ BATCH = 10_000
 SAMPLE = 600
 ROOT = Path(__file__).resolve().parent.parent
 FIELDS = {
-    "title": "继续医学教育学分证书", "number_label": "证书编号：", "number": "CME202600000001", "name": "王明", "sex": "男",
-    "age": "36", "unit": "浙江大学医学院附属第一医院", "project_name": "心血管疾病规范化诊疗进展学习班",
-    "project_number": "2026-03-01-001（国）", "dates": "2026-12-01 至 2026-12-02", "venue": "杭州市庆春路 79 号",
-    "credits_text": "国家级 I类 10 分", "issuer": "浙江省继续医学教育委员会", "issued_on": "2026-12-16",
-    "verify_url": "https://cme.example.org/certificates/verify/ABCDEFGHJK/", "scan_label": "扫码验证",
-    "labels": {"name": "姓名", "sex": "性别：", "age": "年龄：", "unit": "工作单位", "project": "项目名称",
-               "project_number": "项目编号", "when": "时间地点", "credits": "授予学分"},
+    "title": "继续医学教育学分证书",
+    "number_label": "证书编号：",
+    "number": "CME202600000001",
+    "name": "王明",
+    "sex": "男",
+    "age": "36",
+    "unit": "浙江大学医学院附属第一医院",
+    "project_name": "心血管疾病规范化诊疗进展学习班",
+    "project_number": "2026-03-01-001（国）",
+    "dates": "2026-12-01 至 2026-12-02",
+    "venue": "杭州市庆春路 79 号",
+    "credits_text": "国家级 I类 10 分",
+    "issuer": "浙江省继续医学教育委员会",
+    "issued_on": "2026-12-16",
+    "verify_url": "https://cme.example.org/certificates/verify/ABCDEFGHJK/",
+    "scan_label": "扫码验证",
+    "labels": {
+        "name": "姓名",
+        "sex": "性别：",
+        "age": "年龄：",
+        "unit": "工作单位",
+        "project": "项目名称",
+        "project_number": "项目编号",
+        "when": "时间地点",
+        "credits": "授予学分",
+    },
 }
 
 
@@ -68,8 +87,10 @@ def per_second(with_qr):
     render.render(FIELDS, with_qr=with_qr)  # fonts registered, frame recorded
     start = time.perf_counter()
     for n in range(SAMPLE):
-        render.render({**FIELDS, "number": f"CME2026{n:08d}", "verify_url": f"https://cme.example.org/certificates/verify/{n:010d}/"},
-                      with_qr=with_qr)
+        render.render(
+            {**FIELDS, "number": f"CME2026{n:08d}", "verify_url": f"https://cme.example.org/certificates/verify/{n:010d}/"},
+            with_qr=with_qr,
+        )
     return SAMPLE / (time.perf_counter() - start)
 
 
@@ -80,30 +101,68 @@ def build():
     organiser, created = User.objects.get_or_create(id_number="ORGANISER-CERT", defaults={"name": "立项用户"})
     if created:
         RoleAssignment.objects.create(user=organiser, role=Role.ORGANISER, org=unit)
-    project, _ = Project.objects.get_or_create(number_key="2026-03-01-999(国)", defaults={
-        "number": "2026-03-01-999（国）", "name": "证书压力测试项目", "level": "national", "leader": "负责人", "year": 2026,
-        "credits": 10, "holding_unit": unit})
-    session, _ = Session.objects.update_or_create(project=project, sequence=1, defaults={
-        "venue": "基准会场", "start_date": date(2026, 6, 1), "end_date": date(2026, 6, 2), "credits": 10, "hours": 30,
-        "state": "approved", "organiser": organiser, "unit": unit})
+    project, _ = Project.objects.get_or_create(
+        number_key="2026-03-01-999(国)",
+        defaults={
+            "number": "2026-03-01-999（国）",
+            "name": "证书压力测试项目",
+            "level": "national",
+            "leader": "负责人",
+            "year": 2026,
+            "credits": 10,
+            "holding_unit": unit,
+        },
+    )
+    session, _ = Session.objects.update_or_create(
+        project=project,
+        sequence=1,
+        defaults={
+            "venue": "基准会场",
+            "start_date": date(2026, 6, 1),
+            "end_date": date(2026, 6, 2),
+            "credits": 10,
+            "hours": 30,
+            "state": "approved",
+            "organiser": organiser,
+            "unit": unit,
+        },
+    )
     # A fresh batch each run.
     Certificate.objects.filter(record__session=session).delete()
     CreditRecord.objects.filter(session=session).delete()
     existing = User.objects.filter(id_number__startswith="CERT").count()
     if existing < BATCH:
         users = User.objects.bulk_create(
-            [User(id_number=f"CERT{n:06d}", name=f"学员{n}", password="!") for n in range(existing, BATCH)], batch_size=2000)
-        LearnerProfile.objects.bulk_create([LearnerProfile(user=u, unit=unit, sex=Sex.MALE, birth_date=date(1985, 1, 1))
-                                            for u in users], batch_size=2000)
+            [User(id_number=f"CERT{n:06d}", name=f"学员{n}", password="!") for n in range(existing, BATCH)], batch_size=2000
+        )
+        LearnerProfile.objects.bulk_create(
+            [LearnerProfile(user=u, unit=unit, sex=Sex.MALE, birth_date=date(1985, 1, 1)) for u in users], batch_size=2000
+        )
     return session, list(User.objects.filter(id_number__startswith="CERT").order_by("pk").values_list("pk", flat=True))
 
 
 def start_workers():
     env = {**os.environ}
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "cme_portal", "worker", "--concurrency", str(os.cpu_count() or 2),
-         "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "cme_portal",
+            "worker",
+            "--concurrency",
+            str(os.cpu_count() or 2),
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
     )
 
 
@@ -133,10 +192,15 @@ def main():
     twice = Certificate.objects.filter(record__session=session, render_count__gt=1).count()
     numbers = Certificate.objects.filter(record__session=session).values("number").distinct().count()
     shutil.rmtree(MEDIA, ignore_errors=True)
-    print(f"# award of {len(learner_ids)} in {awarded:.1f} s; {done} rendered; {numbers} distinct numbers; "
-          f"{os.cpu_count()} worker processes")
-    print(f"BENCH certificates pdfs_per_s_per_core={pdfs_per_s:.0f} floor_pdfs_per_s={floor:.0f} batch={len(learner_ids)} "
-          f"batch_s={batch_s:.1f} rendered_twice={twice}", flush=True)
+    print(
+        f"# award of {len(learner_ids)} in {awarded:.1f} s; {done} rendered; {numbers} distinct numbers; "
+        f"{os.cpu_count()} worker processes"
+    )
+    print(
+        f"BENCH certificates pdfs_per_s_per_core={pdfs_per_s:.0f} floor_pdfs_per_s={floor:.0f} batch={len(learner_ids)} "
+        f"batch_s={batch_s:.1f} rendered_twice={twice}",
+        flush=True,
+    )
     check("certificates", pdfs_per_s_per_core=pdfs_per_s, unrendered=len(learner_ids) - done, rendered_twice=twice)
 
 

@@ -59,18 +59,41 @@ def build():
     organiser, created = User.objects.get_or_create(id_number="ORGANISER-BENCH", defaults={"name": "立项用户"})
     if created:
         RoleAssignment.objects.create(user=organiser, role=Role.ORGANISER, org=unit)
-    project, _ = Project.objects.get_or_create(number_key="BENCH-CHECKIN", defaults={
-        "number": "BENCH-CHECKIN", "name": "签到压力测试项目", "level": "provincial", "leader": "负责人", "year": 2026,
-        "credits": 5, "holding_unit": unit})
+    project, _ = Project.objects.get_or_create(
+        number_key="BENCH-CHECKIN",
+        defaults={
+            "number": "BENCH-CHECKIN",
+            "name": "签到压力测试项目",
+            "level": "provincial",
+            "leader": "负责人",
+            "year": 2026,
+            "credits": 5,
+            "holding_unit": unit,
+        },
+    )
     today = timezone.localdate()
-    session, _ = Session.objects.update_or_create(project=project, sequence=1, defaults={
-        "venue": "基准会场", "start_date": today, "end_date": today, "credits": 5, "hours": 8, "state": "approved",
-        "organiser": organiser, "unit": unit})
+    session, _ = Session.objects.update_or_create(
+        project=project,
+        sequence=1,
+        defaults={
+            "venue": "基准会场",
+            "start_date": today,
+            "end_date": today,
+            "credits": 5,
+            "hours": 8,
+            "state": "approved",
+            "organiser": organiser,
+            "unit": unit,
+        },
+    )
     AttendancePlan.objects.update_or_create(session=session, defaults={"day_start": clock(0, 0), "day_end": clock(23, 59)})
     Attendance.objects.filter(session=session).delete()
     existing = set(User.objects.filter(id_number__startswith="CHECKIN").values_list("id_number", flat=True))
-    new = [User(id_number=f"CHECKIN{n:05d}", name=f"学员{n}", mobile=f"150{n:08d}", password="!")
-           for n in range(LEARNERS) if f"CHECKIN{n:05d}" not in existing]
+    new = [
+        User(id_number=f"CHECKIN{n:05d}", name=f"学员{n}", mobile=f"150{n:08d}", password="!")
+        for n in range(LEARNERS)
+        if f"CHECKIN{n:05d}" not in existing
+    ]
     users = User.objects.bulk_create(new, batch_size=1000)
     LearnerProfile.objects.bulk_create([LearnerProfile(user=u, unit=unit) for u in users], batch_size=1000)
     RoleAssignment.objects.bulk_create([RoleAssignment(user=u, role=Role.LEARNER, org=unit) for u in users], batch_size=1000)
@@ -88,8 +111,20 @@ def start_server(port):
     workers = int(os.environ.get("BENCH_WORKERS", 3 * (os.cpu_count() or 2)))
     threads = int(os.environ.get("BENCH_THREADS", "1"))
     env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1", "SECURE_COOKIES": "0", "LOG_LEVEL": "WARNING"}
-    command = [sys.executable, "-m", "gunicorn", "cme_portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
-               "--workers", str(workers), "--backlog", "2048", "--log-level", "warning"]
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "cme_portal.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--backlog",
+        "2048",
+        "--log-level",
+        "warning",
+    ]
     if threads > 1:
         command += ["--worker-class", "gthread", "--threads", str(threads)]
     return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True), f"{workers} workers × {threads} threads"
@@ -190,9 +225,12 @@ def main():
     quantiles = statistics.quantiles(latencies, n=100)
     ratio, p99_ms = rps / floor_rps, quantiles[98]
     print(f"# {len(ids)} learners, gunicorn {workers}, floor errors {floor_errors}")
-    print(f"BENCH checkin ratio={ratio:.2f} rps={rps:.0f} floor_rps={floor_rps:.0f} "
-          f"p50_ms={statistics.median(latencies):.0f} p99_ms={p99_ms:.0f} errors={errors} rows_ok={rows_ok} "
-          f"clients={CLIENTS}", flush=True)
+    print(
+        f"BENCH checkin ratio={ratio:.2f} rps={rps:.0f} floor_rps={floor_rps:.0f} "
+        f"p50_ms={statistics.median(latencies):.0f} p99_ms={p99_ms:.0f} errors={errors} rows_ok={rows_ok} "
+        f"clients={CLIENTS}",
+        flush=True,
+    )
     check("checkin", ratio=ratio, p99_ms=p99_ms, errors=errors, rows_ok=rows_ok)
 
 

@@ -50,8 +50,14 @@ def build():
     if User.objects.filter(id_number__startswith="BENCH").count() == LEARNERS:
         return  # already built by an earlier run
     with connection.cursor() as cursor:
-        tables = ["credits_creditrecord", "accounts_roleassignment", "accounts_learnerprofile", "accounts_user",
-                  "accounts_organisation", "credits_requirementrule"]
+        tables = [
+            "credits_creditrecord",
+            "accounts_roleassignment",
+            "accounts_learnerprofile",
+            "accounts_user",
+            "accounts_organisation",
+            "credits_requirementrule",
+        ]
         cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
     rng = random.Random(2026)
     province = Organisation.objects.create(name="基准省", kind=OrgKind.PROVINCE)
@@ -59,26 +65,39 @@ def build():
     for c in range(CITIES):
         city = Organisation.objects.create(name=f"基准市{c}", kind=OrgKind.CITY, parent=province)
         for u in range(UNITS_PER_CITY):
-            units.append(Organisation.objects.create(name=f"基准市{c}医院{u}", kind=OrgKind.UNIT, parent=city,
-                                                     is_tertiary=u < 2))
+            units.append(Organisation.objects.create(name=f"基准市{c}医院{u}", kind=OrgKind.UNIT, parent=city, is_tertiary=u < 2))
     users = User.objects.bulk_create(
         [User(id_number=f"BENCH{n:06d}", name=f"学员{n}", password="!") for n in range(LEARNERS)], batch_size=5000
     )
-    LearnerProfile.objects.bulk_create([
-        LearnerProfile(user=user, unit=units[n % len(units)],
-                       staff_category=StaffCategory.SENIOR_TERTIARY if n % 10 < 2 else StaffCategory.HEALTH_TECHNICAL)
-        for n, user in enumerate(users)
-    ], batch_size=5000)
+    LearnerProfile.objects.bulk_create(
+        [
+            LearnerProfile(
+                user=user,
+                unit=units[n % len(units)],
+                staff_category=StaffCategory.SENIOR_TERTIARY if n % 10 < 2 else StaffCategory.HEALTH_TECHNICAL,
+            )
+            for n, user in enumerate(users)
+        ],
+        batch_size=5000,
+    )
     records = []
     for user in users:
         for year in range(YEAR - YEARS + 1, YEAR + 1):
             for k in range(6):
                 cls = "I" if k < 2 else "II"
-                records.append(CreditRecord(
-                    learner=user, year=year, credit_class=cls, level="national" if k == 0 else "provincial",
-                    category="national_i" if k == 0 else "provincial_i", credits=Decimal(rng.choice([1, 2, 3, 4, 5, 6])),
-                    source="own", activity_name="基准活动", activity_key=f"B{year}-{k}",
-                ))
+                records.append(
+                    CreditRecord(
+                        learner=user,
+                        year=year,
+                        credit_class=cls,
+                        level="national" if k == 0 else "provincial",
+                        category="national_i" if k == 0 else "provincial_i",
+                        credits=Decimal(rng.choice([1, 2, 3, 4, 5, 6])),
+                        source="own",
+                        activity_name="基准活动",
+                        activity_key=f"B{year}-{k}",
+                    )
+                )
         if len(records) >= 20_000:
             CreditRecord.objects.bulk_create(records, batch_size=5000)
             records = []

@@ -18,7 +18,8 @@ def require_bench_database(name):
             f"so its name must start with {PREFIX!r}. Point BENCH_DATABASE_URL (DATABASE_URL when running one "
             f"benchmark module directly) at one, e.g. "
             f"postgres://postgres@127.0.0.1:5432/{PREFIX}. Nothing was touched.",
-            file=sys.stderr, flush=True,
+            file=sys.stderr,
+            flush=True,
         )
         sys.exit(2)
 

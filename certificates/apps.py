@@ -8,8 +8,9 @@ class CertificatesConfig(AppConfig):
 
     def ready(self):
         from cme_portal.accounts.services import profile_changed
-        from credits.signals import credits_awarded
+        from credits.signals import credits_awarded, credits_reversed
 
+        from .services import revoke_reversed
         from .tasks import rerender_learner, send_render_tasks
 
         def rerender(sender, user_id, **kwargs):
@@ -20,3 +21,8 @@ class CertificatesConfig(AppConfig):
 
         profile_changed.connect(rerender, weak=False, dispatch_uid="certificates.rerender")
         credits_awarded.connect(render_awarded, weak=False, dispatch_uid="certificates.render_awarded")
+
+        def revoke_with_credits(sender, record_ids, reason, actor_id=None, **kwargs):
+            revoke_reversed(record_ids, reason, actor_id)
+
+        credits_reversed.connect(revoke_with_credits, weak=False, dispatch_uid="certificates.revoke_reversed")

@@ -165,6 +165,18 @@ def revoke(certificate, by, reason):
     return certificate
 
 
+def revoke_reversed(record_ids, reason, actor_id=None):
+    """Credits corrected or cancelled: their certificates no longer tell the truth, so they verify as revoked."""
+    revoked = Certificate.objects.filter(record_id__in=record_ids, status=CertificateStatus.ISSUED).update(
+        status=CertificateStatus.REVOKED,
+        revoked_at=timezone.now(),
+        revoke_reason=(_("学分已更正或撤销：%(reason)s") % {"reason": reason})[:200],
+    )
+    if revoked:
+        log.info("revoked_with_credits", extra={"records": list(record_ids), "actor_id": actor_id, "certificates": revoked})
+    return revoked
+
+
 def request_bulk_download(user, unit, *, session=None, year=None):
     """A unit admin asks for a ZIP of the unit's certificates (tasks.build_bulk_download builds it)."""
     return BulkDownload.objects.create(requested_by=user, unit=unit, session=session, year=year)

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from cme_portal.accounts.models import Role
 from cme_portal.review.registry import queue_links
 
-from .models import CreditEntry
+from .models import CorrectionRequest, CreditEntry
 
 
 def navigation(request):
@@ -16,7 +16,7 @@ def navigation(request):
     if user.has_role(Role.LEARNER):
         links.append({"label": _("我的学分"), "url": reverse("credits:my_credits")})
         links.append({"label": _("我的证书"), "url": reverse("certificates:mine")})
-    links += queue_links(request, CreditEntry)
+    links += queue_links(request, CreditEntry) + queue_links(request, CorrectionRequest)
     if user.has_role(Role.UNIT_ADMIN):
         links.append({"label": _("证书批量下载"), "url": reverse("certificates:bulk")})
         links.append({"label": _("单位统一录入"), "url": reverse("credits:batch_new")})

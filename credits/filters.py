@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from cme_portal.accounts.models import StaffCategory
 from cme_portal.review.filters import QueueFilterSet
 
-from .models import Category, EntryState
+from .models import Category, CorrectionState, EntryState
 from .rules import ENTERABLE
 
 
@@ -70,3 +70,24 @@ class ComplianceFilter(django_filters.FilterSet):
 
     def filter_queryset(self, queryset):
         return super().filter_queryset(queryset).order_by("unit__path", "user__name")
+
+
+class CorrectionFilter(QueueFilterSet):
+    """The province's queue of correction requests."""
+
+    ordering = ("state_changed_at", "pk")
+
+    q = django_filters.CharFilter(
+        label=_("搜索"), method="search", widget=forms.TextInput(attrs={"placeholder": _("姓名、证件号或活动名称")})
+    )
+    state = django_filters.ChoiceFilter(
+        label=_("状态"), choices=CorrectionState.choices, empty_label=_("待我审核"), method="filter_state"
+    )
+
+    def search(self, queryset, name, value):
+        text = value.strip()
+        if not text:
+            return queryset
+        return queryset.filter(
+            Q(learner__name__icontains=text) | Q(learner__id_number=text.upper()) | Q(record__activity_name__icontains=text)
+        )

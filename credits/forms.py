@@ -1,4 +1,5 @@
 from datetime import date
+from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -6,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from cme_portal.accounts.models import StaffCategory
 from projects.models import CreditClass
 
-from .models import Category, CreditEntry, RequirementRule
+from .models import Category, CorrectionKind, CreditEntry, RequirementRule
 from .rules import ENTERABLE, NATIONAL_SOCIETIES
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -154,3 +155,21 @@ class ReportFilterForm(forms.Form):
     def __init__(self, *args, units, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = units
+
+
+class CorrectionForm(forms.Form):
+    """学分删除修改器: what is wrong with a credit the ledger holds, and what it should be."""
+
+    kind = forms.ChoiceField(
+        label=_("申请类型"), choices=CorrectionKind.choices, widget=forms.RadioSelect, initial=CorrectionKind.CORRECT
+    )
+    credits = forms.DecimalField(label=_("更正后学分"), required=False, min_value=Decimal("0.1"), max_value=25, decimal_places=1)
+    hours = forms.DecimalField(label=_("更正后学时"), required=False, min_value=0, max_value=9999, decimal_places=1)
+    credit_class = forms.ChoiceField(label=_("更正后学分类别"), required=False, choices=[("", _("不变"))] + CreditClass.choices)
+    year = forms.IntegerField(label=_("更正后年度"), required=False, min_value=1990, max_value=2100)
+    reason = forms.CharField(
+        label=_("更正原因"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("写明哪里有误、正确的应是什么，省继教办据此审核。"),
+    )

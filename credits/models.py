@@ -61,6 +61,23 @@ class EntryState(models.TextChoices):
     CITY_APPROVED = "city_approved", _("待省级审核")
     RETURNED = "returned", _("退回修改")
     APPROVED = "approved", _("审核通过")
+    REJECTED = "rejected", _("审核不通过")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+# Entries that no longer claim their activity: entering it again is allowed (seed 004: 可重新录入).
+CLOSED_ENTRY_STATES = (EntryState.REJECTED, EntryState.WITHDRAWN)
+OPEN_BEFORE_APPROVAL = (
+    EntryState.DRAFT,
+    EntryState.SUBMITTED,
+    EntryState.UNIT_APPROVED,
+    EntryState.CITY_APPROVED,
+    EntryState.RETURNED,
+)
+
+
+def _reject(action, source, role):
+    return Transition(action, _("不予通过"), (source,), EntryState.REJECTED, role, reason_required=True, style="outline-dark")
 
 
 CREDIT_ENTRY_WORKFLOW = Workflow(
@@ -126,7 +143,25 @@ CREDIT_ENTRY_WORKFLOW = Workflow(
             style="outline-danger",
         ),
         Transition("resubmit", _("重新上报"), (EntryState.RETURNED,), EntryState.SUBMITTED, OWNER),
+        _reject("unit_reject", EntryState.SUBMITTED, Role.UNIT_ADMIN),
+        _reject("city_reject", EntryState.UNIT_APPROVED, Role.CITY_ADMIN),
+        _reject("province_reject", EntryState.CITY_APPROVED, Role.PROVINCE_ADMIN),
+        # 学分删除修改器 (seed 004): the learner, or the unit admin for its learners, withdraws an entry not yet approved.
+        Transition(
+            "withdraw", _("撤回"), OPEN_BEFORE_APPROVAL, EntryState.WITHDRAWN, OWNER, style="outline-secondary", confirm=True
+        ),
+        Transition(
+            "unit_withdraw",
+            _("代为撤回"),
+            OPEN_BEFORE_APPROVAL,
+            EntryState.WITHDRAWN,
+            Role.UNIT_ADMIN,
+            reason_required=True,
+            style="outline-secondary",
+            in_queue=False,
+        ),
     ],
+    styles={EntryState.WITHDRAWN: "secondary"},
     levels=(
         QueueLevel("unit", Role.UNIT_ADMIN, _("学分审核"), _("学分审核")),
         QueueLevel("city", Role.CITY_ADMIN, _("学分审核"), _("学分审核")),
@@ -178,9 +213,12 @@ class CreditEntry(Reviewable):
         verbose_name_plural = _("学分录入")
         ordering = ["-created_at"]
         constraints = [
-            # The same learner and activity number once, however often it is typed.
+            # The same learner and activity number once, however often it is typed; a withdrawn or
+            # rejected entry no longer holds it.
             models.UniqueConstraint(
-                fields=["learner", "activity_key"], condition=~Q(activity_key=""), name="entry_unique_activity_per_learner"
+                fields=["learner", "activity_key"],
+                condition=~Q(activity_key="") & ~Q(state__in=["rejected", "withdrawn"]),
+                name="entry_unique_activity_per_learner",
             ),
             models.CheckConstraint(condition=Q(credits__gt=0) & Q(credits__lte=25), name="entry_credits_range"),
             models.CheckConstraint(condition=Q(hours__gte=0), name="entry_hours_not_negative"),
@@ -272,6 +310,122 @@ class CreditRecord(models.Model):
 
     def __str__(self):
         return f"{self.activity_name} {self.credits}"
+
+
+class CorrectionState(models.TextChoices):
+    DRAFT = "draft", _("未提交")
+    SUBMITTED = "submitted", _("待省级审核")
+    APPROVED = "approved", _("已更正")
+    REJECTED = "rejected", _("不予更正")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class CorrectionKind(models.TextChoices):
+    CORRECT = "correct", _("更正学分")
+    CANCEL = "cancel", _("撤销学分")
+
+
+CORRECTION_WORKFLOW = Workflow(
+    name="correction",
+    scope_path="unit__path",
+    owner_field="requested_by",
+    transitions=[
+        Transition("submit", _("提交更正申请"), (CorrectionState.DRAFT,), CorrectionState.SUBMITTED, OWNER),
+        Transition(
+            "approve",
+            _("同意更正"),
+            (CorrectionState.SUBMITTED,),
+            CorrectionState.APPROVED,
+            Role.PROVINCE_ADMIN,
+            style="success",
+            effect="credits.services.apply_correction",
+        ),
+        Transition(
+            "reject",
+            _("不予更正"),
+            (CorrectionState.SUBMITTED,),
+            CorrectionState.REJECTED,
+            Role.PROVINCE_ADMIN,
+            reason_required=True,
+            style="outline-danger",
+        ),
+        Transition(
+            "withdraw",
+            _("撤回"),
+            (CorrectionState.SUBMITTED,),
+            CorrectionState.WITHDRAWN,
+            OWNER,
+            style="outline-secondary",
+            confirm=True,
+        ),
+    ],
+    styles={CorrectionState.WITHDRAWN: "secondary"},
+    levels=(QueueLevel("province", Role.PROVINCE_ADMIN, _("学分更正"), _("学分更正审核")),),
+    url_name="credits:correction_queue",
+    selector="credits.selectors.corrections",
+    filterset="credits.filters.CorrectionFilter",
+    results_template="credits/_correction_table.html",
+    empty_message=_("没有待审核的学分更正申请。"),
+)
+
+
+class CorrectionRequest(Reviewable):
+    """学分删除修改器 (seed 004): a request to correct or cancel a credit the ledger holds, decided by the province.
+
+    Approving it writes a reversal and, for a correction, a new revision with the reason: never an edit in place.
+    """
+
+    workflow = CORRECTION_WORKFLOW
+
+    record = models.ForeignKey(CreditRecord, on_delete=models.PROTECT, related_name="corrections", verbose_name=_("学分记录"))
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("学员"))
+    unit = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("单位"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("申请人")
+    )
+    kind = models.CharField(_("申请类型"), max_length=8, choices=CorrectionKind.choices, default=CorrectionKind.CORRECT)
+    credits = models.DecimalField(_("更正后学分"), max_digits=5, decimal_places=1, null=True, blank=True)
+    hours = models.DecimalField(_("更正后学时"), max_digits=6, decimal_places=1, null=True, blank=True)
+    credit_class = models.CharField(_("更正后学分类别"), max_length=2, choices=CreditClass.choices, blank=True)
+    year = models.PositiveSmallIntegerField(_("更正后年度"), null=True, blank=True)
+    reason = models.CharField(_("更正原因"), max_length=300)
+    state = models.CharField(
+        _("状态"), max_length=10, choices=CorrectionState.choices, default=CorrectionState.DRAFT, db_index=True
+    )
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("学分更正申请")
+        verbose_name_plural = _("学分更正申请")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record"], condition=Q(state__in=["draft", "submitted"]), name="correction_one_open_per_record"
+            ),
+            models.CheckConstraint(
+                condition=Q(credits__isnull=True) | (Q(credits__gt=0) & Q(credits__lte=25)),
+                name="correction_credits_range",
+                violation_error_message=_("学分应大于 0，且不超过 25 分。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(hours__isnull=True) | Q(hours__gte=0),
+                name="correction_hours_not_negative",
+                violation_error_message=_("学时不能为负数。"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.record.activity_name}（{self.learner}）"
+
+    def get_absolute_url(self):
+        return reverse("credits:correction_detail", args=[self.pk])
+
+    def changes(self):
+        """The ledger fields this request changes (empty for a cancellation)."""
+        if self.kind == CorrectionKind.CANCEL:
+            return {}
+        fields = {"credits": self.credits, "hours": self.hours, "credit_class": self.credit_class, "year": self.year}
+        return {key: value for key, value in fields.items() if value not in (None, "")}
 
 
 class EarlyReviewRequest(models.Model):

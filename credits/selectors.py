@@ -3,14 +3,14 @@
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
 
 from cme_portal.accounts.models import LearnerProfile, Organisation, OrgKind, Role, User
 
 from . import compliance
 from .filters import ComplianceFilter
-from .models import CreditEntry, CreditRecord, EarlyReviewRequest
+from .models import CorrectionRequest, CreditEntry, CreditRecord, EarlyReviewRequest, RecordStatus
 
 REPORT_ROLES = (Role.PROVINCE_ADMIN, Role.CITY_ADMIN, Role.UNIT_ADMIN)
 
@@ -40,7 +40,12 @@ def my_entries(user, limit=50):
 
 def ledger(learner):
     """The learner's history, newest first, reversals and corrections included."""
-    return CreditRecord.objects.filter(learner=learner).select_related("reverses").order_by("-year", "-created_at", "-pk")
+    return (
+        CreditRecord.objects.filter(learner=learner)
+        .select_related("reverses")
+        .annotate(is_reversed=Exists(CreditRecord.objects.filter(reverses=OuterRef("pk"))))
+        .order_by("-year", "-created_at", "-pk")
+    )
 
 
 def unit_learners(user):
@@ -89,3 +94,28 @@ def compliance_report(user, *, filters):
     scope_node = cleaned.get("unit") or node
     found.queryset = compliance.learners_with_compliance(scope_node, year, rules).select_related("user", "unit")
     return ComplianceReport(form=found.form, node=node, year=year, learners=found.qs, summary_node=scope_node, rules=rules)
+
+
+# --- corrections ----------------------------------------------------------------------------
+
+
+def corrections():
+    return CorrectionRequest.objects.select_related("record", "learner", "unit", "requested_by")
+
+
+def get_correction(user, pk):
+    """A correction request for the person who filed it, the learner it concerns, or the province in scope; else 404."""
+    visible = CorrectionRequest.objects.visible_to(user).values("pk")
+    return get_object_or_404(corrections().filter(Q(pk__in=visible) | Q(learner_id=user.pk)), pk=pk)
+
+
+def get_correctable_record(user, pk):
+    """A ledger row that stands, of the learner themself or of a learner of the unit admin's units; else 404."""
+    rows = CreditRecord.objects.filter(status=RecordStatus.EFFECTIVE, reversed_by__isnull=True).filter(
+        Q(learner_id=user.pk) | user.scope_q(Role.UNIT_ADMIN, "learner__profile__unit__path")
+    )
+    return get_object_or_404(rows.select_related("learner"), pk=pk)
+
+
+def my_corrections(user, limit=20):
+    return corrections().filter(Q(learner=user) | Q(requested_by=user)).order_by("-created_at")[:limit]

@@ -18,8 +18,12 @@ from cme_portal.review.workflow import perform
 from . import rules
 from .evidence import merge_evidence
 from .models import (
+    CLOSED_ENTRY_STATES,
+    CORRECTION_WORKFLOW,
     CREDIT_ENTRY_WORKFLOW,
     Category,
+    CorrectionKind,
+    CorrectionRequest,
     CreditEntry,
     CreditLevel,
     CreditRecord,
@@ -28,7 +32,7 @@ from .models import (
     RecordStatus,
     Source,
 )
-from .signals import credits_awarded
+from .signals import credits_awarded, credits_reversed
 
 log = logging.getLogger("cme.credits")
 
@@ -57,7 +61,11 @@ def learner_unit(learner):
 def _duplicate(learner, key, exclude_pk=None):
     if not key:
         return False
-    entries = CreditEntry.objects.filter(learner=learner, activity_key=key).exclude(pk=exclude_pk)
+    entries = (
+        CreditEntry.objects.filter(learner=learner, activity_key=key)
+        .exclude(pk=exclude_pk)
+        .exclude(state__in=CLOSED_ENTRY_STATES)
+    )
     records = _held(CreditRecord.objects.filter(learner=learner, activity_key=key))
     return entries.exists() or records.exists()
 
@@ -305,7 +313,71 @@ def correct_record(record, corrected_by, note, **changes):
             created_by=corrected_by,
             note=note,
         )
+    # Certificates (a higher app) listen: the old award's certificate is revoked, a new revision drawn.
+    credits_reversed.send(sender=CreditRecord, record_ids=[record.pk], reason=note, actor_id=corrected_by.pk)
+    if replacement is not None and replacement.session_id:
+        credits_awarded.send(sender=CreditRecord, record_ids=[replacement.pk])
     return reversal, replacement
+
+
+# --- withdrawals and corrections (学分删除修改器, seed 004) ------------------------------------
+
+
+def withdraw_entry(entry, user, reason=""):
+    """The learner withdraws an entry not yet approved, or the unit admin does it for its learner with a reason.
+
+    The entry stays in the history as withdrawn and no longer blocks entering the activity again.
+    """
+    action = "withdraw" if entry.learner_id == user.pk else "unit_withdraw"
+    return perform(CREDIT_ENTRY_WORKFLOW, entry, action, user, reason)
+
+
+def request_correction(record, user, *, kind, reason, credits=None, hours=None, credit_class="", year=None):
+    """Ask the province to correct or cancel a credit the ledger holds; return the CorrectionRequest (submitted).
+
+    The learner asks for their own credits, a unit admin for its learners'. Raises DomainError when the
+    row no longer stands, a request for it is already open, nothing would change, or a value is out of range.
+    """
+    reason = (reason or "").strip()
+    if record.learner_id != user.pk:
+        unit = learner_unit(record.learner)
+        if not user.in_scope(Role.UNIT_ADMIN, unit.path):
+            raise DomainError(_("只能为本人或本单位学员申请更正学分。"), code="forbidden")
+    if record.status != RecordStatus.EFFECTIVE or _held(CreditRecord.objects.filter(pk=record.pk)).count() == 0:
+        raise DomainError(_("该学分记录已被冲正，请对最新的记录申请更正。"), code="already_reversed")
+    if not reason:
+        raise DomainError(_("请写明更正或撤销的原因。"), code="reason_required", field="reason")
+    changes = {"credits": credits, "hours": hours, "credit_class": credit_class or "", "year": year}
+    if kind == CorrectionKind.CORRECT:
+        if credits is not None and not (0 < credits <= rules.FULL_YEAR):
+            raise DomainError(_("学分应大于 0，且不超过 25 分。"), code="credits", field="credits")
+        if hours is not None and hours < 0:
+            raise DomainError(_("学时不能为负数。"), code="hours", field="hours")
+        current = {"credits": record.credits, "hours": record.hours, "credit_class": record.credit_class, "year": record.year}
+        if all(value in (None, "") or value == current[key] for key, value in changes.items()):
+            raise DomainError(_("请填写要更正的学分、学时、类别或年度（与原记录不同）。"), code="no_change", field="credits")
+    else:
+        changes = {"credits": None, "hours": None, "credit_class": "", "year": None}
+    try:
+        with transaction.atomic():
+            request = CorrectionRequest.objects.create(
+                record=record,
+                learner_id=record.learner_id,
+                unit=learner_unit(record.learner),
+                requested_by=user,
+                kind=kind,
+                reason=reason[:300],
+                **changes,
+            )
+            perform(CORRECTION_WORKFLOW, request, "submit", user)
+    except IntegrityError:
+        raise DomainError(_("该学分已有一份待审核的更正申请，请等待省继教办处理。"), code="open_request") from None
+    return request
+
+
+def apply_correction(request, event):
+    """The effect of the province's approval (declared on CORRECTION_WORKFLOW): reversal plus new revision."""
+    correct_record(request.record, event.actor, request.reason, **request.changes())
 
 
 @transaction.atomic

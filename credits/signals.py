@@ -4,3 +4,6 @@ from django.dispatch import Signal
 
 # Sent inside the award's transaction with record_ids=[…]: the new effective ledger rows.
 credits_awarded = Signal()
+
+# Sent inside a correction's transaction with record_ids=[…] (ledger rows now reversed), reason and actor_id.
+credits_reversed = Signal()

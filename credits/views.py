@@ -12,11 +12,11 @@ from django.views.decorators.http import require_POST
 from cme_portal.accounts.selectors import profile_of
 from cme_portal.errors import DomainError
 from cme_portal.review.views import take_action
-from cme_portal.review.workflow import timeline
+from cme_portal.review.workflow import perform, timeline
 
 from . import compliance, selectors, services
-from .forms import ActivityForm
-from .models import CREDIT_ENTRY_WORKFLOW, EntryState
+from .forms import ActivityForm, CorrectionForm
+from .models import CORRECTION_WORKFLOW, CREDIT_ENTRY_WORKFLOW, EntryState
 from .rules import EVIDENCE
 
 
@@ -40,6 +40,7 @@ def my_credits(request):
             "progress": progress,
             "records": records,
             "entries": selectors.my_entries(request.user),
+            "corrections": selectors.my_corrections(request.user),
             "profile": profile,
         },
     )
@@ -108,8 +109,10 @@ def evidence(request, public_id):
 def entry_action(request, pk):
     entry = selectors.get_entry(request.user, pk)
 
-    def submit():
-        raise DomainError(_("请在修改页面重新上报。"), code="use_edit")
+    def submit(action, reason):
+        if action != "withdraw":
+            raise DomainError(_("请在修改页面重新上报。"), code="use_edit")
+        services.withdraw_entry(entry, request.user, reason)
 
     return take_action(
         request,
@@ -117,5 +120,52 @@ def entry_action(request, pk):
         submit=submit,
         review=lambda action, reason: CREDIT_ENTRY_WORKFLOW.review(entry, request.user, action, reason),
         back_to=entry.get_absolute_url(),
+        next_prefix="/credits/",
+    )
+
+
+# --- corrections (学分删除修改器) ---------------------------------------------------------------
+
+
+@login_required
+def correction_new(request, record_pk):
+    """Ask the province to correct or cancel a credit the ledger holds (the learner's own, or a unit's learner's)."""
+    record = selectors.get_correctable_record(request.user, record_pk)
+    form = CorrectionForm(request.POST or None, initial={"credits": record.credits, "hours": record.hours})
+    if request.method == "POST" and form.is_valid():
+        try:
+            correction = services.request_correction(record, request.user, **form.cleaned_data)
+        except DomainError as error:
+            error.add_to(form)
+        else:
+            messages.success(request, _("更正申请已提交省继教办审核；审核通过后原学分冲正，更正后的学分生效。"))
+            return redirect(correction)
+    return render(request, "credits/correction_form.html", {"form": form, "record": record})
+
+
+@login_required
+def correction_detail(request, pk):
+    correction = selectors.get_correction(request.user, pk)
+    return render(
+        request,
+        "credits/correction_detail.html",
+        {
+            "correction": correction,
+            "actions": CORRECTION_WORKFLOW.available(correction, request.user),
+            "timeline": timeline(correction),
+        },
+    )
+
+
+@require_POST
+@login_required
+def correction_action(request, pk):
+    correction = selectors.get_correction(request.user, pk)
+    return take_action(
+        request,
+        correction,
+        submit=lambda action, reason: perform(CORRECTION_WORKFLOW, correction, action, request.user, reason),
+        review=lambda action, reason: CORRECTION_WORKFLOW.review(correction, request.user, action, reason),
+        back_to=correction.get_absolute_url(),
         next_prefix="/credits/",
     )

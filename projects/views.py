@@ -144,7 +144,7 @@ def session_action(request, pk):
     return take_action(
         request,
         session,
-        submit=lambda: services.submit(session, request.user),
+        submit=lambda action, reason: services.submit(session, request.user),
         review=lambda action, reason: HOSTING_WORKFLOW.review(session, request.user, action, reason),
         back_to=session.get_absolute_url(),
         next_prefix="/projects/",

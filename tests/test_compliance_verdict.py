@@ -33,14 +33,29 @@ NATIONAL_LEVELS = {"national", "oop_national"}
 # A province rule whose every figure differs from the national defaults and between the two
 # categories, so a verdict computed with the wrong rule (or the wrong category's rule) shows.
 PROVINCE_RULE = {
-    StaffCategory.HEALTH_TECHNICAL: {"min_total": D(30), "min_class_i": D(8), "max_class_i": D(12), "min_class_ii": D(18),
-                                     "max_class_ii": D(22), "five_year_national": D(5), "advanced_study_months": 3},
-    StaffCategory.SENIOR_TERTIARY: {"min_total": D(28), "min_class_i": D(6), "max_class_i": D(14), "min_class_ii": D(14),
-                                    "max_class_ii": D(22), "five_year_national": D(15), "advanced_study_months": 9},
+    StaffCategory.HEALTH_TECHNICAL: {
+        "min_total": D(30),
+        "min_class_i": D(8),
+        "max_class_i": D(12),
+        "min_class_ii": D(18),
+        "max_class_ii": D(22),
+        "five_year_national": D(5),
+        "advanced_study_months": 3,
+    },
+    StaffCategory.SENIOR_TERTIARY: {
+        "min_total": D(28),
+        "min_class_i": D(6),
+        "max_class_i": D(14),
+        "min_class_ii": D(14),
+        "max_class_ii": D(22),
+        "five_year_national": D(15),
+        "advanced_study_months": 9,
+    },
 }
 
 
 # --- the grid --------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Row:
@@ -124,8 +139,8 @@ def grid(rule):
 
     # 1. Class I × Class II, which also walks the yearly total below and at its minimum; the five-year
     #    national credits are there, so the year alone decides (grids 2 and 3 take them away).
-    for (i_name, i_rows) in per_class(rule.min_class_i, rule.max_class_i, class_i).items():
-        for (ii_name, ii_rows) in per_class(rule.min_class_ii, rule.max_class_ii, class_ii).items():
+    for i_name, i_rows in per_class(rule.min_class_i, rule.max_class_i, class_i).items():
+        for ii_name, ii_rows in per_class(rule.min_class_ii, rule.max_class_ii, class_ii).items():
             cases.append(Situation(f"I {i_name} / II {ii_name} / national met", i_rows + ii_rows + national_met))
 
     # 2. The five-year national rule, with the year met, met only at the total's minimum, and not met.
@@ -139,7 +154,9 @@ def grid(rule):
         "none": [],
         "below target": [national(n - HALF, year=YEAR - 4)],
         "at target over two years and both national levels": [
-            national(n / 2, year=YEAR - 2), national(n / 2, year=YEAR - 4, level="oop_national", category="out_of_province")],
+            national(n / 2, year=YEAR - 2),
+            national(n / 2, year=YEAR - 4, level="oop_national", category="out_of_province"),
+        ],
         "above target": [national(n + 5, year=YEAR - 1)],
         "at target five years back (outside)": [national(n, year=YEAR - 5)],
         "at target next year (outside)": [national(n, year=YEAR + 1)],
@@ -180,6 +197,7 @@ def grid(rule):
 
 # --- building and reading ------------------------------------------------------------
 
+
 def rules_under_test(province, rule_set):
     rules = compliance.rules_for(province, YEAR)
     if rule_set == "province rule":
@@ -193,52 +211,94 @@ def build(tree, category, cases):
     """One learner per case, spread over three units of the tree; people and ledger in bulk inserts."""
     units = [tree["unit_a"], tree["unit_a2"], tree["unit_b"]]
     people = User.objects.bulk_create(UserFactory.build_batch(len(cases)))
-    LearnerProfile.objects.bulk_create([
-        LearnerProfile(user=person, unit=units[index % len(units)], sex=Sex.MALE, birth_date=date(1985, 5, 20),
-                       staff_category=category)
-        for index, person in enumerate(people)
-    ])
+    LearnerProfile.objects.bulk_create(
+        [
+            LearnerProfile(
+                user=person, unit=units[index % len(units)], sex=Sex.MALE, birth_date=date(1985, 5, 20), staff_category=category
+            )
+            for index, person in enumerate(people)
+        ]
+    )
     effective, reversals, corrections = [], [], []
     for index, (case, person) in enumerate(zip(cases, people)):
         for number, row in enumerate(case.rows):
             record = CreditRecord(
-                learner=person, year=row.year, credit_class=row.credit_class, level=row.level, category=row.category,
-                credits=row.credits, months=row.months, source="own", activity_name="活动", activity_key=f"V{index}-{number}",
+                learner=person,
+                year=row.year,
+                credit_class=row.credit_class,
+                level=row.level,
+                category=row.category,
+                credits=row.credits,
+                months=row.months,
+                source="own",
+                activity_name="活动",
+                activity_key=f"V{index}-{number}",
             )
             effective.append((record, row))
     CreditRecord.objects.bulk_create([record for record, _ in effective])
     for record, row in effective:
         if row.reversed or row.corrected_to is not None:
-            reversals.append(CreditRecord(
-                learner_id=record.learner_id, year=record.year, credit_class=record.credit_class, level=record.level,
-                category=record.category, credits=-record.credits, months=-record.months, source=record.source,
-                activity_name=record.activity_name, activity_key=record.activity_key, status=RecordStatus.REVERSAL,
-                reverses=record, note="冲正",
-            ))
+            reversals.append(
+                CreditRecord(
+                    learner_id=record.learner_id,
+                    year=record.year,
+                    credit_class=record.credit_class,
+                    level=record.level,
+                    category=record.category,
+                    credits=-record.credits,
+                    months=-record.months,
+                    source=record.source,
+                    activity_name=record.activity_name,
+                    activity_key=record.activity_key,
+                    status=RecordStatus.REVERSAL,
+                    reverses=record,
+                    note="冲正",
+                )
+            )
         if row.corrected_to is not None:
-            corrections.append(CreditRecord(
-                learner_id=record.learner_id, year=record.year, credit_class=record.credit_class, level=record.level,
-                category=record.category, credits=row.corrected_to, months=record.months, source=record.source,
-                activity_name=record.activity_name, activity_key=record.activity_key, revision=1, note="更正",
-            ))
+            corrections.append(
+                CreditRecord(
+                    learner_id=record.learner_id,
+                    year=record.year,
+                    credit_class=record.credit_class,
+                    level=record.level,
+                    category=record.category,
+                    credits=row.corrected_to,
+                    months=record.months,
+                    source=record.source,
+                    activity_name=record.activity_name,
+                    activity_key=record.activity_key,
+                    revision=1,
+                    note="更正",
+                )
+            )
     CreditRecord.objects.bulk_create(reversals + corrections)
     return people
 
 
 def sql_report(province, rules):
     """The report's rows by learner, with the counted total the SQL verdict used for the learner's category."""
-    counted = Case(*[When(staff_category=category, then=F(f"counted_{category}")) for category in rules],
-                   output_field=DecimalField(max_digits=7, decimal_places=1))
+    counted = Case(
+        *[When(staff_category=category, then=F(f"counted_{category}")) for category in rules],
+        output_field=DecimalField(max_digits=7, decimal_places=1),
+    )
     rows = compliance.learners_with_compliance(province, YEAR, rules).annotate(counted=counted)
     return {row.user_id: row for row in rows}
 
 
 def figures(c1, c2, counted, advanced_months, national5, compliant):
-    return {"class_i": c1, "class_ii": c2, "counted": counted, "advanced_months": advanced_months,
-            "national_five_years": national5, "compliant": compliant}
+    return {
+        "class_i": c1,
+        "class_ii": c2,
+        "counted": counted,
+        "advanced_months": advanced_months,
+        "national_five_years": national5,
+        "compliant": compliant,
+    }
 
 
 # --- the test --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("rule_set", ["national defaults", "province rule"])
 @pytest.mark.parametrize("category", StaffCategory.values)
@@ -254,8 +314,14 @@ def test_python_and_sql_verdicts_agree(category, rule_set):
     disagreements, outcomes = [], Counter()
     for case, person in zip(cases, people):
         progress = compliance.learner_progress(person, YEAR, rule)
-        python = figures(progress.class_i, progress.class_ii, progress.counted, progress.advanced_months,
-                         progress.national_five_years, progress.compliant)
+        python = figures(
+            progress.class_i,
+            progress.class_ii,
+            progress.counted,
+            progress.advanced_months,
+            progress.national_five_years,
+            progress.compliant,
+        )
         row = report[person.pk]
         sql = figures(row.c1, row.c2, row.counted, row.advanced, row.national5, row.compliant)
         c1, c2, months, national5 = case.intended()

@@ -20,9 +20,20 @@ pytestmark = pytest.mark.django_db
 
 def door_form(tree, **changes):
     data = dict(
-        id_type="resident_id", id_number=resident_id(7, birth=date(1990, 6, 15)), name="新学员", sex="M", age=36,
-        mobile="13700001111", unit=tree["unit_a"], unit_name="", department="心内科", unit_location="甲市", grassroots=False,
-        title="junior", position="staff", education="bachelor",
+        id_type="resident_id",
+        id_number=resident_id(7, birth=date(1990, 6, 15)),
+        name="新学员",
+        sex="M",
+        age=36,
+        mobile="13700001111",
+        unit=tree["unit_a"],
+        unit_name="",
+        department="心内科",
+        unit_location="甲市",
+        grassroots=False,
+        title="junior",
+        position="staff",
+        education="bachelor",
     )
     return {**data, **changes}
 

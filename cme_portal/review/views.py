@@ -56,7 +56,7 @@ def _queue(request, model, level):
 def take_action(request, obj, *, submit, review, back_to, next_prefix):
     """The body of every queue's action endpoint: one transition of ``obj``, told as a message.
 
-    ``submit()`` runs the owner's transition and ``review(action, reason)`` a
+    ``submit(action, reason)`` runs an owner's transition and ``review(action, reason)`` a
     reviewer's; a refusal for lack of right answers 404 (DESIGN.md §3), any
     other refusal is shown. Returns to ``next`` when it stays under
     ``next_prefix``, else to ``back_to``.
@@ -65,7 +65,7 @@ def take_action(request, obj, *, submit, review, back_to, next_prefix):
     try:
         transition = type(obj).workflow.get(action)
         if transition.actor == OWNER:
-            submit()
+            submit(action, request.POST.get("reason", ""))
         else:
             review(action, request.POST.get("reason", ""))
     except DomainError as error:

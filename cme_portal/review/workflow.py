@@ -46,6 +46,8 @@ class Transition:
     # its source states out of the actor's queue (a step they take on their own input).
     guard: object = None
     in_queue: bool = True
+    # Asked for a second time before it is taken (withdrawals, cancellations); a reason may be given.
+    confirm: bool = False
     # Dotted path of callable(obj, event) run inside the transition's transaction;
     # a DomainError it raises undoes the transition.
     effect: str = ""
