@@ -82,6 +82,7 @@ def seed():
         end_date=start,
         credits=project.credits,
         hours=project.hours or Decimal("8"),
+        today=start - timedelta(days=30),  # filed a month before it was held
     )
     _attach_materials(recent, organiser)
     project_services.submit(recent, organiser)

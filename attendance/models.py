@@ -45,8 +45,13 @@ class AttendancePlan(models.Model):
             models.CheckConstraint(
                 condition=Q(refresh_seconds__gte=60) & Q(refresh_seconds__lte=86400 * 7),
                 name="plan_refresh_between_a_minute_and_a_week",
+                violation_error_message=_("二维码刷新周期应在 60 秒到 7 天之间。"),
             ),
-            models.CheckConstraint(condition=Q(day_end__gt=models.F("day_start")), name="plan_day_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(day_end__gt=models.F("day_start")),
+                name="plan_day_end_after_start",
+                violation_error_message=_("每日结束时间应晚于开始时间。"),
+            ),
         ]
 
     def days(self):

@@ -17,8 +17,8 @@ from cme_portal.accounts.permissions import role_required
 from cme_portal.accounts.validators import mask_id_number
 from cme_portal.errors import DomainError
 
-from . import compliance, selectors, services
-from .forms import BatchForm, EarlyReviewForm, PlatformImportForm, RuleForm
+from . import compliance, rules, selectors, services
+from .forms import BatchForm, DeadlineForm, EarlyReviewForm, PlatformForm, PlatformImportForm, PolicyForm, RuleForm
 from .platforms import import_platform_file
 from .rules import EVIDENCE
 
@@ -96,7 +96,7 @@ def platform_import(request):
     form = PlatformImportForm(request.POST or None, request.FILES or None)
     report = None
     if request.method == "POST" and form.is_valid():
-        report = import_platform_file(form.cleaned_data["file"], form.cleaned_data["platform"], request.user)
+        report = import_platform_file(form.cleaned_data["file"], form.cleaned_data["platform"].name, request.user)
     return render(request, "credits/platform_import.html", {"form": form, "report": report})
 
 
@@ -113,6 +113,41 @@ def requirement_rules(request):
             messages.success(request, _("%(year)s 年度达标规则已保存。") % {"year": year})
             return redirect(f"{request.path}?year={year}")
     return render(request, "credits/rules.html", {"forms": forms, "year": year, "rules": rules})
+
+
+@role_required(Role.PROVINCE_ADMIN)
+def entry_policy(request):
+    """The province's window for entered credits (earliest year, yearly deadlines) and its platform catalogue."""
+    province = request.user.scope_nodes(Role.PROVINCE_ADMIN).first()
+    policy = rules.policy_for(province)
+    which = request.POST.get("form", "")
+    policy_form = PolicyForm(request.POST if which == "policy" else None, instance=policy, prefix="policy")
+    deadline_form = DeadlineForm(request.POST if which == "deadline" else None, prefix="deadline")
+    platform_form = PlatformForm(request.POST if which == "platform" else None, prefix="platform")
+    if request.method == "POST":
+        if which == "policy" and policy_form.is_valid():
+            services.save_policy(province, request.user, **policy_form.cleaned_data)
+            messages.success(request, _("学分录入规则已保存。"))
+            return redirect("credits:entry_policy")
+        if which == "deadline" and deadline_form.is_valid():
+            services.set_deadline(province, request.user, **deadline_form.cleaned_data)
+            messages.success(request, _("录入截止日期已保存。"))
+            return redirect("credits:entry_policy")
+        if which == "platform" and platform_form.is_valid():
+            services.save_platform(platform_form, request.user)
+            messages.success(request, _("平台已保存。"))
+            return redirect("credits:entry_policy")
+    return render(
+        request,
+        "credits/entry_policy.html",
+        {
+            "policy_form": policy_form,
+            "deadline_form": deadline_form,
+            "platform_form": platform_form,
+            "deadlines": selectors.entry_deadlines(province),
+            "platforms": selectors.platforms(),
+        },
+    )
 
 
 @role_required(*selectors.REPORT_ROLES)

@@ -26,5 +26,6 @@ def navigation(request):
     if user.has_role(Role.PROVINCE_ADMIN):
         links.append({"label": _("平台学分导入"), "url": reverse("credits:platform_import")})
         links.append({"label": _("达标规则"), "url": reverse("credits:rules")})
+        links.append({"label": _("学分录入规则与平台"), "url": reverse("credits:entry_policy")})
         links.append({"label": _("证书管理"), "url": reverse("certificates:manage")})
     return {"credit_nav": links, "credit_nav_total": sum(link.get("count", 0) for link in links)}

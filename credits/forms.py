@@ -7,16 +7,10 @@ from django.utils.translation import gettext_lazy as _
 from cme_portal.accounts.models import StaffCategory
 from projects.models import CreditClass
 
-from .models import Category, CorrectionKind, CreditEntry, RequirementRule
+from .models import Category, CorrectionKind, CreditEntry, CreditPolicy, EntryDeadline, Platform, RequirementRule
 from .rules import ENTERABLE, NATIONAL_SOCIETIES
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-PLATFORMS = [
-    "北京健康在线技术有限公司（好医生）",
-    "北京华医网科技股份有限公司（华医网）",
-    "中华医学电子音像出版社",
-    "北京双卫医学技术培训中心",
-]
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -125,7 +119,7 @@ class EarlyReviewForm(forms.Form):
 
 
 class PlatformImportForm(forms.Form):
-    platform = forms.ChoiceField(label=_("平台"), choices=[(p, p) for p in PLATFORMS])
+    platform = forms.ModelChoiceField(label=_("平台"), queryset=Platform.objects.filter(active=True), empty_label=None)
     file = forms.FileField(label=_("数据文件（Excel 或 CSV）"))
 
 
@@ -173,3 +167,29 @@ class CorrectionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("写明哪里有误、正确的应是什么，省继教办据此审核。"),
     )
+
+
+class PolicyForm(forms.ModelForm):
+    class Meta:
+        model = CreditPolicy
+        fields = ["earliest_year", "platform_days"]
+
+
+class DeadlineForm(forms.ModelForm):
+    class Meta:
+        model = EntryDeadline
+        fields = ["year", "deadline"]
+        widgets = {"deadline": DATE}
+
+    def clean(self):
+        cleaned = super().clean()
+        year, deadline = cleaned.get("year"), cleaned.get("deadline")
+        if year and deadline and deadline.year < year:
+            self.add_error("deadline", _("录入截止日期不能早于该年度。"))
+        return cleaned
+
+
+class PlatformForm(forms.ModelForm):
+    class Meta:
+        model = Platform
+        fields = ["name", "aliases", "active"]

@@ -7,8 +7,10 @@ over the ledger are always the learner's current credits.
 """
 
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -18,6 +20,9 @@ from cme_portal.accounts.models import Organisation, Role, StaffCategory
 from cme_portal.review.models import Reviewable
 from cme_portal.review.workflow import OWNER, QueueLevel, Transition, Workflow
 from projects.models import CreditClass
+
+# A credit is more than nothing and at most a year's worth (the database says so too).
+CREDIT_RANGE = [MinValueValidator(Decimal("0.1")), MaxValueValidator(Decimal("25"))]
 
 
 class Category(models.TextChoices):
@@ -199,8 +204,8 @@ class CreditEntry(Reviewable):
         _("证书日期"), null=True, blank=True, help_text=_("进修：合格证取得日期，决定学分计入的年度")
     )
     year = models.PositiveSmallIntegerField(_("学分年度"))
-    credits = models.DecimalField(_("学分"), max_digits=5, decimal_places=1)
-    hours = models.DecimalField(_("学时"), max_digits=6, decimal_places=1)
+    credits = models.DecimalField(_("学分"), max_digits=5, decimal_places=1, validators=CREDIT_RANGE)
+    hours = models.DecimalField(_("学时"), max_digits=6, decimal_places=1, validators=[MinValueValidator(0)])
     lecturer = models.BooleanField(_("以授课教师身份"), default=False)
     evidence = models.FileField(_("证明材料"), upload_to="evidence/%Y/", max_length=200)
     evidence_pages = models.PositiveSmallIntegerField(default=0)
@@ -219,10 +224,21 @@ class CreditEntry(Reviewable):
                 fields=["learner", "activity_key"],
                 condition=~Q(activity_key="") & ~Q(state__in=["rejected", "withdrawn"]),
                 name="entry_unique_activity_per_learner",
+                violation_error_message=_("同一活动不能重复录入。"),
             ),
-            models.CheckConstraint(condition=Q(credits__gt=0) & Q(credits__lte=25), name="entry_credits_range"),
-            models.CheckConstraint(condition=Q(hours__gte=0), name="entry_hours_not_negative"),
-            models.CheckConstraint(condition=Q(end_date__gte=models.F("start_date")), name="entry_dates_in_order"),
+            models.CheckConstraint(
+                condition=Q(credits__gt=0) & Q(credits__lte=25),
+                name="entry_credits_range",
+                violation_error_message=_("学分应大于 0，且不超过 25 分。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(hours__gte=0), name="entry_hours_not_negative", violation_error_message=_("学时不能为负数。")
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")),
+                name="entry_dates_in_order",
+                violation_error_message=_("结束日期不能早于开始日期。"),
+            ),
         ]
 
     def __str__(self):
@@ -400,7 +416,10 @@ class CorrectionRequest(Reviewable):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["record"], condition=Q(state__in=["draft", "submitted"]), name="correction_one_open_per_record"
+                fields=["record"],
+                condition=Q(state__in=["draft", "submitted"]),
+                name="correction_one_open_per_record",
+                violation_error_message=_("该学分已有一份待审核的更正申请。"),
             ),
             models.CheckConstraint(
                 condition=Q(credits__isnull=True) | (Q(credits__gt=0) & Q(credits__lte=25)),
@@ -472,9 +491,98 @@ class RequirementRule(models.Model):
         ordering = ["-year", "staff_category"]
         constraints = [
             models.UniqueConstraint(fields=["province", "year", "staff_category"], name="rule_once_per_year_category"),
-            models.CheckConstraint(condition=Q(min_class_i__lte=models.F("max_class_i")), name="rule_class_i_range"),
-            models.CheckConstraint(condition=Q(min_class_ii__lte=models.F("max_class_ii")), name="rule_class_ii_range"),
+            models.CheckConstraint(
+                condition=Q(min_class_i__lte=models.F("max_class_i")),
+                name="rule_class_i_range",
+                violation_error_message=_("I 类“不少于”不能大于“最多计入”。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(min_class_ii__lte=models.F("max_class_ii")),
+                name="rule_class_ii_range",
+                violation_error_message=_("II 类“不少于”不能大于“最多计入”。"),
+            ),
         ]
 
     def __str__(self):
         return f"{self.year} {self.get_staff_category_display()}"
+
+
+class CreditPolicy(models.Model):
+    """A province's window for credits entered by hand (seed 003: 截止日期) and how long platform feeds may take."""
+
+    province = models.OneToOneField(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="credit_policy",
+        verbose_name=_("省"),
+        limit_choices_to={"kind": "province"},
+    )
+    earliest_year = models.PositiveSmallIntegerField(_("最早受理年度"), help_text=_("早于该年度的学分不再受理录入"))
+    platform_days = models.PositiveSmallIntegerField(
+        _("平台学分到账天数"), default=30, help_text=_("远程教育平台的学分在课程结束后多少天内经数据对接到账")
+    )
+
+    class Meta:
+        verbose_name = _("学分录入规则")
+        verbose_name_plural = _("学分录入规则")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(earliest_year__gte=1990) & Q(earliest_year__lte=2100),
+                name="policy_earliest_year_range",
+                violation_error_message=_("最早受理年度应在 1990 至 2100 年之间。"),
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.province)
+
+
+class EntryDeadline(models.Model):
+    """The last day on which credits of ``year`` may be entered by hand (the province sets one per year)."""
+
+    province = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="entry_deadlines",
+        verbose_name=_("省"),
+        limit_choices_to={"kind": "province"},
+    )
+    year = models.PositiveSmallIntegerField(_("学分年度"))
+    deadline = models.DateField(_("录入截止日期"))
+
+    class Meta:
+        verbose_name = _("学分录入截止日期")
+        verbose_name_plural = _("学分录入截止日期")
+        ordering = ["-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["province", "year"], name="entry_deadline_once_per_year"),
+            models.CheckConstraint(
+                condition=Q(deadline__year__gte=models.F("year")),
+                name="entry_deadline_not_before_its_year",
+                violation_error_message=_("录入截止日期不能早于该年度。"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.year}: {self.deadline}"
+
+
+class Platform(models.Model):
+    """A distance-learning platform whose credits arrive by data feed (seed 004 rule 4): the province's catalogue."""
+
+    name = models.CharField(_("平台名称"), max_length=100, unique=True)
+    aliases = models.CharField(
+        _("其他名称"), max_length=300, blank=True, help_text=_("学分证上可能出现的其他写法，用逗号分隔，如 华医网,好医生")
+    )
+    active = models.BooleanField(_("已数据对接"), default=True)
+
+    class Meta:
+        verbose_name = _("远程教育平台")
+        verbose_name_plural = _("远程教育平台")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def names(self):
+        return [self.name] + [a.strip() for a in self.aliases.replace("，", ",").split(",") if a.strip()]

@@ -5,7 +5,9 @@ derives (level, class, year); it raises DomainError with the reason a person
 can act on. Evidence each category needs is listed in EVIDENCE.
 """
 
+import re
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_DOWN, Decimal
 
 from django.utils.translation import gettext as _
@@ -13,13 +15,21 @@ from django.utils.translation import gettext_lazy
 
 from cme_portal.errors import DomainError
 from projects import numbers
-from projects.models import Entry, Project
+from projects.models import Entry, Project, Session, SessionState
 
-from .models import Category, CreditLevel
+from .models import Category, CreditLevel, CreditPolicy, EntryDeadline, Platform
 
 # The six national first-level societies whose Class I credits count as
-# "out-of-province provincial (national first-level society)" (seed 004).
+# "out-of-province provincial (national first-level society)" (seed 004), with their
+# branches and committees (中华医学会心血管病学分会, 中华护理学会外科护理专业委员会, …).
 NATIONAL_SOCIETIES = ["中华医学会", "中华预防医学会", "中华护理学会", "中华口腔医学会", "中国医院协会", "中国医师协会"]
+_SOCIETY = re.compile("^(" + "|".join(NATIONAL_SOCIETIES) + r")(.{1,30}(分会|专业委员会|专委会|委员会|学组|分支机构))?$")
+
+
+def national_society(issuer):
+    """Whether ``issuer`` is one of the six societies or one of their branches or committees."""
+    return bool(_SOCIETY.match(re.sub(r"\s+", "", issuer or "")))
+
 
 # What each category must carry as evidence (the form asks for each).
 EVIDENCE = {
@@ -109,6 +119,20 @@ def check_entry(
             )
         parsed = numbers.parse(activity_number)
         key = parsed.canonical
+        held = (
+            Session.objects.filter(project__number_key=key, state=SessionState.APPROVED)
+            .select_related("project")
+            .order_by("-end_date")
+            .first()
+        )
+        if held is not None:
+            raise DomainError(
+                _("“%(name)s”在本平台举办，学分由举办单位提交学员名单、审核通过后自动授予，不需要个人录入。")
+                % {"name": held.project.name},
+                code="held_in_portal",
+                field="activity_number",
+                link=(held.project.get_absolute_url(), _("查看该项目的举办信息")),
+            )
         if Project.objects.filter(number_key=key, entry=Entry.REMOTE_FILED).exists():
             _refuse(
                 _("该项目已在本省异地备案，学分由省内承办（协办）单位统一上报，无需个人录入。如查询不到，请与承办单位联系。"),
@@ -163,7 +187,7 @@ def check_entry(
         if national:
             _check_national_rate(credits, hours, lecturer)
             level = CreditLevel.OUT_OF_PROVINCE_NATIONAL
-        elif (issuer or "").strip() in NATIONAL_SOCIETIES:
+        elif national_society(issuer):
             level = CreditLevel.OUT_OF_PROVINCE_SOCIETY
         else:
             _refuse(
@@ -197,3 +221,55 @@ def check_entry(
     else:
         _refuse(_("该类型的学分不能手工录入。"), "category", "category")
     return Derived(level=level, credit_class=credit_class, year=year, activity_key=key)
+
+
+# --- the province's entry window (seed 003: 截止日期) and the platforms' feeds (seed 004 rule 4) -----------
+
+
+def policy_for(province, today=None):
+    """The province's policy, or the default one: the last five years, platforms' credits within 30 days."""
+    today = today or date.today()
+    policy = CreditPolicy.objects.filter(province=province).first() if province else None
+    return policy or CreditPolicy(province=province, earliest_year=today.year - 4, platform_days=30)
+
+
+def check_window(province, *, year, start_date, end_date, issuer, today=None):
+    """Refuse what cannot be true or is out of the province's window: a future end date, a year before the
+    earliest one accepted, a year whose entry deadline has passed, and a platform's credit (it arrives by feed)."""
+    today = today or date.today()
+    if end_date > today:
+        _refuse(_("结束日期不能晚于今天：学分在活动结束、取得学分证后录入。"), "future", "end_date")
+    policy = policy_for(province, today)
+    if year < policy.earliest_year:
+        _refuse(
+            _("%(year)s 年度的学分已不再受理录入（本省受理 %(earliest)s 年度及以后的学分）。")
+            % {"year": year, "earliest": policy.earliest_year},
+            "too_old",
+            "start_date",
+        )
+    deadline = EntryDeadline.objects.filter(province=province, year=year).first() if province else None
+    if deadline is not None and today > deadline.deadline:
+        _refuse(
+            _("%(year)s 年度学分的录入已于 %(deadline)s 截止。") % {"year": year, "deadline": deadline.deadline.isoformat()},
+            "deadline_passed",
+            "start_date",
+        )
+    platform = platform_named(issuer)
+    if platform is not None:
+        _refuse(
+            _("“%(platform)s”的学分经数据对接自动到账，不需要手工录入；如课程结束 %(days)s 天后仍未到账，请联系该平台。")
+            % {"platform": platform.name, "days": policy.platform_days},
+            "platform",
+            "issuer",
+        )
+
+
+def platform_named(issuer):
+    """The connected platform ``issuer`` names (by name or alias), or None."""
+    text = re.sub(r"\s+", "", issuer or "")
+    if not text:
+        return None
+    for platform in Platform.objects.filter(active=True):
+        if any(name and (name in text or text in name) for name in platform.names() if len(name) >= 2):
+            return platform
+    return None

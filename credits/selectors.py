@@ -10,7 +10,7 @@ from cme_portal.accounts.models import LearnerProfile, Organisation, OrgKind, Ro
 
 from . import compliance
 from .filters import ComplianceFilter
-from .models import CorrectionRequest, CreditEntry, CreditRecord, EarlyReviewRequest, RecordStatus
+from .models import CorrectionRequest, CreditEntry, CreditRecord, EarlyReviewRequest, EntryDeadline, Platform, RecordStatus
 
 REPORT_ROLES = (Role.PROVINCE_ADMIN, Role.CITY_ADMIN, Role.UNIT_ADMIN)
 
@@ -119,3 +119,11 @@ def get_correctable_record(user, pk):
 
 def my_corrections(user, limit=20):
     return corrections().filter(Q(learner=user) | Q(requested_by=user)).order_by("-created_at")[:limit]
+
+
+def entry_deadlines(province):
+    return EntryDeadline.objects.filter(province=province).order_by("-year")
+
+
+def platforms():
+    return Platform.objects.order_by("-active", "name")

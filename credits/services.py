@@ -16,6 +16,7 @@ from cme_portal.errors import DomainError
 from cme_portal.review.workflow import perform
 
 from . import rules
+from .compliance import province_of
 from .evidence import merge_evidence
 from .models import (
     CLOSED_ENTRY_STATES,
@@ -26,8 +27,10 @@ from .models import (
     CorrectionRequest,
     CreditEntry,
     CreditLevel,
+    CreditPolicy,
     CreditRecord,
     EarlyReviewRequest,
+    EntryDeadline,
     EntryState,
     RecordStatus,
     Source,
@@ -78,8 +81,17 @@ def _duplicate_error(number):
     )
 
 
-def _checked(learner, data, exclude_pk=None):
+def _derive(unit, data):
+    """The category's rule, then the province's window; return the derived fields."""
     derived = rules.check_entry(**{k: data.get(k) for k in ENTRY_FIELDS if k != "activity_name"})
+    rules.check_window(
+        province_of(unit), year=derived.year, start_date=data["start_date"], end_date=data["end_date"], issuer=data.get("issuer")
+    )
+    return derived
+
+
+def _checked(learner, data, exclude_pk=None):
+    derived = _derive(learner_unit(learner), data)
     if _duplicate(learner, derived.activity_key, exclude_pk):
         raise _duplicate_error(data["activity_number"])
     return derived
@@ -141,7 +153,7 @@ def batch_enter(unit_admin, learners, *, evidence, **data):
     unit_paths = unit_admin.role_paths(Role.UNIT_ADMIN)
     problems = []
     profiles = {p.user_id: p for p in LearnerProfile.objects.filter(user__in=learners).select_related("unit")}
-    derived = rules.check_entry(**{k: data.get(k) for k in ENTRY_FIELDS if k != "activity_name"})
+    derived = _derive(unit_admin.scope_nodes(Role.UNIT_ADMIN).first(), data)
     for learner in learners:
         profile = profiles.get(learner.pk)
         if profile is None or profile.unit is None or not any(profile.unit.path.startswith(p) for p in unit_paths):
@@ -395,3 +407,30 @@ def find_learners(document_numbers):
     wanted = [n.strip().upper() for n in document_numbers if n and n.strip()]
     found = {u.id_number: u for u in User.objects.filter(id_number__in=wanted)}
     return found, [n for n in wanted if n not in found]
+
+
+# --- the province's entry policy and platform catalogue ------------------------------------------
+
+
+@transaction.atomic
+def save_policy(province, admin, *, earliest_year, platform_days):
+    policy, _created = CreditPolicy.objects.update_or_create(
+        province=province, defaults={"earliest_year": earliest_year, "platform_days": platform_days}
+    )
+    log.info("policy_saved", extra={"object_id": policy.pk, "actor_id": admin.pk, "earliest_year": earliest_year})
+    return policy
+
+
+@transaction.atomic
+def set_deadline(province, admin, *, year, deadline):
+    """The last day credits of ``year`` may be entered by hand in ``province`` (seed 003's 截止日期)."""
+    row, _created = EntryDeadline.objects.update_or_create(province=province, year=year, defaults={"deadline": deadline})
+    log.info("deadline_set", extra={"object_id": row.pk, "actor_id": admin.pk, "year": year})
+    return row
+
+
+@transaction.atomic
+def save_platform(form, admin):
+    platform = form.save()
+    log.info("platform_saved", extra={"object_id": platform.pk, "actor_id": admin.pk, "active": platform.active})
+    return platform

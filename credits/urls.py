@@ -22,6 +22,7 @@ urlpatterns = [
     path("early-review/", admin_views.early_review, name="early_review"),
     path("platform-import/", admin_views.platform_import, name="platform_import"),
     path("rules/", admin_views.requirement_rules, name="rules"),
+    path("policy/", admin_views.entry_policy, name="entry_policy"),
     path("compliance/", admin_views.compliance_report, name="compliance_report"),
     path("compliance/export/", admin_views.compliance_report, {"export": True}, name="compliance_export"),
 ]

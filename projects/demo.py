@@ -102,6 +102,7 @@ def seed_sessions(organiser, unit_admin, province_admin, projects):
             end_date=start + timedelta(days=1),
             credits=project.credits,
             hours=project.hours or project.credits * 6,
+            today=min(today, start - timedelta(days=30)),  # history is filed a month before it is held
         )
 
     cardio, nursing, anaesthesia = projects

@@ -10,7 +10,7 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -41,6 +41,7 @@ class Discipline(models.Model):
                 condition=Q(parent__isnull=True, code__regex=r"^[0-9]{2}$")
                 | Q(parent__isnull=False, code__regex=r"^[0-9]{2}-[0-9]{2}$"),
                 name="discipline_code_shape",
+                violation_error_message=_("二级学科代码为两位数字（如 03），三级学科为“二级代码-两位序号”（如 03-05）。"),
             ),
         ]
 
@@ -113,8 +114,16 @@ class Project(models.Model):
         ordering = ["-year", "number_key"]
         indexes = [models.Index(fields=["year", "level"], name="project_year_level")]
         constraints = [
-            models.CheckConstraint(condition=Q(credits__gt=0) & Q(credits__lte=25), name="project_credits_range"),
-            models.CheckConstraint(condition=Q(year__gte=1990) & Q(year__lte=2100), name="project_year_range"),
+            models.CheckConstraint(
+                condition=Q(credits__gt=0) & Q(credits__lte=25),
+                name="project_credits_range",
+                violation_error_message=_("学分应大于 0，且不超过 25 分。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(year__gte=1990) & Q(year__lte=2100),
+                name="project_year_range",
+                violation_error_message=_("项目年份应在 1990 至 2100 年之间。"),
+            ),
             models.CheckConstraint(condition=~Q(number_key=""), name="project_number_not_blank"),
         ]
 
@@ -187,8 +196,10 @@ class Session(Reviewable):
     venue = models.CharField(_("会场地址"), max_length=200)
     start_date = models.DateField(_("开始日期"))
     end_date = models.DateField(_("结束日期"))
-    credits = models.DecimalField(_("学分"), max_digits=5, decimal_places=1)
-    hours = models.DecimalField(_("学时"), max_digits=6, decimal_places=1)
+    credits = models.DecimalField(
+        _("学分"), max_digits=5, decimal_places=1, validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(25)]
+    )
+    hours = models.DecimalField(_("学时"), max_digits=6, decimal_places=1, validators=[MinValueValidator(Decimal("0.1"))])
     remarks = models.TextField(_("备注"), blank=True)
     state = models.CharField(_("状态"), max_length=12, choices=SessionState.choices, default=SessionState.DRAFT, db_index=True)
     organiser = models.ForeignKey(
@@ -215,9 +226,19 @@ class Session(Reviewable):
         ordering = ["-start_date", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["project", "sequence"], name="session_unique_sequence"),
-            models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="session_dates_in_order"),
-            models.CheckConstraint(condition=Q(credits__gt=0) & Q(credits__lte=25), name="session_credits_range"),
-            models.CheckConstraint(condition=Q(hours__gt=0), name="session_hours_positive"),
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")),
+                name="session_dates_in_order",
+                violation_error_message=_("结束日期不能早于开始日期。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(credits__gt=0) & Q(credits__lte=25),
+                name="session_credits_range",
+                violation_error_message=_("学分应大于 0，且不超过 25 分。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(hours__gt=0), name="session_hours_positive", violation_error_message=_("学时应大于 0。")
+            ),
             # A session under review belongs to someone in a unit: scope needs both.
             models.CheckConstraint(
                 condition=Q(state="filed") | (Q(organiser__isnull=False) & Q(unit__isnull=False)),

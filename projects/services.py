@@ -8,6 +8,7 @@ import logging
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cme_portal.errors import DomainError
@@ -52,6 +53,7 @@ def enter_national_project(
     end_date,
     credit_class="I",
     remarks="",
+    today=None,
 ):
     """Seed 001 §1.2: an organiser enters a national project and its session (a draft); return the session.
 
@@ -98,11 +100,12 @@ def enter_national_project(
         credits=credits,
         hours=hours,
         remarks=remarks,
+        today=today,
     )
 
 
 @transaction.atomic
-def apply_to_host(organiser, project, *, venue, start_date, end_date, credits, hours, remarks=""):
+def apply_to_host(organiser, project, *, venue, start_date, end_date, credits, hours, remarks="", today=None):
     """Seed 001 §1.3: a hosting application (draft) for the next session of ``project``; return it."""
     unit = _require_unit(organiser)
     if not hostable_projects(organiser).filter(pk=project.pk).exists():
@@ -119,11 +122,12 @@ def apply_to_host(organiser, project, *, venue, start_date, end_date, credits, h
         credits=credits,
         hours=hours,
         remarks=remarks,
+        today=today,
     )
 
 
-def _new_session(project, organiser, unit, **fields):
-    _check_session_fields(project, fields)
+def _new_session(project, organiser, unit, today=None, **fields):
+    _check_session_fields(project, fields, today)
     try:
         with transaction.atomic():
             return Session.objects.create(project=project, organiser=organiser, unit=unit, **fields)
@@ -133,7 +137,18 @@ def _new_session(project, organiser, unit, **fields):
         ) from None
 
 
-def _check_session_fields(project, fields):
+def _check_session_fields(project, fields, today=None):
+    """Dates in order and not in the past, credits within the project's.
+
+    ``today`` is the day the application is filed (the demo files its history in the past).
+    """
+    today = today or timezone.localdate()
+    if fields["start_date"] < today:
+        raise DomainError(
+            _("开始日期不能早于今天（%(today)s）：举办申请须在举办之前提交。") % {"today": today.isoformat()},
+            code="past",
+            field="start_date",
+        )
     if fields["end_date"] < fields["start_date"]:
         raise DomainError(_("结束日期不能早于开始日期。"), code="dates", field="end_date")
     if fields["credits"] > project.credits:
@@ -152,10 +167,12 @@ def _require_owner_editable(session, user):
 
 
 @transaction.atomic
-def update_session(session, user, **fields):
+def update_session(session, user, today=None, **fields):
     """Edit a draft or returned application's venue, dates, credits, hours and remarks."""
     _require_owner_editable(session, user)
-    _check_session_fields(session.project, {**{k: getattr(session, k) for k in ("start_date", "end_date", "credits")}, **fields})
+    _check_session_fields(
+        session.project, {**{k: getattr(session, k) for k in ("start_date", "end_date", "credits")}, **fields}, today
+    )
     for key, value in fields.items():
         setattr(session, key, value)
     session.save()

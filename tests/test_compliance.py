@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from cme_portal.accounts.models import LearnerProfile, Role, StaffCategory
 from credits import compliance, services
-from credits.models import CreditRecord, RequirementRule
+from credits.models import CreditRecord, Platform, RequirementRule
 from credits.platforms import import_platform_file
 
 from .factories import ProjectFactory, learner, staff
@@ -201,7 +201,7 @@ def test_platform_import_page_is_for_the_province(client, tree):
     page = client.post(
         reverse("credits:platform_import"),
         {
-            "platform": "中华医学电子音像出版社",
+            "platform": Platform.objects.get(name="中华医学电子音像出版社").pk,
             "file": platform_file(("Z-1", person.id_number, "王医生", "2026-03-01-201（国）", "课程", 1, 3, "I", "2026-04-01")),
         },
     )

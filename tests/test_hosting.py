@@ -127,36 +127,43 @@ def test_only_drafts_are_deleted_after_a_confirmation(client, cast):
 
 
 def test_organiser_enters_a_national_project(client, cast):
-    parent = Discipline.objects.create(year=2021, code="03", name="临床内科学")
-    kidney = Discipline.objects.create(year=2021, code="03-05", name="肾脏病学", parent=parent)
+    parent = Discipline.objects.create(year=2027, code="03", name="临床内科学")
+    kidney = Discipline.objects.create(year=2027, code="03-05", name="肾脏病学", parent=parent)
     client.force_login(cast["organiser"])
     data = {
-        "number": "2021-03-05-129 (国)",
+        "number": "2027-03-05-129 (国)",
         "sequence": 1,
         "name": "肾病康复管理",
         "discipline": kidney.pk,
         "leader": "边学燕",
-        "year": 2021,
+        "year": 2027,
         "credit_class": "I",
         "venue": "宁波",
-        "start_date": "2021-03-27",
-        "end_date": "2021-03-28",
+        "start_date": "2027-03-27",
+        "end_date": "2027-03-28",
         "credits": "4",
         "hours": "12",
     }
     response = client.post(reverse("projects:national_new"), data)
     assert response.status_code == 302
     project = Project.objects.get()
-    assert project.number == "2021-03-05-129 (国)" and project.number_key == "2021-03-05-129(国)"
+    assert project.number == "2027-03-05-129 (国)" and project.number_key == "2027-03-05-129(国)"
     assert project.level == "national" and project.sessions.get().state == SessionState.DRAFT
 
+    # A session held in the past is not applied for.
+    past = client.post(
+        reverse("projects:national_new"),
+        {**data, "number": "2027-03-05-130（国）", "start_date": "2026-01-05", "end_date": "2026-01-06"},
+    )
+    assert "开始日期不能早于今天" in " ".join(past.context["form"].errors["start_date"])
+
     # The same number with other brackets is the same project.
-    again = client.post(reverse("projects:national_new"), {**data, "number": "2021-03-05-129（国）"})
+    again = client.post(reverse("projects:national_new"), {**data, "number": "2027-03-05-129（国）"})
     assert "已在项目库中" in again.content.decode()
     # Discipline and year must agree with the number; the typed input stays.
-    wrong = client.post(reverse("projects:national_new"), {**data, "number": "2021-14-02-001（国）"})
+    wrong = client.post(reverse("projects:national_new"), {**data, "number": "2027-14-02-001（国）"})
     assert "学科代码" in wrong.content.decode() and "肾病康复管理" in wrong.content.decode()
-    bad = client.post(reverse("projects:national_new"), {**data, "number": "2021-3-5-129(国)"})
+    bad = client.post(reverse("projects:national_new"), {**data, "number": "2027-3-5-129(国)"})
     assert "每段数字位数固定" in bad.content.decode()
 
 

@@ -126,22 +126,22 @@ def test_a_second_revocation_is_refused_and_keeps_the_first_reason(cast):
 # --- deleting a draft takes the national project entered only for it -----------------------------
 
 
-def national_draft(organiser, number="2021-03-05-129（国）"):
-    parent, _ = Discipline.objects.get_or_create(year=2021, code="03", defaults={"name": "临床内科学"})
-    kidney, _ = Discipline.objects.get_or_create(year=2021, code="03-05", defaults={"name": "肾脏病学", "parent": parent})
+def national_draft(organiser, number="2027-03-05-129（国）"):
+    parent, _ = Discipline.objects.get_or_create(year=2027, code="03", defaults={"name": "临床内科学"})
+    kidney, _ = Discipline.objects.get_or_create(year=2027, code="03-05", defaults={"name": "肾脏病学", "parent": parent})
     return project_services.enter_national_project(
         organiser,
         number=number,
         name="肾病康复管理",
         discipline=kidney,
         leader="边学燕",
-        year=2021,
+        year=2027,
         credits=D("4"),
         hours=D("12"),
         sequence=1,
         venue="宁波",
-        start_date=date(2021, 3, 27),
-        end_date=date(2021, 3, 28),
+        start_date=date(2027, 3, 27),
+        end_date=date(2027, 3, 28),
     )
 
 
@@ -158,8 +158,8 @@ def test_deleting_a_draft_keeps_a_project_that_has_other_sessions(cast):
         project=draft.project,
         sequence=2,
         venue="宁波",
-        start_date=date(2021, 6, 1),
-        end_date=date(2021, 6, 2),
+        start_date=date(2027, 6, 1),
+        end_date=date(2027, 6, 2),
         credits=4,
         hours=12,
         organiser=cast["organiser"],

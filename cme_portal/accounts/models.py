@@ -202,7 +202,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         constraints = [
             models.CheckConstraint(condition=~Q(id_number=""), name="user_id_number_not_blank"),
             models.CheckConstraint(
-                condition=Q(mobile__isnull=True) | Q(mobile__regex=r"^1[3-9][0-9]{9}$"), name="user_mobile_format"
+                condition=Q(mobile__isnull=True) | Q(mobile__regex=r"^1[3-9][0-9]{9}$"),
+                name="user_mobile_format",
+                violation_error_message=_("请填写 11 位手机号码。"),
             ),
         ]
 
@@ -380,6 +382,7 @@ class LearnerProfile(models.Model):
                 # A unit is either picked from the tree or typed, never both.
                 condition=Q(unit__isnull=True) | Q(unit_name=""),
                 name="profile_unit_picked_or_typed",
+                violation_error_message=_("工作单位请从列表选择，或在列表中没有时填写名称，二者选一。"),
             ),
         ]
 
