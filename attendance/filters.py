@@ -11,7 +11,7 @@ from cme_portal.review.filters import QueueFilterSet
 class RosterFilter(QueueFilterSet):
     """Rosters waiting for the unit or the province; ``show=all`` shows every roster in scope."""
 
-    ordering = ("due_date", "pk")
+    ordering = ("province_due_date", "due_date", "pk")
 
     q = django_filters.CharFilter(
         label=_("搜索"), method="search", widget=forms.TextInput(attrs={"placeholder": _("项目名称、编号或单位")})

@@ -174,7 +174,14 @@ ROSTER_WORKFLOW = Workflow(
     owner_field="organiser",
     transitions=[
         Transition("submit", _("提交学员名单"), (RosterState.DRAFT, RosterState.RETURNED), RosterState.SUBMITTED, OWNER),
-        Transition("forward", _("确认并上报"), (RosterState.SUBMITTED,), RosterState.FORWARDED, Role.UNIT_ADMIN),
+        Transition(
+            "forward",
+            _("确认并上报"),
+            (RosterState.SUBMITTED,),
+            RosterState.FORWARDED,
+            Role.UNIT_ADMIN,
+            effect="attendance.services.start_province_deadline",
+        ),
         Transition(
             "unit_return",
             _("退回修改"),
@@ -227,6 +234,8 @@ class Roster(Reviewable):
     unit = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="rosters", verbose_name=_("单位"))
     state = models.CharField(_("状态"), max_length=10, choices=RosterState.choices, default=RosterState.DRAFT, db_index=True)
     due_date = models.DateField(_("上报截止日期"))
+    # Seed 001 §3: 管理用户将于两周内完成审核 — the province's own clock starts when the unit forwards it.
+    province_due_date = models.DateField(_("省级审核截止日期"), null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -242,8 +251,19 @@ class Roster(Reviewable):
         return reverse("attendance:roster", args=[self.session_id])
 
     @property
+    def waiting_for_province(self):
+        return self.state == RosterState.FORWARDED
+
+    @property
+    def current_due_date(self):
+        """The deadline of whoever holds the roster now: the organiser and unit, or the province."""
+        return self.province_due_date if self.waiting_for_province and self.province_due_date else self.due_date
+
+    @property
     def overdue(self):
-        return self.state not in (RosterState.FORWARDED, RosterState.APPROVED) and timezone.localdate() > self.due_date
+        if self.state == RosterState.APPROVED:
+            return False
+        return timezone.localdate() > self.current_due_date
 
 
 class RosterSelection(models.Model):

@@ -490,6 +490,16 @@ def change_selection(roster, admin, learner_id, selected, reason):
     return row
 
 
+PROVINCE_REVIEW_DAYS = 14
+
+
+def start_province_deadline(roster, event):
+    """The effect of the unit's "forward": the province has two weeks to decide (seed 001 §3)."""
+    roster.province_due_date = timezone.localdate() + timedelta(days=PROVINCE_REVIEW_DAYS)
+    roster.reminded_at = None
+    roster.save(update_fields=["province_due_date", "reminded_at"])
+
+
 def award_selected(roster, event):
     """The effect of a roster's "approve" (declared on the workflow): the selected learners receive the session's credits."""
     learners = list(roster.selections.filter(selected=True).values_list("learner_id", flat=True))

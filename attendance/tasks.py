@@ -37,20 +37,37 @@ def remind_roster_deadlines():
         .filter(Q(reminded_at__isnull=True) | Q(reminded_at__lt=now - timedelta(hours=20)))
         .select_related("session__project", "unit")
     )
+    reminded = _remind(due, today, now)
+    waiting = (
+        Roster.objects.filter(state=RosterState.FORWARDED, province_due_date__lte=today + timedelta(days=3))
+        .filter(Q(reminded_at__isnull=True) | Q(reminded_at__lt=now - timedelta(hours=20)))
+        .select_related("session__project", "unit")
+    )
+    return reminded + _remind(waiting, today, now)
+
+
+def _remind(rosters, today, now):
     reminded = 0
-    for roster in due:
-        late = roster.due_date < today
-        message = (
-            _("学员名单“%(name)s”已逾期（截止 %(date)s），请尽快提交上报。")
-            if late
-            else _("学员名单“%(name)s”将于 %(date)s 截止上报，请及时提交。")
-        ) % {"name": roster, "date": roster.due_date}
+    for roster in rosters:
+        due = roster.current_due_date
+        late = due < today
+        if roster.state == RosterState.FORWARDED:
+            message = (
+                _("学员名单“%(name)s”的省级审核已逾期（截止 %(date)s），请尽快审核。")
+                if late
+                else _("学员名单“%(name)s”的省级审核将于 %(date)s 截止，请及时审核。")
+            ) % {"name": roster, "date": due}
+        else:
+            message = (
+                _("学员名单“%(name)s”已逾期（截止 %(date)s），请尽快提交上报。")
+                if late
+                else _("学员名单“%(name)s”将于 %(date)s 截止上报，请及时提交。")
+            ) % {"name": roster, "date": due}
         ancestor_ids = [int(p) for p in roster.unit.path.strip("/").split("/") if p]
-        people = {roster.organiser_id} if roster.state != RosterState.SUBMITTED else set()
-        if roster.state == RosterState.SUBMITTED:
-            people |= set(
-                RoleAssignment.objects.filter(role=Role.UNIT_ADMIN, org_id__in=ancestor_ids).values_list("user_id", flat=True)
-            )
+        people = {roster.organiser_id} if roster.state in (RosterState.DRAFT, RosterState.RETURNED) else set()
+        reviewer = {RosterState.SUBMITTED: Role.UNIT_ADMIN, RosterState.FORWARDED: Role.PROVINCE_ADMIN}.get(roster.state)
+        if reviewer:
+            people |= set(RoleAssignment.objects.filter(role=reviewer, org_id__in=ancestor_ids).values_list("user_id", flat=True))
         Notification.objects.bulk_create(
             [Notification(user_id=uid, message=message[:300], link=roster.get_absolute_url()) for uid in people]
         )

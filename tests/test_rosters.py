@@ -245,3 +245,32 @@ def test_a_poster_printed_the_day_before_opens_the_door_on_the_day(client, cast,
     code = services.code_for_day(services.plan_for(session), "in", DAY1)
     with time_machine.travel(at(DAY1, 8, 10)):
         assert client.get(reverse("attendance:door", args=[session.pk, "in", code])).status_code == 200
+
+
+def test_the_province_has_two_weeks_from_the_forward(client, cast, held):
+    """Seed 001 §3 (管理用户将于两周内完成审核): due date shown, reminders to the province, overdue flagged."""
+    session, _people = held
+    with time_machine.travel(at(DAY1 + timedelta(days=1), 10)):
+        act(client, cast["organiser"], session, "submit")
+    with time_machine.travel(at(DAY1 + timedelta(days=13), 10)):  # the unit forwards on its last day
+        act(client, cast["unit_admin"], session, "forward")
+        roster = Roster.objects.get()
+        assert roster.province_due_date == DAY1 + timedelta(days=27) and not roster.overdue
+        client.force_login(cast["province_admin"])
+        page = client.get(reverse("attendance:roster", args=[session.pk])).content.decode()
+        assert "省级审核截止" in page and (DAY1 + timedelta(days=27)).isoformat() in page
+    with time_machine.travel(at(DAY1 + timedelta(days=25), 9), tick=False):
+        assert remind_roster_deadlines() == 1
+        assert Notification.objects.filter(user=cast["province_admin"], message__contains="省级审核将于").exists()
+        assert not Notification.objects.filter(user=cast["organiser"], message__contains="省级审核").exists()
+    with time_machine.travel(at(DAY1 + timedelta(days=28), 9), tick=False):
+        roster.refresh_from_db()
+        assert roster.overdue
+        client.force_login(cast["province_admin"])
+        queue = client.get(reverse("attendance:roster_queue", args=["province"])).content.decode()
+        assert "已逾期" in queue and "省级审核截止" in queue
+        assert remind_roster_deadlines() == 1
+        assert Notification.objects.filter(user=cast["province_admin"], message__contains="省级审核已逾期").exists()
+    act(client, cast["province_admin"], session, "approve")
+    roster.refresh_from_db()
+    assert roster.state == RosterState.APPROVED and not roster.overdue
