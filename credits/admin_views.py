@@ -17,7 +17,7 @@ from cme_portal.accounts.permissions import role_required
 from cme_portal.accounts.validators import mask_id_number
 from cme_portal.errors import DomainError
 
-from . import compliance, rules, selectors, services
+from . import compliance, letters, rules, selectors, services
 from .forms import BatchForm, DeadlineForm, EarlyReviewForm, PlatformForm, PlatformImportForm, PolicyForm, RuleForm
 from .platforms import import_platform_file
 from .rules import EVIDENCE
@@ -72,23 +72,44 @@ def batch_new(request):
 
 @role_required(Role.UNIT_ADMIN)
 def early_review(request):
-    """Early-review requests of the unit, with a form for a new one."""
+    """Seed 003: this year's promotion candidates, named by the unit before the province's deadline."""
     allowed = selectors.unit_learners(request.user)
-    form = EarlyReviewForm(request.POST or None, learner_queryset=allowed)
+    unit = request.user.scope_nodes(Role.UNIT_ADMIN).first()
+    policy = rules.policy_for(compliance.province_of(unit))
+    form = EarlyReviewForm(request.POST or None, learner_queryset=allowed, titles=policy.titles())
     if request.method == "POST" and form.is_valid():
-        early = services.request_early_review(request.user, **form.cleaned_data)
-        messages.success(request, _("已申请提前审核，截止 %(date)s 前相关学分在各级审核中优先显示。") % {"date": early.deadline})
-        return redirect("credits:early_review")
+        try:
+            early = services.request_early_review(request.user, **form.cleaned_data)
+        except DomainError as error:
+            error.add_to(form)
+        else:
+            messages.success(
+                request,
+                _("已申请提前审核，截止 %(date)s 前相关学分在各级审核中优先显示。请打印申请函，加盖单位公章后报送。")
+                % {"date": early.deadline},
+            )
+            return redirect("credits:early_review")
     requests_ = selectors.early_reviews(request.user)
     return render(
         request,
         "credits/early_review.html",
         {
             "form": form,
+            "policy": policy,
+            "open": policy.early_review_deadline is not None and policy.early_review_deadline >= date.today(),
             "requests": Paginator(requests_, 20).get_page(request.GET.get("page")),
             "today": date.today(),
         },
     )
+
+
+@role_required(Role.UNIT_ADMIN)
+def early_review_letter(request, pk):
+    """The application letter of seed 003 (关于提前审核学分的申请) as a PDF, ready to stamp."""
+    early = selectors.get_early_review(request.user, pk)
+    response = HttpResponse(letters.early_review_letter(early), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="early-review-{early.pk}.pdf"'
+    return response
 
 
 @role_required(Role.PROVINCE_ADMIN)

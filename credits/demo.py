@@ -24,7 +24,7 @@ from cme_portal.accounts.models import (
 )
 
 from . import compliance, services
-from .models import CREDIT_ENTRY_WORKFLOW, CreditEntry, CreditRecord, EarlyReviewRequest
+from .models import CREDIT_ENTRY_WORKFLOW, CreditEntry, CreditPolicy, CreditRecord, EarlyReviewRequest
 from .platforms import import_platform_file
 
 # (name, unit, staff category, (class I, class II) already on the ledger this year)
@@ -214,9 +214,19 @@ def seed_entries(people, year):
     batch = CreditEntry.objects.get(learner=people["王芳"], source="batch")
     CREDIT_ENTRY_WORKFLOW.review(batch, city_admin, "city_approve")
     CREDIT_ENTRY_WORKFLOW.review(batch, province_admin, "province_approve")
+    province = Organisation.objects.get(kind="province")
+    CreditPolicy.objects.update_or_create(
+        province=province,
+        defaults={
+            "earliest_year": year - 4,
+            "early_review_titles": "副高,正高",
+            "early_review_deadline": date.today() + timedelta(days=30),
+        },
+    )
     early = EarlyReviewRequest.objects.create(
         unit=Organisation.objects.get(name="浙江大学医学院附属第一医院"),
         requested_by=unit_admin,
+        title="副高",
         reason="因晋升副高职称需要，申请提前审核学分",
         deadline=date.today() + timedelta(days=30),
     )

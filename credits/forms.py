@@ -1,4 +1,3 @@
-from datetime import date
 from decimal import Decimal
 
 from django import forms
@@ -102,20 +101,19 @@ class BatchForm(ActivityForm):
 
 
 class EarlyReviewForm(forms.Form):
-    candidates = forms.ModelMultipleChoiceField(label=_("晋升人员"), queryset=None, widget=forms.CheckboxSelectMultiple)
-    reason = forms.CharField(label=_("事由"), max_length=200, initial=_("因晋升职称需要，申请提前审核学分"))
-    deadline = forms.DateField(label=_("截止日期"), widget=DATE)
+    """Seed 003: this year's promotion candidates and the title they apply for; the deadline is the province's."""
 
-    def __init__(self, *args, learner_queryset, **kwargs):
+    candidates = forms.ModelMultipleChoiceField(label=_("晋升人员"), queryset=None, widget=forms.CheckboxSelectMultiple)
+    title = forms.ChoiceField(label=_("申报职称"))
+    reason = forms.CharField(
+        label=_("事由"), max_length=200, required=False, help_text=_("留空则为“因晋升某职称需要，申请提前审核学分”")
+    )
+
+    def __init__(self, *args, learner_queryset, titles, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["candidates"].queryset = learner_queryset
         self.fields["candidates"].label_from_instance = lambda user: f"{user.name}（{user.id_number[-4:]}）"
-
-    def clean_deadline(self):
-        deadline = self.cleaned_data["deadline"]
-        if deadline < date.today():
-            raise forms.ValidationError(_("截止日期不能早于今天。"))
-        return deadline
+        self.fields["title"].choices = [(t, t) for t in titles]
 
 
 class PlatformImportForm(forms.Form):
@@ -172,7 +170,8 @@ class CorrectionForm(forms.Form):
 class PolicyForm(forms.ModelForm):
     class Meta:
         model = CreditPolicy
-        fields = ["earliest_year", "platform_days"]
+        fields = ["earliest_year", "platform_days", "early_review_titles", "early_review_deadline"]
+        widgets = {"early_review_deadline": DATE}
 
 
 class DeadlineForm(forms.ModelForm):

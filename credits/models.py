@@ -455,6 +455,7 @@ class EarlyReviewRequest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("申请人")
     )
     candidates = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="early_review_requests", verbose_name=_("人员"))
+    title = models.CharField(_("申报职称"), max_length=20, default="副高")
     reason = models.CharField(_("事由"), max_length=200, default=_("晋升职称"))
     deadline = models.DateField(_("截止日期"))
     created_at = models.DateTimeField(auto_now_add=True)
@@ -521,6 +522,13 @@ class CreditPolicy(models.Model):
     platform_days = models.PositiveSmallIntegerField(
         _("平台学分到账天数"), default=30, help_text=_("远程教育平台的学分在课程结束后多少天内经数据对接到账")
     )
+    # Seed 003: early review is only for this year's candidates of the titles named, until a deadline.
+    early_review_titles = models.CharField(
+        _("可申请提前审核的职称"), max_length=100, default="副高", help_text=_("用逗号分隔，如 副高,正高")
+    )
+    early_review_deadline = models.DateField(
+        _("提前审核截止日期"), null=True, blank=True, help_text=_("留空则本年度不开放提前审核")
+    )
 
     class Meta:
         verbose_name = _("学分录入规则")
@@ -535,6 +543,9 @@ class CreditPolicy(models.Model):
 
     def __str__(self):
         return str(self.province)
+
+    def titles(self):
+        return [t.strip() for t in self.early_review_titles.replace("，", ",").split(",") if t.strip()]
 
 
 class EntryDeadline(models.Model):

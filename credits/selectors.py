@@ -53,6 +53,10 @@ def unit_learners(user):
     return User.objects.filter(user.scope_q(Role.UNIT_ADMIN, "profile__unit__path")).order_by("name")
 
 
+def get_early_review(user, pk):
+    return get_object_or_404(early_reviews(user), pk=pk)
+
+
 def early_reviews(user):
     return (
         EarlyReviewRequest.objects.filter(user.scope_q(Role.UNIT_ADMIN, "unit__path"))

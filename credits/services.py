@@ -9,6 +9,7 @@ import logging
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cme_portal.accounts.models import LearnerProfile, Role, User
@@ -393,10 +394,37 @@ def apply_correction(request, event):
 
 
 @transaction.atomic
-def request_early_review(unit_admin, *, candidates, reason, deadline):
-    """Seed 003: the unit names promotion candidates whose entries are reviewed first until ``deadline``."""
+def request_early_review(unit_admin, *, candidates, title, reason=""):
+    """Seed 003: the unit names this year's promotion candidates (with the title they apply for) whose entries
+    are reviewed first until the province's deadline; return the request.
+
+    Raises DomainError when the province has not opened early review, its deadline has passed, the title is
+    not one the province accepts, or a candidate is not of the unit.
+    """
     unit = unit_admin.scope_nodes(Role.UNIT_ADMIN).first()
-    early = EarlyReviewRequest.objects.create(unit=unit, requested_by=unit_admin, reason=reason, deadline=deadline)
+    policy = rules.policy_for(province_of(unit))
+    today = timezone.localdate()
+    if policy.early_review_deadline is None:
+        raise DomainError(_("省继教办尚未开放本年度的提前审核。"), code="early_review_closed")
+    if today > policy.early_review_deadline:
+        raise DomainError(
+            _("本年度提前审核申请已于 %(date)s 截止。") % {"date": policy.early_review_deadline.isoformat()},
+            code="early_review_closed",
+        )
+    if title not in policy.titles():
+        raise DomainError(
+            _("提前审核仅限申报%(titles)s职称的人员。") % {"titles": "、".join(policy.titles())}, code="title", field="title"
+        )
+    outside = [p.name for p in candidates if not unit_admin.in_scope(Role.UNIT_ADMIN, getattr(learner_unit(p), "path", ""))]
+    if outside:
+        raise DomainError(_("%(names)s 不是本单位学员。") % {"names": "、".join(outside)}, code="not_of_unit", field="candidates")
+    early = EarlyReviewRequest.objects.create(
+        unit=unit,
+        requested_by=unit_admin,
+        title=title,
+        reason=reason or _("因晋升%(title)s职称需要，申请提前审核学分") % {"title": title},
+        deadline=policy.early_review_deadline,
+    )
     early.candidates.set(candidates)
     log.info("early_review_requested", extra={"actor_id": unit_admin.pk, "object_id": early.pk, "candidates": len(candidates)})
     return early
@@ -413,11 +441,10 @@ def find_learners(document_numbers):
 
 
 @transaction.atomic
-def save_policy(province, admin, *, earliest_year, platform_days):
-    policy, _created = CreditPolicy.objects.update_or_create(
-        province=province, defaults={"earliest_year": earliest_year, "platform_days": platform_days}
-    )
-    log.info("policy_saved", extra={"object_id": policy.pk, "actor_id": admin.pk, "earliest_year": earliest_year})
+def save_policy(province, admin, **fields):
+    """The province's entry window, platform grace days and early-review titles and deadline."""
+    policy, _created = CreditPolicy.objects.update_or_create(province=province, defaults=fields)
+    log.info("policy_saved", extra={"object_id": policy.pk, "actor_id": admin.pk, "fields": sorted(fields)})
     return policy
 
 

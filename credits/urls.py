@@ -23,6 +23,7 @@ urlpatterns = [
     path("platform-import/", admin_views.platform_import, name="platform_import"),
     path("rules/", admin_views.requirement_rules, name="rules"),
     path("policy/", admin_views.entry_policy, name="entry_policy"),
+    path("early-review/<int:pk>/letter/", admin_views.early_review_letter, name="early_review_letter"),
     path("compliance/", admin_views.compliance_report, name="compliance_report"),
     path("compliance/export/", admin_views.compliance_report, {"export": True}, name="compliance_export"),
 ]

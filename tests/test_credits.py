@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from cme_portal.accounts.models import Role
 from credits import selectors, services
-from credits.models import CreditEntry, CreditRecord, EarlyReviewRequest, EntryState
+from credits.models import CreditEntry, CreditPolicy, CreditRecord, EarlyReviewRequest, EntryState
 from projects.imports import import_projects
 
 from .factories import learner, pdf_bytes
@@ -225,15 +225,11 @@ def test_early_review_candidates_are_flagged_and_first(client, cast, tree):
                 "hours": D("24"),
             },
         )
-    client.force_login(cast["unit_admin"])
-    response = client.post(
-        reverse("credits:early_review"),
-        {
-            "candidates": [candidate.pk],
-            "reason": "晋升副高",
-            "deadline": date.today().replace(year=date.today().year + 1).isoformat(),
-        },
+    CreditPolicy.objects.create(
+        province=tree["province"], earliest_year=2022, early_review_deadline=date.today().replace(year=date.today().year + 1)
     )
+    client.force_login(cast["unit_admin"])
+    response = client.post(reverse("credits:early_review"), {"candidates": [candidate.pk], "title": "副高", "reason": "晋升副高"})
     assert response.status_code == 302
     rows = list(client.get(reverse("credits:queue", args=["unit"])).context["page_obj"])
     assert [r.learner.name for r in rows] == ["乙（晋升）", "甲"] and rows[0].early and not rows[1].early

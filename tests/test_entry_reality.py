@@ -101,7 +101,10 @@ def test_the_provinces_earliest_year_and_deadline(client, cast, tree):
 def test_the_province_admin_sets_the_window(client, cast, tree):
     client.force_login(cast["province_admin"])
     url = reverse("credits:entry_policy")
-    client.post(url, {"form": "policy", "policy-earliest_year": "2019", "policy-platform_days": "45"})
+    client.post(
+        url,
+        {"form": "policy", "policy-earliest_year": "2019", "policy-platform_days": "45", "policy-early_review_titles": "副高"},
+    )
     client.post(url, {"form": "deadline", "deadline-year": "2026", "deadline-deadline": "2027-01-15"})
     bad = client.post(url, {"form": "deadline", "deadline-year": "2026", "deadline-deadline": "2025-01-15"})
     assert "不能早于该年度" in " ".join(bad.context["deadline_form"].errors["deadline"])
