@@ -29,16 +29,18 @@ def _sheet_learners(upload, allowed):
         dataset = tablib.Dataset().load(upload.read(), format="xlsx", headers=False)
     except Exception:
         return [], [_("无法读取名单：请上传 Excel（.xlsx）文件，第一列为证件号。")]
+    rows = [(index, str(row[0] or "").strip().upper()) for index, row in enumerate(dataset, start=1)]
+    rows = [(index, number) for index, number in rows if number and number not in ("证件号", "身份证号")]
+    allowed_ids = {u.id_number: u for u in allowed.filter(id_number__in=[number for _index, number in rows])}
     learners, problems = [], []
-    allowed_ids = {u.id_number: u for u in allowed}
-    for index, row in enumerate(dataset, start=1):
-        number = str(row[0] or "").strip().upper()
-        if not number or number in ("证件号", "身份证号"):
-            continue
+    for index, number in rows:
         if number in allowed_ids:
             learners.append(allowed_ids[number])
         else:
-            problems.append(_("第 %(row)s 行：%(number)s 不是本单位学员") % {"row": index, "number": mask_id_number(number)})
+            problems.append(
+                _("第 %(row)s 行：%(number)s 不是可录入的学员（未注册，或不是本单位学员）")
+                % {"row": index, "number": mask_id_number(number)}
+            )
     return learners, problems
 
 
@@ -51,7 +53,8 @@ def batch_new(request):
         learners = list(form.cleaned_data["learners"])
         problems = []
         if form.cleaned_data.get("sheet"):
-            listed, problems = _sheet_learners(form.cleaned_data["sheet"], allowed)
+            listable = selectors.batch_learners(request.user, form.cleaned_data.get("activity_number", ""))
+            listed, problems = _sheet_learners(form.cleaned_data["sheet"], listable)
             learners += [u for u in listed if u not in learners]
         if problems:
             form.add_error("sheet", _("名单有误，未录入任何学分：") + "；".join(problems))

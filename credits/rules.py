@@ -13,6 +13,7 @@ from decimal import ROUND_DOWN, Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cme_portal.accounts.models import Role, User
 from cme_portal.errors import DomainError
 from projects import numbers
 from projects.models import Entry, Project, Session, SessionState
@@ -101,8 +102,13 @@ def check_entry(
     end_date,
     certificate_date=None,
     lecturer=False,
+    entering_unit=None,
 ):
-    """Apply ``category``'s rule; return Derived(level, class, year, activity key) or raise DomainError."""
+    """Apply ``category``'s rule; return Derived(level, class, year, activity key) or raise DomainError.
+
+    ``entering_unit`` is the unit whose admin enters the credit for its learners (batch entry): the
+    co-organiser of a remote-filed project is the one who may (seed 004).
+    """
     activity_number = (activity_number or "").strip()
     key = numbers.canonical(activity_number) if activity_number else ""
     if end_date < start_date:
@@ -133,12 +139,9 @@ def check_entry(
                 field="activity_number",
                 link=(held.project.get_absolute_url(), _("查看该项目的举办信息")),
             )
-        if Project.objects.filter(number_key=key, entry=Entry.REMOTE_FILED).exists():
-            _refuse(
-                _("该项目已在本省异地备案，学分由省内承办（协办）单位统一上报，无需个人录入。如查询不到，请与承办单位联系。"),
-                "remote_filed",
-                "activity_number",
-            )
+        remote = Project.objects.filter(number_key=key, entry=Entry.REMOTE_FILED).select_related("co_organiser_unit").first()
+        if remote is not None and not _co_organiser_enters(remote, entering_unit):
+            _refuse_remote_filed(remote)
     else:
         parsed = None
     national = parsed is not None and parsed.kind == numbers.NATIONAL
@@ -221,6 +224,34 @@ def check_entry(
     else:
         _refuse(_("该类型的学分不能手工录入。"), "category", "category")
     return Derived(level=level, credit_class=credit_class, year=year, activity_key=key)
+
+
+def _co_organiser_enters(project, unit):
+    unit_node = project.co_organiser_unit
+    return unit is not None and unit_node is not None and unit.path.startswith(unit_node.path)
+
+
+def _refuse_remote_filed(project):
+    """Seed 004: a remote-filed project is reported by its in-province co-organiser; say which, and how to reach it."""
+    unit = project.co_organiser_unit
+    name = unit.name if unit else (project.co_organiser or _("省内承办（协办）单位"))
+    admins = []
+    if unit is not None:
+        admins = list(
+            User.objects.filter(roles__role=Role.UNIT_ADMIN, roles__org=unit).order_by("name").values_list("name", flat=True)[:3]
+        )
+    contact = (
+        _("请联系%(unit)s科教科（%(people)s）。") % {"unit": name, "people": "、".join(admins)}
+        if admins
+        else _("请联系%(unit)s科教科。") % {"unit": name}
+    )
+    _refuse(
+        _("“%(project)s”已在本省异地备案，学分由省内承办（协办）单位%(unit)s统一录入上报，个人不能录入。")
+        % {"project": project.name, "unit": name}
+        + contact,
+        "remote_filed",
+        "activity_number",
+    )
 
 
 # --- the province's entry window (seed 003: 截止日期) and the platforms' feeds (seed 004 rule 4) -----------

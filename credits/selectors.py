@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
 
 from cme_portal.accounts.models import LearnerProfile, Organisation, OrgKind, Role, User
+from projects import numbers
 
 from . import compliance
 from .filters import ComplianceFilter
@@ -131,3 +132,19 @@ def entry_deadlines(province):
 
 def platforms():
     return Platform.objects.order_by("-active", "name")
+
+
+def batch_learners(user, activity_number=""):
+    """Whom a unit admin may enter a batch for: the unit's learners, or every learner when the activity is a
+    remote-filed project the unit co-organises (seed 004: the co-organiser reports all attendees)."""
+    from . import services  # the check lives with the batch it governs
+
+    key = ""
+    if activity_number:
+        try:
+            key = numbers.canonical(activity_number)
+        except Exception:
+            key = ""
+    if key and services.co_organised_project(user, key) is not None:
+        return User.objects.filter(roles__role=Role.LEARNER).distinct().order_by("name")
+    return unit_learners(user)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from cme_portal.accounts.models import LearnerProfile, Role, User
 from cme_portal.errors import DomainError
 from cme_portal.review.workflow import perform
+from projects.models import Entry, Project
 
 from . import rules
 from .compliance import province_of
@@ -82,9 +83,9 @@ def _duplicate_error(number):
     )
 
 
-def _derive(unit, data):
+def _derive(unit, data, entering_unit=None):
     """The category's rule, then the province's window; return the derived fields."""
-    derived = rules.check_entry(**{k: data.get(k) for k in ENTRY_FIELDS if k != "activity_name"})
+    derived = rules.check_entry(**{k: data.get(k) for k in ENTRY_FIELDS if k != "activity_name"}, entering_unit=entering_unit)
     rules.check_window(
         province_of(unit), year=derived.year, start_date=data["start_date"], end_date=data["end_date"], issuer=data.get("issuer")
     )
@@ -154,10 +155,16 @@ def batch_enter(unit_admin, learners, *, evidence, **data):
     unit_paths = unit_admin.role_paths(Role.UNIT_ADMIN)
     problems = []
     profiles = {p.user_id: p for p in LearnerProfile.objects.filter(user__in=learners).select_related("unit")}
-    derived = _derive(unit_admin.scope_nodes(Role.UNIT_ADMIN).first(), data)
+    entering_unit = unit_admin.scope_nodes(Role.UNIT_ADMIN).first()
+    derived = _derive(entering_unit, data, entering_unit=entering_unit)
+    # Seed 004: the co-organiser of a remote-filed project reports every attendee, from whatever unit;
+    # the entries are the reporting unit's, and pass its city and the province.
+    reporter = co_organised_project(unit_admin, derived.activity_key) is not None
     for learner in learners:
         profile = profiles.get(learner.pk)
-        if profile is None or profile.unit is None or not any(profile.unit.path.startswith(p) for p in unit_paths):
+        if profile is None or profile.unit is None:
+            problems.append(_("%(name)s 未填写工作单位") % {"name": learner.name})
+        elif not reporter and not any(profile.unit.path.startswith(p) for p in unit_paths):
             problems.append(_("%(name)s 不是本单位学员") % {"name": learner.name})
         elif _duplicate(learner, derived.activity_key):
             problems.append(_("%(name)s 已有该活动的学分") % {"name": learner.name})
@@ -171,7 +178,7 @@ def batch_enter(unit_admin, learners, *, evidence, **data):
             entry = CreditEntry(
                 learner=learner,
                 entered_by=unit_admin,
-                unit=profiles[learner.pk].unit,
+                unit=entering_unit if reporter else profiles[learner.pk].unit,
                 source=Source.UNIT_BATCH,
                 level=derived.level,
                 year=derived.year,
@@ -185,6 +192,16 @@ def batch_enter(unit_admin, learners, *, evidence, **data):
             entries.append(entry)
     log.info("batch_entered", extra={"actor_id": unit_admin.pk, "learners": len(entries), "category": data.get("category")})
     return entries
+
+
+def co_organised_project(unit_admin, activity_key):
+    """The remote-filed project ``activity_key`` names, if the admin's unit is its in-province co-organiser."""
+    if not activity_key:
+        return None
+    project = Project.objects.filter(number_key=activity_key, entry=Entry.REMOTE_FILED, co_organiser_unit__isnull=False).first()
+    if project and unit_admin.in_scope(Role.UNIT_ADMIN, project.co_organiser_unit.path):
+        return project
+    return None
 
 
 def _held(queryset):

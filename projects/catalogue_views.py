@@ -10,7 +10,9 @@ from django.utils.translation import gettext as _
 
 from cme_portal.accounts.models import Role
 from cme_portal.accounts.permissions import role_required
+from cme_portal.errors import DomainError
 
+from . import selectors, services
 from .forms import DisciplineForm, ImportForm
 from .imports import ImportFailed, export_projects, import_projects
 from .models import Discipline, Entry, Project
@@ -70,3 +72,30 @@ def project_export(request):
     stamp = timezone.localtime().strftime("%Y%m%d")
     response["Content-Disposition"] = f'attachment; filename="projects-{entry or "all"}-{stamp}.xlsx"'
     return response
+
+
+@role_required(Role.PROVINCE_ADMIN)
+def co_organisers(request):
+    """Seed 004: each remote-filed project's in-province co-organiser, the unit that reports its credits.
+
+    Exact names were matched at import; for the rest the province confirms one of the close names or types one.
+    """
+    if request.method == "POST":
+        project = selectors.get_remote_filed(request.POST.get("project", ""))
+        unit = selectors.unit_in_province(
+            request.user, unit_id=request.POST.get("unit", ""), name=request.POST.get("unit_name", "")
+        )
+        if unit is None:
+            messages.error(request, _("没有找到该单位：请从候选中选择，或输入机构列表中的完整名称。"))
+        else:
+            try:
+                services.confirm_co_organiser(project, request.user, unit)
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(
+                    request, _("“%(project)s”的协办单位已确认为%(unit)s。") % {"project": project.name, "unit": unit.name}
+                )
+        return redirect("projects:co_organisers")
+    page = Paginator(selectors.remote_filed_projects(), 30).get_page(request.GET.get("page"))
+    return render(request, "projects/co_organisers.html", {"page_obj": page, "candidates": selectors.candidate_units(page)})

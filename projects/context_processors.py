@@ -21,4 +21,5 @@ def navigation(request):
         if user.has_role(Role.PROVINCE_ADMIN):
             links.append({"label": _("学科目录"), "url": reverse("projects:discipline_list")})
             links.append({"label": _("项目导入导出"), "url": reverse("projects:project_import")})
+            links.append({"label": _("异地备案协办单位"), "url": reverse("projects:co_organisers")})
     return {"project_nav": links, "project_nav_total": sum(link.get("count", 0) for link in links)}

@@ -5,6 +5,7 @@ The province's lists (declared, filed, remote-filed) have the columns of seed
 refused the whole file is, each refusal named with its row and reason.
 """
 
+import difflib
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -123,6 +124,8 @@ class ProjectResource(resources.ModelResource):
         for key in ("number", "name", "leader"):
             if not str(row.get(COLUMNS[key]) or "").strip():
                 raise DomainError(_("“%(column)s”不能为空。") % {"column": COLUMNS[key]}, code="required")
+        for key in ("sponsor", "co_organiser"):  # optional: a blank cell is an empty name, never a missing value
+            row[COLUMNS[key]] = str(row.get(COLUMNS[key]) or "").strip()
         parsed = numbers.parse(str(row[COLUMNS["number"]]))
         level, credit_class, credits = parse_award(row.get(COLUMNS["award"]))
         start, end = parse_dates(row.get(COLUMNS["dates"]))
@@ -171,6 +174,8 @@ class ProjectResource(resources.ModelResource):
         code = self.row_sessions[instance.number_key][3]
         if code:
             instance.discipline = Discipline.objects.filter(year=instance.year, code=code).first()
+        if self.entry == Entry.REMOTE_FILED and not instance.co_organiser_unit_id:
+            instance.co_organiser_unit, instance.co_organiser_candidates = match_unit(instance.co_organiser)
 
     def after_save_instance(self, instance, row, **kwargs):
         if kwargs.get("dry_run"):
@@ -191,6 +196,23 @@ class ProjectResource(resources.ModelResource):
             Session.objects.create(project=instance, sequence=1, state=SessionState.FILED, **fields)
         elif session.state == SessionState.FILED:
             Session.objects.filter(pk=session.pk).update(**fields)
+
+
+def match_unit(name):
+    """(the unit named exactly ``name``, []) or (None, ids of up to three units with close names to confirm)."""
+    name = (name or "").strip()
+    if not name:
+        return None, []
+    exact = list(Organisation.objects.filter(name=name, kind=OrgKind.UNIT)[:2])
+    if len(exact) == 1:
+        return exact[0], []
+    units = Organisation.objects.filter(kind=OrgKind.UNIT).values_list("pk", "name")
+    scored = sorted(
+        ((difflib.SequenceMatcher(None, name, other).ratio(), pk) for pk, other in units if pk not in {u.pk for u in exact}),
+        reverse=True,
+    )
+    close = [u.pk for u in exact] + [pk for score, pk in scored if score >= 0.6]
+    return None, close[:3]
 
 
 def _load(source):

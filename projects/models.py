@@ -95,6 +95,18 @@ class Project(models.Model):
     )
     sponsor = models.CharField(_("主办单位"), max_length=200, blank=True)
     co_organiser = models.CharField(_("协办单位"), max_length=200, blank=True)
+    # Seed 004: a remote-filed project's credits are reported by its in-province co-organiser (承办/协办单位).
+    co_organiser_unit = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="co_organised_projects",
+        verbose_name=_("协办单位（机构）"),
+        limit_choices_to={"kind": "unit"},
+    )
+    # Units whose names come close to the typed 协办单位, for the province admin to confirm one.
+    co_organiser_candidates = models.JSONField(default=list, blank=True, editable=False)
     year = models.PositiveSmallIntegerField(_("项目年份"))
     credits = models.DecimalField(_("学分"), max_digits=5, decimal_places=1, validators=[MinValueValidator(Decimal("0.5"))])
     hours = models.DecimalField(_("学时"), max_digits=6, decimal_places=1, null=True, blank=True)

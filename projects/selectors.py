@@ -5,9 +5,10 @@ goes through a loader here; outside the viewer's scope it answers 404.
 """
 
 from django.db.models import Count
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from cme_portal.accounts.models import OrgKind, Role
+from cme_portal.accounts.models import Organisation, OrgKind, Role
 
 from .filters import MySessionFilter, PublicProjectFilter
 from .models import Entry, Material, Project, ProjectStatus, Session, SessionState
@@ -69,3 +70,32 @@ def public_project(pk):
     project = get_object_or_404(Project.objects.select_related("discipline__parent", "holding_unit"), pk=pk)
     held = project.sessions.filter(state__in=[SessionState.APPROVED, SessionState.FILED]).order_by("sequence")
     return project, held
+
+
+def remote_filed_projects(*, unmatched_first=True):
+    """Remote-filed projects with their co-organiser unit (or the candidates to confirm)."""
+    queryset = Project.objects.filter(entry=Entry.REMOTE_FILED).select_related("co_organiser_unit")
+    return queryset.order_by("co_organiser_unit", "-year", "number_key") if unmatched_first else queryset
+
+
+def candidate_units(projects):
+    """{project id: [units]} for the candidates stored on each project, in one query."""
+    ids = {pk for project in projects for pk in project.co_organiser_candidates}
+    units = {unit.pk: unit for unit in Organisation.objects.filter(pk__in=ids)}
+    return {project.pk: [units[pk] for pk in project.co_organiser_candidates if pk in units] for project in projects}
+
+
+def get_remote_filed(pk):
+    if not str(pk).isdigit():
+        raise Http404
+    return get_object_or_404(Project, pk=pk, entry=Entry.REMOTE_FILED)
+
+
+def unit_in_province(user, *, unit_id="", name=""):
+    """A unit of the province admin's province, by exact name (typed) or by id (a candidate picked); else None."""
+    units = Organisation.objects.filter(user.scope_q(Role.PROVINCE_ADMIN, "path"), kind=OrgKind.UNIT)
+    if name.strip():
+        return units.filter(name=name.strip()).first()
+    if str(unit_id).isdigit():
+        return units.filter(pk=unit_id).first()
+    return None

@@ -11,6 +11,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cme_portal.accounts.models import OrgKind, Role
 from cme_portal.errors import DomainError
 from cme_portal.review.workflow import perform
 from cme_portal.uploads import check_upload
@@ -232,3 +233,14 @@ def delete_draft(session, user):
     if project.entered_by_id == user.pk and not project.sessions.exists():
         project.delete()
     transaction.on_commit(lambda: [f.delete(save=False) for f in files])
+
+
+@transaction.atomic
+def confirm_co_organiser(project, admin, unit):
+    """The province admin names the in-province unit that reports a remote-filed project's credits (seed 004)."""
+    if project.entry != Entry.REMOTE_FILED:
+        raise DomainError(_("只有异地备案项目需要确认协办单位。"), code="not_remote_filed")
+    if unit.kind != OrgKind.UNIT or not admin.in_scope(Role.PROVINCE_ADMIN, unit.path):
+        raise DomainError(_("请选择本省机构列表中的单位。"), code="unit", field="unit")
+    Project.objects.filter(pk=project.pk).update(co_organiser_unit=unit, co_organiser_candidates=[])
+    log.info("co_organiser_confirmed", extra={"object_id": project.pk, "unit_id": unit.pk, "actor_id": admin.pk})

@@ -15,17 +15,40 @@ PROVINCE = "浙江省"
 # city -> districts -> units; a unit tuple is (name, grassroots, tertiary)
 TREE = {
     "杭州市": {
-        None: [("浙江大学医学院附属第一医院", False, True), ("浙江医院", False, True), ("杭州市第一人民医院", False, True)],
+        None: [
+            ("浙江大学医学院附属第一医院", False, True),
+            ("浙江医院", False, True),
+            ("杭州市第一人民医院", False, True),
+            # Co-organisers of the remote-filed projects of seed 004 (they report those credits).
+            ("浙江省肿瘤医院", False, True),
+            ("浙江大学医学院附属第二医院", False, True),
+            ("浙江大学医学院附属第四医院", False, True),
+            ("树兰（杭州）医院", False, True),
+            ("杭州市妇产科医院（杭州市妇幼保健院）", False, True),
+            ("浙江省医师协会", False, False),
+            ("浙江省医院协会", False, False),
+            ("浙江省康复医学会", False, False),
+            ("浙江省基层卫生协会", False, False),
+            ("浙江省营养学会", False, False),
+        ],
         "西湖区": [("西湖区转塘街道社区卫生服务中心", True, False)],
     },
     "宁波市": {
-        None: [("宁波市第一医院", False, True), ("宁波市第六医院", False, True), ("宁波市康复医院", False, False)],
+        None: [
+            ("宁波市第一医院", False, True),
+            ("宁波市第六医院", False, True),
+            ("宁波市康复医院", False, False),
+            ("宁波市杭州湾医院", False, False),
+            ("中国科学院大学宁波华美医院", False, True),
+        ],
         "鄞州区": [("鄞州区钟公庙街道社区卫生服务中心", True, False)],
     },
     "温州市": {
         None: [("温州医科大学附属第一医院", False, True), ("温州市人民医院", False, True)],
         "鹿城区": [("鹿城区南汇街道社区卫生服务中心", True, False)],
     },
+    "金华市": {"东阳市": [("东阳市妇幼保健院", False, False)]},
+    "丽水市": {None: [("丽水市人民医院", False, True)]},
 }
 DEPARTMENTS = ["科教科", "心血管内科", "普外科", "护理部", "麻醉科"]
 CODES = {
@@ -36,6 +59,9 @@ CODES = {
     "西湖区": "330106",
     "鄞州区": "330212",
     "鹿城区": "330302",
+    "金华市": "330700",
+    "东阳市": "330783",
+    "丽水市": "331100",
 }
 
 

@@ -24,3 +24,9 @@ def mask_phone(value):
     from cme_portal.accounts.validators import mask_mobile
 
     return mask_mobile(value)
+
+
+@register.filter
+def get_item(mapping, key):
+    """``mapping[key]`` in a template (or nothing)."""
+    return mapping.get(key) if hasattr(mapping, "get") else None
