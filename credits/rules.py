@@ -304,3 +304,43 @@ def platform_named(issuer):
         if any(name and (name in text or text in name) for name in platform.names() if len(name) >= 2):
             return platform
     return None
+
+
+# --- the published catalogues (seed 003: 在所公布项目中可查的) ------------------------------------------
+
+# Numbers of these categories are looked up in the province's lists; one not found is flagged for reviewers.
+CATALOGUE_CHECKED = {
+    Category.NATIONAL_I,
+    Category.PROVINCIAL_I,
+    Category.PROVINCIAL_II,
+    Category.TCM_NATIONAL,
+    Category.TCM_PROVINCIAL,
+}
+
+
+@dataclass
+class CatalogueCheck:
+    found: bool
+    not_found: bool  # a number the lists should hold but do not: 未在公布项目中查到 (a flag, never a refusal)
+    mismatches: set  # of "name", "credits", "dates"
+
+
+def _plain(text):
+    return re.sub(r"[\s“”\"'「」（）()]", "", text or "")
+
+
+def catalogue_check(entry):
+    """Compare an entry (annotated by credits.selectors.entries) with the catalogue's row for its number."""
+    name = getattr(entry, "catalogue_name", None)
+    if name is None:
+        checked = entry.category in CATALOGUE_CHECKED and bool(entry.activity_key)
+        return CatalogueCheck(found=False, not_found=checked, mismatches=set())
+    mismatches = set()
+    if _plain(name) != _plain(entry.activity_name):
+        mismatches.add("name")
+    if entry.catalogue_credits is not None and entry.credits > entry.catalogue_credits:
+        mismatches.add("credits")
+    start, end = entry.catalogue_start, entry.catalogue_end
+    if start and end and not (start <= entry.start_date and entry.end_date <= end):
+        mismatches.add("dates")
+    return CatalogueCheck(found=True, not_found=False, mismatches=mismatches)

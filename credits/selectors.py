@@ -3,11 +3,12 @@
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.shortcuts import get_object_or_404
 
 from cme_portal.accounts.models import LearnerProfile, Organisation, OrgKind, Role, User
 from projects import numbers
+from projects.models import Project, Session
 
 from . import compliance
 from .filters import ComplianceFilter
@@ -17,9 +18,23 @@ REPORT_ROLES = (Role.PROVINCE_ADMIN, Role.CITY_ADMIN, Role.UNIT_ADMIN)
 
 
 def entries():
-    """Credit entries with their learner and unit, and whether an early review covers the learner today."""
+    """Credit entries with their learner and unit, whether an early review covers the learner today, and
+    what the province's catalogues say of the activity number (W9: shown beside what was typed)."""
     early = EarlyReviewRequest.objects.filter(candidates=OuterRef("learner"), deadline__gte=date.today())
-    return CreditEntry.objects.select_related("learner", "unit").annotate(early=Exists(early))
+    listed = Project.objects.filter(number_key=OuterRef("activity_key"))
+    first = Session.objects.filter(project__number_key=OuterRef("activity_key"), sequence=1)
+    return (
+        CreditEntry.objects.select_related("learner", "unit")
+        .annotate(early=Exists(early))
+        .annotate(
+            catalogue_name=Subquery(listed.values("name")[:1]),
+            catalogue_sponsor=Subquery(listed.values("sponsor")[:1]),
+            catalogue_credits=Subquery(listed.values("credits")[:1]),
+            catalogue_entry=Subquery(listed.values("entry")[:1]),
+            catalogue_start=Subquery(first.values("start_date")[:1]),
+            catalogue_end=Subquery(first.values("end_date")[:1]),
+        )
+    )
 
 
 def get_entry(user, pk, *, own=False):

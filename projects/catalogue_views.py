@@ -14,8 +14,9 @@ from cme_portal.errors import DomainError
 
 from . import selectors, services
 from .forms import DisciplineForm, ImportForm
-from .imports import ImportFailed, export_projects, import_projects
-from .models import Discipline, Entry, Project
+from .imports import export_projects
+from .models import Discipline, Entry, ImportState, Project
+from .tasks import run_catalogue_import
 
 
 @role_required(Role.PROVINCE_ADMIN)
@@ -44,18 +45,35 @@ def discipline_edit(request, pk=None):
 
 @role_required(Role.PROVINCE_ADMIN)
 def project_import(request):
-    """Upload an Excel list; a bad row imports nothing and is named with its reason."""
+    """Upload a list; a worker checks and imports it (all or nothing) while the page shows its progress."""
     form = ImportForm(request.POST or None, request.FILES or None)
-    failure = None
     if request.method == "POST" and form.is_valid():
         try:
-            count = import_projects(form.cleaned_data["file"], entry=form.cleaned_data["entry"], user=request.user)
-        except ImportFailed as failed:
-            failure = failed
+            job = services.request_catalogue_import(
+                request.user, form.cleaned_data["file"], entry=form.cleaned_data["entry"], as_of=form.cleaned_data["as_of"]
+            )
+        except DomainError as error:
+            error.add_to(form)
         else:
-            messages.success(request, _("已导入 %(count)s 个项目。") % {"count": count})
-            return redirect("projects:public_search")
-    return render(request, "projects/import.html", {"form": form, "failure": failure})
+            run_catalogue_import.delay_on_commit(job.pk)
+            return redirect("projects:import_status", job.public_id)
+    return render(request, "projects/import.html", {"form": form, "jobs": selectors.recent_imports(request.user)})
+
+
+@role_required(Role.PROVINCE_ADMIN)
+def import_status(request, public_id):
+    job = selectors.get_import(request.user, public_id)
+    done, total = services.import_progress(job)
+    working = job.state in (ImportState.PENDING, ImportState.RUNNING)
+    return render(
+        request,
+        "projects/import_status.html",
+        {
+            "job": job,
+            "working": working,
+            "percent": int(100 * done / total) if total else (0 if working else 100),
+        },
+    )
 
 
 @role_required(Role.PROVINCE_ADMIN)

@@ -88,9 +88,11 @@ class DisciplineForm(forms.ModelForm):
 
 class ImportForm(forms.Form):
     file = forms.FileField(label=_("Excel 文件（.xlsx）"))
+    as_of = forms.DateField(label=_("名单截止日期"), required=False, widget=DATE, help_text=_("名单所列项目截至的日期，可留空"))
     entry = forms.ChoiceField(
         label=_("项目性质"),
         choices=[
+            ("national_list", _("国家级公布项目")),
             ("declared", _("申报项目")),
             ("filed", _("备案项目")),
             ("remote_filed", _("异地备案项目")),

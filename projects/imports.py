@@ -113,14 +113,18 @@ class ProjectResource(resources.ModelResource):
         ]
         skip_unchanged = True
 
-    def __init__(self, *, entry, user=None):
+    def __init__(self, *, entry, user=None, progress=None, offset=0):
         super().__init__()
         self.entry = entry
         self.user = user
         self.row_sessions = {}
+        self.progress, self.offset, self.seen = progress, offset, 0
 
     def before_import_row(self, row, row_number=None, **kwargs):
         """Turn a row of the province's table into the project's fields; raise with the reason."""
+        self.seen += 1
+        if self.progress and self.seen % PROGRESS_EVERY == 0:
+            self.progress(self.offset + self.seen)
         for key in ("number", "name", "leader"):
             if not str(row.get(COLUMNS[key]) or "").strip():
                 raise DomainError(_("“%(column)s”不能为空。") % {"column": COLUMNS[key]}, code="required")
@@ -223,13 +227,21 @@ def _load(source):
         raise ImportFailed([RowError(0, _("无法读取文件：请上传 Excel（.xlsx）文件。"))]) from None
 
 
-def import_projects(source, *, entry=Entry.DECLARED, user=None):
+PROGRESS_EVERY = 200
+
+
+def import_projects(source, *, entry=Entry.DECLARED, user=None, progress=None):
     """Import an Excel list of projects; return how many rows were imported.
 
     Raises ImportFailed listing every refused row (with its Excel row number and
-    reason); nothing is imported then.
+    reason); nothing is imported then. ``progress(done, total)`` is told how far the
+    check and the import have gone (two passes over the rows: total is twice the rows).
     """
     dataset = _load(source)
+    total = 2 * dataset.height
+    report = (lambda done: progress(done, total)) if progress else None
+    if progress:
+        progress(0, total)
     missing = [COLUMNS[k] for k in ("number", "name", "leader", "dates", "award") if COLUMNS[k] not in (dataset.headers or [])]
     if missing:
         raise ImportFailed([RowError(1, _("缺少列：%(columns)s。") % {"columns": "、".join(missing)})])
@@ -247,7 +259,7 @@ def import_projects(source, *, entry=Entry.DECLARED, user=None):
             errors.append(RowError(index, _("项目编号与第 %(row)s 行重复。") % {"row": seen[key]}))
         seen.setdefault(key, index)
 
-    resource = ProjectResource(entry=entry, user=user)
+    resource = ProjectResource(entry=entry, user=user, progress=report)
     with transaction.atomic():
         result = resource.import_data(dataset, dry_run=True, raise_errors=False, use_transactions=True)
     for error in result.base_errors:
@@ -261,9 +273,11 @@ def import_projects(source, *, entry=Entry.DECLARED, user=None):
         errors.append(RowError(invalid.number + 1, reasons))
     if errors:
         raise ImportFailed(sorted(errors, key=lambda e: e.row))
-    resource = ProjectResource(entry=entry, user=user)
+    resource = ProjectResource(entry=entry, user=user, progress=report, offset=dataset.height)
     with transaction.atomic():
         result = resource.import_data(dataset, dry_run=False, raise_errors=True, use_transactions=True)
+    if progress:
+        progress(total, total)
     return result.totals.get("new", 0) + result.totals.get("update", 0) + result.totals.get("skip", 0)
 
 

@@ -65,6 +65,7 @@ class Entry(models.TextChoices):
     DECLARED = "declared", _("申报项目")
     FILED = "filed", _("备案项目")
     REMOTE_FILED = "remote_filed", _("异地备案项目")
+    NATIONAL_LIST = "national_list", _("国家级公布项目")
 
 
 class ProjectStatus(models.TextChoices):
@@ -310,3 +311,40 @@ class Material(models.Model):
 
     def get_absolute_url(self):
         return reverse("projects:material_download", args=[self.public_id])
+
+
+class ImportState(models.TextChoices):
+    PENDING = "pending", _("排队中")
+    RUNNING = "running", _("导入中")
+    DONE = "done", _("已导入")
+    FAILED = "failed", _("未导入")
+
+
+def import_path(instance, filename):
+    return f"imports/{instance.public_id.hex}.xlsx"
+
+
+class CatalogueImport(models.Model):
+    """One upload of a province's list (national list, filed, remote-filed): checked and imported by a worker,
+    all or nothing, each refused row named (W9)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    entry = models.CharField(_("项目性质"), max_length=14, choices=Entry.choices)
+    as_of = models.DateField(_("名单截止日期"), null=True, blank=True, help_text=_("名单所列项目截至的日期，如“截止11月16日”"))
+    file = models.FileField(upload_to=import_path, max_length=200)
+    original_name = models.CharField(_("文件名"), max_length=200)
+    state = models.CharField(_("状态"), max_length=8, choices=ImportState.choices, default=ImportState.PENDING)
+    rows = models.PositiveIntegerField(_("行数"), default=0)
+    imported = models.PositiveIntegerField(_("导入项目数"), default=0)
+    errors = models.JSONField(default=list, blank=True)  # [{"row": n, "reason": "…"}]
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("名单导入")
+        verbose_name_plural = _("名单导入")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.original_name

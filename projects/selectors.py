@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from cme_portal.accounts.models import Organisation, OrgKind, Role
 
 from .filters import MySessionFilter, PublicProjectFilter
-from .models import Entry, Material, Project, ProjectStatus, Session, SessionState
+from .models import CatalogueImport, Entry, Material, Project, ProjectStatus, Session, SessionState
 
 
 def sessions():
@@ -99,3 +99,12 @@ def unit_in_province(user, *, unit_id="", name=""):
     if str(unit_id).isdigit():
         return units.filter(pk=unit_id).first()
     return None
+
+
+def recent_imports(user, limit=10):
+    return CatalogueImport.objects.filter(requested_by=user)[:limit]
+
+
+def get_import(user, public_id):
+    """An import for the province admin who asked for it; else 404."""
+    return get_object_or_404(CatalogueImport, public_id=public_id, requested_by=user)

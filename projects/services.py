@@ -6,6 +6,7 @@ reviewer what to do next.
 
 import logging
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -17,7 +18,19 @@ from cme_portal.review.workflow import perform
 from cme_portal.uploads import check_upload
 
 from . import numbers
-from .models import HOSTING_WORKFLOW, Entry, Level, Material, MaterialKind, Project, Session, SessionState
+from .imports import ImportFailed, import_projects
+from .models import (
+    HOSTING_WORKFLOW,
+    CatalogueImport,
+    Entry,
+    ImportState,
+    Level,
+    Material,
+    MaterialKind,
+    Project,
+    Session,
+    SessionState,
+)
 from .selectors import hostable_projects, organiser_unit
 
 log = logging.getLogger("cme.projects")
@@ -244,3 +257,61 @@ def confirm_co_organiser(project, admin, unit):
         raise DomainError(_("请选择本省机构列表中的单位。"), code="unit", field="unit")
     Project.objects.filter(pk=project.pk).update(co_organiser_unit=unit, co_organiser_candidates=[])
     log.info("co_organiser_confirmed", extra={"object_id": project.pk, "unit_id": unit.pk, "actor_id": admin.pk})
+
+
+# --- the province's lists, imported by a worker (W9) ---------------------------------------------
+
+MAX_LIST_BYTES = 20 * 1024 * 1024
+MAX_LIST_ERRORS = 500
+
+
+def request_catalogue_import(admin, upload, *, entry, as_of=None):
+    """Keep the uploaded list and queue its import (tasks.run_catalogue_import); return the CatalogueImport."""
+    head = upload.read(4)
+    upload.seek(0)
+    if head[:2] != b"PK":
+        raise DomainError(_("请上传 Excel（.xlsx）文件。"), code="not_xlsx", field="file")
+    if upload.size > MAX_LIST_BYTES:
+        raise DomainError(_("文件超过 20 MB，请分成几个文件导入。"), code="too_large", field="file")
+    job = CatalogueImport(entry=entry, as_of=as_of, original_name=upload.name[:200], requested_by=admin)
+    job.file.save("list.xlsx", upload, save=False)
+    job.save()
+    log.info("catalogue_import_requested", extra={"object_id": job.pk, "actor_id": admin.pk, "entry": entry})
+    return job
+
+
+def import_progress(job):
+    """(done, total) of a running import, from the shared cache the worker writes."""
+    return cache.get(f"catalogue-import:{job.pk}", (0, 0))
+
+
+def run_catalogue_import(import_id):
+    """Run a pending import: all or nothing, every refused row kept (the first 500) for the page to show."""
+    if not CatalogueImport.objects.filter(pk=import_id, state=ImportState.PENDING).update(state=ImportState.RUNNING):
+        return "taken"
+    job = CatalogueImport.objects.select_related("requested_by").get(pk=import_id)
+
+    def progress(done, total):
+        cache.set(f"catalogue-import:{job.pk}", (done, total), timeout=86400)
+
+    try:
+        with job.file.open("rb") as source:
+            count = import_projects(source, entry=job.entry, user=job.requested_by, progress=progress)
+    except ImportFailed as failed:
+        errors = [{"row": e.row, "reason": str(e.reason)} for e in failed.errors[:MAX_LIST_ERRORS]]
+        CatalogueImport.objects.filter(pk=job.pk).update(state=ImportState.FAILED, errors=errors, finished_at=timezone.now())
+        log.info("catalogue_import_refused", extra={"object_id": job.pk, "rows_refused": len(failed.errors)})
+        return ImportState.FAILED
+    except Exception as error:  # the page must show an end, whatever went wrong
+        CatalogueImport.objects.filter(pk=job.pk).update(
+            state=ImportState.FAILED,
+            errors=[{"row": 0, "reason": _("导入失败，请重试。") + f" ({error.__class__.__name__})"}],
+            finished_at=timezone.now(),
+        )
+        log.exception("catalogue_import_failed", extra={"object_id": job.pk})
+        return ImportState.FAILED
+    CatalogueImport.objects.filter(pk=job.pk).update(
+        state=ImportState.DONE, imported=count, rows=count, finished_at=timezone.now()
+    )
+    log.info("catalogue_imported", extra={"object_id": job.pk, "projects": count, "entry": job.entry})
+    return ImportState.DONE

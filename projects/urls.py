@@ -23,6 +23,7 @@ urlpatterns = [
     path("catalogue/disciplines/new/", catalogue_views.discipline_edit, name="discipline_new"),
     path("catalogue/disciplines/<int:pk>/", catalogue_views.discipline_edit, name="discipline_edit"),
     path("catalogue/import/", catalogue_views.project_import, name="project_import"),
+    path("catalogue/import/<uuid:public_id>/", catalogue_views.import_status, name="import_status"),
     path("catalogue/export/", catalogue_views.project_export, name="project_export"),
     path("catalogue/co-organisers/", catalogue_views.co_organisers, name="co_organisers"),
 ]
