@@ -14,23 +14,11 @@ from credits.models import CreditEntry, CreditLevel, CreditPolicy, EntryDeadline
 from projects.models import Session
 
 from .factories import ProjectFactory, pdf_upload
+from .test_credits import FORM  # the entry form as the seeds fill it
 
 pytestmark = pytest.mark.django_db
 
 TODAY = date(2026, 11, 22)
-
-FORM = {
-    "category": "national_i",
-    "activity_name": "心力衰竭诊治新进展",
-    "activity_number": "2026-03-01-001（国）",
-    "issuer": "中华医学会",
-    "credit_class": "I",
-    "start_date": "2026-05-01",
-    "end_date": "2026-05-03",
-    "certificate_date": "",
-    "credits": "8",
-    "hours": "24",
-}
 
 
 @pytest.fixture(autouse=True)
