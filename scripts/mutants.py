@@ -251,6 +251,9 @@ def main(argv=None):
     except ToolError as e:
         print(f"ERROR: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("INTERRUPTED (the mutated file, if any, was restored)", file=sys.stderr)
+        return 130
 
     count = {s: sum(r.status == s for r in results) for s in ("killed", "survived", "timeout")}
     survivors = [r for r in results if r.status == "survived"]
