@@ -157,6 +157,11 @@ def entry_policy(request):
             services.set_deadline(province, request.user, **deadline_form.cleaned_data)
             messages.success(request, _("录入截止日期已保存。"))
             return redirect("credits:entry_policy")
+        if which == "toggle":
+            platform = selectors.get_platform(request.POST.get("platform", ""))
+            services.set_platform_active(platform, request.user, active=request.POST.get("active") == "1")
+            messages.success(request, _("平台“%(name)s”已更新。") % {"name": platform.name})
+            return redirect("credits:entry_policy")
         if which == "platform" and platform_form.is_valid():
             services.save_platform(platform_form, request.user)
             messages.success(request, _("平台已保存。"))

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Exists, OuterRef, Q, Subquery
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from cme_portal.accounts.models import LearnerProfile, Organisation, OrgKind, Role, User
@@ -163,3 +164,9 @@ def batch_learners(user, activity_number=""):
     if key and services.co_organised_project(user, key) is not None:
         return User.objects.filter(roles__role=Role.LEARNER).distinct().order_by("name")
     return unit_learners(user)
+
+
+def get_platform(pk):
+    if not str(pk).isdigit():
+        raise Http404
+    return get_object_or_404(Platform, pk=pk)

@@ -478,3 +478,9 @@ def save_platform(form, admin):
     platform = form.save()
     log.info("platform_saved", extra={"object_id": platform.pk, "actor_id": admin.pk, "active": platform.active})
     return platform
+
+
+def set_platform_active(platform, admin, *, active):
+    """Connect or disconnect a platform: only a connected platform's credits are refused at entry."""
+    type(platform).objects.filter(pk=platform.pk).update(active=active)
+    log.info("platform_active_set", extra={"object_id": platform.pk, "actor_id": admin.pk, "active": active})

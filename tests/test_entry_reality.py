@@ -236,3 +236,65 @@ def test_a_session_form_with_out_of_range_values_answers_in_chinese(client, cast
     assert form.errors["credits"] and form.errors["hours"]
     assert not [name for name in constraint_names() if name in response.content.decode()]
     assert not Session.objects.exists()
+
+
+def test_no_database_message_on_the_plan_discipline_batch_and_correction_forms(client, cast, tree):
+    """The other forms whose fields have database constraints behind them."""
+    from datetime import date as day
+
+    from credits.models import CreditRecord
+
+    session = Session.objects.create(
+        project=ProjectFactory(holding_unit=tree["unit_a"]),
+        venue="甲市",
+        start_date=day(2026, 12, 1),
+        end_date=day(2026, 12, 2),
+        credits=5,
+        hours=12,
+        state="approved",
+        organiser=cast["organiser"],
+        unit=tree["unit_a"],
+    )
+    record = CreditRecord.objects.create(
+        learner=cast["learner"],
+        year=2026,
+        credit_class="I",
+        level="provincial",
+        category="provincial_i",
+        credits=5,
+        hours=30,
+        source="own",
+        activity_name="学习班",
+    )
+    cases = [
+        (
+            cast["organiser"],
+            reverse("attendance:codes", args=[session.pk]),
+            {"refresh_minutes": "0", "mode": "session", "day_start": "18:00", "day_end": "08:00", "required_hours": "-1"},
+        ),
+        (cast["province_admin"], reverse("projects:discipline_new"), {"year": "2026", "code": "3-5", "name": "x"}),
+        (cast["unit_admin"], reverse("credits:batch_new"), {**FORM, "credits": "-1", "learners": [cast["learner"].pk]}),
+        (
+            cast["learner"],
+            reverse("credits:correction_new", args=[record.pk]),
+            {"kind": "correct", "credits": "-1", "hours": "-2", "year": "0", "reason": "x"},
+        ),
+    ]
+    for who, url, data in cases:
+        client.force_login(who)
+        response = client.post(url, data)
+        shown = response.content.decode()
+        assert response.status_code == 200, url
+        assert [name for name in constraint_names() if name in shown] == [], url
+        assert not re.search(r"约束|constraint|violates|IntegrityError", shown, re.I), url
+
+
+def test_the_province_switches_a_platform_off_and_on(client, cast):
+    platform = Platform.objects.get(name__contains="华医网")
+    client.force_login(cast["province_admin"])
+    client.post(reverse("credits:entry_policy"), {"form": "toggle", "platform": platform.pk, "active": "0"})
+    platform.refresh_from_db()
+    assert not platform.active
+    assert enter(client, cast["learner"], issuer="华医网").status_code == 302
+    client.force_login(cast["province_admin"])
+    assert client.post(reverse("credits:entry_policy"), {"form": "toggle", "platform": "x"}).status_code == 404
