@@ -147,3 +147,35 @@ def test_tcm_national_is_class_i_only_provincial_either():
 
 def test_awards_and_platform_credits_are_not_entered_by_hand():
     assert refused(category=Category.PLATFORM).code == "category"
+
+
+@pytest.mark.parametrize(
+    "overrides, code, field",
+    [
+        ({"start_date": date(2026, 5, 3), "end_date": date(2026, 5, 1)}, "dates", "end_date"),
+        ({"category": Category.PROVINCIAL_I, "credit_class": "II"}, "class", "credit_class"),
+        ({"category": Category.PROVINCIAL_II, "credit_class": "I"}, "class", "credit_class"),
+        (
+            {"category": Category.NATIONAL_I, "activity_number": "2026-03-01-001（国）", "credit_class": "II", "hours": D("12")},
+            "class",
+            "credit_class",
+        ),
+        (
+            {
+                "category": Category.ADVANCED_STUDY,
+                "credit_class": "I",
+                "credits": D("5"),
+                "hours": D("0"),
+                "start_date": date(2026, 1, 1),
+                "end_date": date(2026, 3, 31),
+                "certificate_date": date(2026, 3, 1),
+            },
+            "certificate_date",
+            "certificate_date",
+        ),
+    ],
+)
+def test_each_class_and_date_refusal_names_its_field(overrides, code, field):
+    """The service refuses these itself, not only the form (a batch or an import calls it directly)."""
+    error = refused(**overrides)
+    assert (error.code, error.field) == (code, field)

@@ -86,3 +86,26 @@ def test_the_address_gate_stops_parallel_requests_from_one_network(settings):
     with pytest.raises(DomainError) as refused:
         account_services.send_sms_code("13700003333", SmsPurpose.REGISTER, client_ip="10.0.0.10")
     assert refused.value.code == "sms_address_limit"
+
+
+def test_a_disabled_account_is_told_so_even_with_the_right_password(cast):
+    from tests.factories import PASSWORD
+
+    type(cast["learner"]).objects.filter(pk=cast["learner"].pk).update(is_active=False)
+    with pytest.raises(DomainError) as refused:
+        account_services.check_login(cast["learner"].id_number, PASSWORD, "10.0.0.20")
+    assert refused.value.code == "inactive"
+
+
+def test_resets_for_unknown_accounts_still_count_against_the_address(settings):
+    for _ in range(settings.SMS_MAX_PER_ADDRESS_PER_HOUR):
+        assert account_services.request_password_reset("nobody-here", "10.0.0.21") is None
+    with pytest.raises(DomainError) as refused:
+        account_services.request_password_reset("nobody-here", "10.0.0.21")
+    assert refused.value.code == "sms_address_limit"
+
+
+def test_a_reset_for_an_unknown_account_is_refused_like_a_wrong_code():
+    with pytest.raises(DomainError) as refused:
+        account_services.reset_password("nobody-here", "123456", "New-Password-42")
+    assert (refused.value.code, refused.value.field) == ("sms_wrong", "sms_code")
