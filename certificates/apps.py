@@ -10,13 +10,17 @@ class CertificatesConfig(AppConfig):
         from cme_portal.accounts.services import profile_changed
         from credits.signals import credits_awarded, credits_reversed
 
+        from .models import Certificate, CertificateStatus
         from .services import revoke_reversed
         from .tasks import rerender_learner, send_render_tasks
 
         def rerender(sender, user_id, **kwargs):
             rerender_learner.delay_on_commit(user_id)
 
-        def render_awarded(sender, record_ids, **kwargs):
+        def render_awarded(sender, record_ids, replaces=(), **kwargs):
+            # A correction never brings back a certificate the province had revoked.
+            if replaces and Certificate.objects.filter(record_id__in=replaces, status=CertificateStatus.REVOKED).exists():
+                return
             send_render_tasks(record_ids)
 
         profile_changed.connect(rerender, weak=False, dispatch_uid="certificates.rerender")

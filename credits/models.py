@@ -68,10 +68,11 @@ class EntryState(models.TextChoices):
     APPROVED = "approved", _("审核通过")
     REJECTED = "rejected", _("审核不通过")
     WITHDRAWN = "withdrawn", _("已撤回")
+    CANCELLED = "cancelled", _("学分已撤销")
 
 
 # Entries that no longer claim their activity: entering it again is allowed (seed 004: 可重新录入).
-CLOSED_ENTRY_STATES = (EntryState.REJECTED, EntryState.WITHDRAWN)
+CLOSED_ENTRY_STATES = (EntryState.REJECTED, EntryState.WITHDRAWN, EntryState.CANCELLED)
 OPEN_BEFORE_APPROVAL = (
     EntryState.DRAFT,
     EntryState.SUBMITTED,
@@ -155,6 +156,17 @@ CREDIT_ENTRY_WORKFLOW = Workflow(
         Transition(
             "withdraw", _("撤回"), OPEN_BEFORE_APPROVAL, EntryState.WITHDRAWN, OWNER, style="outline-secondary", confirm=True
         ),
+        # Taken by an approved correction request (credits.services.apply_correction), never from a page.
+        Transition(
+            "cancel",
+            _("撤销学分"),
+            (EntryState.APPROVED,),
+            EntryState.CANCELLED,
+            Role.PROVINCE_ADMIN,
+            reason_required=True,
+            in_queue=False,
+            internal=True,
+        ),
         Transition(
             "unit_withdraw",
             _("代为撤回"),
@@ -166,7 +178,7 @@ CREDIT_ENTRY_WORKFLOW = Workflow(
             in_queue=False,
         ),
     ],
-    styles={EntryState.WITHDRAWN: "secondary"},
+    styles={EntryState.WITHDRAWN: "secondary", EntryState.CANCELLED: "secondary"},
     levels=(
         QueueLevel("unit", Role.UNIT_ADMIN, _("学分审核"), _("学分审核")),
         QueueLevel("city", Role.CITY_ADMIN, _("学分审核"), _("学分审核")),
@@ -222,7 +234,7 @@ class CreditEntry(Reviewable):
             # rejected entry no longer holds it.
             models.UniqueConstraint(
                 fields=["learner", "activity_key"],
-                condition=~Q(activity_key="") & ~Q(state__in=["rejected", "withdrawn"]),
+                condition=~Q(activity_key="") & ~Q(state__in=["rejected", "withdrawn", "cancelled"]),
                 name="entry_unique_activity_per_learner",
                 violation_error_message=_("同一活动不能重复录入。"),
             ),
@@ -376,6 +388,7 @@ CORRECTION_WORKFLOW = Workflow(
         ),
     ],
     styles={CorrectionState.WITHDRAWN: "secondary"},
+    subject_fields=("learner",),
     levels=(QueueLevel("province", Role.PROVINCE_ADMIN, _("学分更正"), _("学分更正审核")),),
     url_name="credits:correction_queue",
     selector="credits.selectors.corrections",

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from cme_portal.accounts.models import User
 from projects import numbers
 
+from .ledger import next_revisions
 from .models import Category, CreditLevel, CreditRecord, PlatformRecord, RecordStatus, Source
 
 COLUMNS = ["记录号", "证件号", "姓名", "项目编号", "项目名称", "学分", "学时", "学分类别", "完成日期"]
@@ -109,6 +110,7 @@ def import_platform_file(upload, platform, imported_by):
                     platform=platform, record_id=record_id, learner=learner, imported_by=imported_by
                 )
                 CreditRecord.objects.create(
+                    revision=next_revisions([learner.pk], key)[learner.pk],
                     learner=learner,
                     year=finished.year,
                     credit_class=credit_class,

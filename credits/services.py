@@ -8,7 +8,7 @@ import logging
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,6 +20,7 @@ from projects.models import Entry, Project
 from . import rules
 from .compliance import province_of
 from .evidence import merge_evidence
+from .ledger import next_revisions
 from .models import (
     CLOSED_ENTRY_STATES,
     CORRECTION_WORKFLOW,
@@ -224,6 +225,7 @@ def record_approved_entry(entry, event):
         )
     months = rules.months_between(entry.start_date, entry.end_date) if entry.category == Category.ADVANCED_STUDY else 0
     CreditRecord.objects.create(
+        revision=next_revisions([entry.learner_id], entry.activity_key)[entry.learner_id],
         learner_id=entry.learner_id,
         year=entry.year,
         credit_class=entry.credit_class,
@@ -268,6 +270,7 @@ def award(session, learners, awarded_by=None):
         .values_list("learner_id", flat=True)
     )
     created = []
+    revisions = next_revisions(ids, project.number_key, session.pk)
     with transaction.atomic():
         for learner_id in ids:
             if learner_id in held:
@@ -276,6 +279,7 @@ def award(session, learners, awarded_by=None):
                 with transaction.atomic():
                     created.append(
                         CreditRecord.objects.create(
+                            revision=revisions[learner_id],
                             learner_id=learner_id,
                             year=session.end_date.year,
                             credit_class=project.credit_class,
@@ -332,21 +336,17 @@ def correct_record(record, corrected_by, note, **changes):
     log.info("ledger_corrected", extra={"object_id": record.pk, "actor_id": corrected_by.pk, "changes": sorted(changes)})
     replacement = None
     if changes:
-        revision = (
-            CreditRecord.objects.filter(
-                learner_id=record.learner_id, activity_key=record.activity_key, session=record.session
-            ).aggregate(n=Max("revision"))["n"]
-            or 0
-        ) + 1
+        revision = next_revisions([record.learner_id], record.activity_key, record.session_id)[record.learner_id]
         replacement = CreditRecord.objects.create(
             **{**fields, **changes, "revision": revision},
             created_by=corrected_by,
             note=note,
         )
-    # Certificates (a higher app) listen: the old award's certificate is revoked, a new revision drawn.
-    credits_reversed.send(sender=CreditRecord, record_ids=[record.pk], reason=note, actor_id=corrected_by.pk)
+    # Certificates (a higher app) listen: a corrected award is drawn anew (unless its certificate had been
+    # revoked before: a correction never brings one back), then the old award's certificate is revoked.
     if replacement is not None and replacement.session_id:
-        credits_awarded.send(sender=CreditRecord, record_ids=[replacement.pk])
+        credits_awarded.send(sender=CreditRecord, record_ids=[replacement.pk], replaces=[record.pk])
+    credits_reversed.send(sender=CreditRecord, record_ids=[record.pk], reason=note, actor_id=corrected_by.pk)
     return reversal, replacement
 
 
@@ -406,8 +406,16 @@ def request_correction(record, user, *, kind, reason, credits=None, hours=None, 
 
 
 def apply_correction(request, event):
-    """The effect of the province's approval (declared on CORRECTION_WORKFLOW): reversal plus new revision."""
+    """The effect of the province's approval (declared on CORRECTION_WORKFLOW): reversal plus new revision.
+
+    A cancelled credit that came from an entry closes the entry too (its own event), so the learner may
+    enter the activity again.
+    """
     correct_record(request.record, event.actor, request.reason, **request.changes())
+    if request.kind == CorrectionKind.CANCEL and request.record.entry_id:
+        entry = CreditEntry.objects.get(pk=request.record.entry_id)
+        if entry.state == EntryState.APPROVED:
+            perform(CREDIT_ENTRY_WORKFLOW, entry, "cancel", event.actor, request.reason)
 
 
 @transaction.atomic

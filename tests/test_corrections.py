@@ -10,7 +10,7 @@ from cme_portal.errors import DomainError
 from credits import services
 from credits.models import CREDIT_ENTRY_WORKFLOW, CorrectionRequest, CorrectionState, CreditEntry, CreditRecord, EntryState
 
-from .factories import approved_session, certificates_for, credit_entry
+from .factories import approved_session, certificates_for, credit_entry, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -194,3 +194,93 @@ def test_the_learner_withdraws_an_open_correction(client, cast):
     assert correction.state == CorrectionState.WITHDRAWN
     client.post(reverse("credits:correction_new", args=[record.pk]), {"kind": "cancel", "reason": "重新申请"})
     assert CorrectionRequest.objects.filter(state=CorrectionState.SUBMITTED).count() == 1
+
+
+def test_nobody_reviews_their_own(client, cast, tree):
+    """A province admin who also earns credits may not approve a correction of their own, nor a unit admin
+    their own entry: it waits for a colleague."""
+    from cme_portal.accounts.models import LearnerProfile
+
+    admin = cast["province_admin"]
+    LearnerProfile.objects.filter(user=admin).update(unit=tree["unit_a"])
+    record = approve_through_the_chain(cast, credit_entry(cast["learner"]))
+    CreditRecord.objects.filter(pk=record.pk).update(learner=admin)
+    record.refresh_from_db()
+    correction = services.request_correction(record, admin, kind="correct", credits=D("25"), reason="改成 25 分")
+    with pytest.raises(DomainError) as refused:
+        correction.workflow.review(correction, admin, "approve")
+    assert refused.value.code == "forbidden"
+    own = credit_entry(cast["unit_admin"], activity_number="2026-03-01-009（国）")
+    with pytest.raises(DomainError):
+        CREDIT_ENTRY_WORKFLOW.review(own, cast["unit_admin"], "unit_approve")
+    colleague = staff("unit_admin", tree["unit_a"])
+    CREDIT_ENTRY_WORKFLOW.review(own, colleague, "unit_approve")
+    own.refresh_from_db()
+    assert own.state == EntryState.UNIT_APPROVED
+
+
+def test_the_learner_hears_of_a_correction_filed_for_them(cast, django_capture_on_commit_callbacks):
+    from cme_portal.review.models import Notification
+
+    record = approve_through_the_chain(cast, credit_entry(cast["learner"]))
+    with django_capture_on_commit_callbacks(execute=True):
+        correction = services.request_correction(record, cast["unit_admin"], kind="cancel", reason="未参加")
+        correction.workflow.review(correction, cast["province_admin"], "approve")
+    assert Notification.objects.filter(user=cast["learner"], message__contains="同意更正").exists()
+
+
+def test_a_cancelled_credit_frees_its_activity_everywhere(client, cast, tree):
+    """After a cancellation the activity may be entered again, fed by a platform, or awarded again."""
+    from credits.models import Platform, PlatformRecord
+    from credits.platforms import import_platform_file
+
+    entry = credit_entry(cast["learner"])
+    record = approve_through_the_chain(cast, entry)
+    correction = services.request_correction(record, cast["learner"], kind="cancel", reason="证书不是本人的")
+    correction.workflow.review(correction, cast["province_admin"], "approve")
+    entry.refresh_from_db()
+    assert entry.state == EntryState.CANCELLED
+    again = credit_entry(cast["learner"])  # the same activity, entered anew
+    record2 = approve_through_the_chain(cast, again)
+    assert record2.revision == 1
+    correction = services.request_correction(record2, cast["learner"], kind="cancel", reason="又错了")
+    correction.workflow.review(correction, cast["province_admin"], "approve")
+    from .test_compliance import platform_file
+
+    platform = Platform.objects.get(name__contains="华医网").name
+    report = import_platform_file(
+        platform_file(
+            ("R1", cast["learner"].id_number, cast["learner"].name, "2026-03-01-001（国）", "课程", 2, 6, "I", "2026-06-01")
+        ),
+        platform,
+        cast["province_admin"],
+    )
+    assert report.imported == 1 and PlatformRecord.objects.count() == 1
+    assert CreditRecord.objects.get(platform_record__isnull=False).revision == 2
+
+
+def test_a_correction_never_brings_back_a_revoked_certificate(cast, django_capture_on_commit_callbacks):
+    from certificates import services as certificate_services
+
+    session = approved_session(cast["organiser"], cast["unit_admin"], cast["province_admin"])
+    [certificate] = certificates_for(session, [cast["learner"]])
+    certificate_services.revoke(certificate, cast["province_admin"], "冒名顶替")
+    with django_capture_on_commit_callbacks(execute=True):
+        correction = services.request_correction(
+            certificate.record, cast["learner"], kind="correct", credits=D("4"), reason="4 分"
+        )
+        correction.workflow.review(correction, cast["province_admin"], "approve")
+    assert Certificate.objects.count() == 1
+    certificate.refresh_from_db()
+    assert certificate.status == "revoked" and certificate.revoke_reason == "冒名顶替"
+
+
+def test_the_cancel_step_is_never_a_button(client, cast):
+    entry = credit_entry(cast["learner"])
+    approve_through_the_chain(cast, entry)
+    client.force_login(cast["province_admin"])
+    page = client.get(reverse("credits:entry_detail", args=[entry.pk]))
+    assert all(t.action != "cancel" for t in page.context["actions"])
+    act(client, cast["province_admin"], entry_action(entry), "cancel", "直接撤销")
+    entry.refresh_from_db()
+    assert entry.state == EntryState.APPROVED

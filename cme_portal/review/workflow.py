@@ -48,6 +48,8 @@ class Transition:
     in_queue: bool = True
     # Asked for a second time before it is taken (withdrawals, cancellations); a reason may be given.
     confirm: bool = False
+    # Taken only by another transition's effect (perform), never offered as a button nor taken through review().
+    internal: bool = False
     # Dotted path of callable(obj, event) run inside the transition's transaction;
     # a DomainError it raises undoes the transition.
     effect: str = ""
@@ -90,6 +92,9 @@ class Workflow:
     empty_message: str = ""
     # Badge colours derived from the transitions; ``styles`` overrides a state's.
     styles: dict = field(default_factory=dict)
+    # People the object is about besides its owner (a correction's learner): told of decisions, and,
+    # like the owner, never its reviewer.
+    subject_fields: tuple = ()
 
     def __post_init__(self):
         self._by_action = {t.action: t for t in self.transitions}
@@ -127,16 +132,24 @@ class Workflow:
                 return ""
         return value
 
+    def concerns(self, obj, user):
+        """Whether ``obj`` is ``user``'s own: they filed it or it is about them."""
+        return any(getattr(obj, f"{name}_id", None) == user.pk for name in (self.owner_field, *self.subject_fields))
+
     def may_act(self, transition, obj, user):
         if transition.guard is not None and not transition.guard(obj):
             return False
         if transition.actor == OWNER:
             return getattr(obj, f"{self.owner_field}_id") == user.pk
+        # Nobody reviews their own: a reviewer who is also the learner or applicant is refused, and the
+        # object waits for a colleague (steps a reviewer takes on their own input, in_queue=False, excepted).
+        if transition.in_queue and self.concerns(obj, user):
+            return False
         return user.in_scope(transition.actor, self.object_path(obj))
 
     def available(self, obj, user):
         """Transitions ``user`` may take on ``obj`` now: the buttons to show."""
-        return [t for t in self.transitions if obj.state in t.sources and self.may_act(t, obj, user)]
+        return [t for t in self.transitions if obj.state in t.sources and not t.internal and self.may_act(t, obj, user)]
 
     def can_view(self, obj, user):
         """Owner, or any reviewer role whose node holds the object."""
@@ -157,7 +170,8 @@ class Workflow:
         Owner transitions (submit, resubmit) are refused here: they go through the
         app's own service, which checks what must be there first.
         """
-        if self.get(action).actor == OWNER:
+        transition = self.get(action)
+        if transition.actor == OWNER or transition.internal:
             raise DomainError(_("未知的操作。"), code="unknown_action")
         return perform(self, obj, action, user, reason)
 
@@ -168,6 +182,7 @@ class Workflow:
         user_ids = set()
         if OWNER in next_actors or not next_actors:
             user_ids.add(getattr(obj, f"{self.owner_field}_id"))
+            user_ids |= {getattr(obj, f"{name}_id", None) for name in self.subject_fields}
         roles = next_actors - {OWNER}
         if roles:
             ancestor_ids = [int(part) for part in self.object_path(obj).strip("/").split("/") if part]
