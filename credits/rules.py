@@ -264,12 +264,14 @@ def policy_for(province, today=None):
     return policy or CreditPolicy(province=province, earliest_year=today.year - 4, platform_days=30)
 
 
-def check_window(province, *, year, start_date, end_date, issuer, today=None):
+def check_window(province, *, year, start_date, end_date, issuer, certificate_date=None, today=None):
     """Refuse what cannot be true or is out of the province's window: a future end date, a year before the
     earliest one accepted, a year whose entry deadline has passed, and a platform's credit (it arrives by feed)."""
     today = today or date.today()
     if end_date > today:
         _refuse(_("结束日期不能晚于今天：学分在活动结束、取得学分证后录入。"), "future", "end_date")
+    if certificate_date and certificate_date > today:
+        _refuse(_("证书日期不能晚于今天。"), "future", "certificate_date")
     policy = policy_for(province, today)
     if year < policy.earliest_year:
         _refuse(
@@ -301,7 +303,8 @@ def platform_named(issuer):
     if not text:
         return None
     for platform in Platform.objects.filter(active=True):
-        if any(name and (name in text or text in name) for name in platform.names() if len(name) >= 2):
+        # The issuer names the platform: its full name, or a distinctive alias of three characters or more.
+        if any(len(name) >= 3 and name in text for name in platform.names()):
             return platform
     return None
 

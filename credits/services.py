@@ -88,13 +88,18 @@ def _derive(unit, data, entering_unit=None):
     """The category's rule, then the province's window; return the derived fields."""
     derived = rules.check_entry(**{k: data.get(k) for k in ENTRY_FIELDS if k != "activity_name"}, entering_unit=entering_unit)
     rules.check_window(
-        province_of(unit), year=derived.year, start_date=data["start_date"], end_date=data["end_date"], issuer=data.get("issuer")
+        province_of(unit),
+        year=derived.year,
+        start_date=data["start_date"],
+        end_date=data["end_date"],
+        issuer=data.get("issuer"),
+        certificate_date=data.get("certificate_date"),
     )
     return derived
 
 
-def _checked(learner, data, exclude_pk=None):
-    derived = _derive(learner_unit(learner), data)
+def _checked(learner, data, exclude_pk=None, entering_unit=None):
+    derived = _derive(learner_unit(learner), data, entering_unit=entering_unit)
     if _duplicate(learner, derived.activity_key, exclude_pk):
         raise _duplicate_error(data["activity_number"])
     return derived
@@ -128,8 +133,12 @@ def enter_credit(learner, *, evidence, entered_by=None, **data):
 
 
 def correct_entry(entry, learner, *, evidence=None, **data):
-    """The learner corrects a returned entry and resubmits it; new evidence replaces the old."""
-    derived = _checked(learner, data, exclude_pk=entry.pk)
+    """The learner corrects a returned entry and resubmits it; new evidence replaces the old.
+
+    An entry a co-organiser reported for a remote-filed project stays that unit's: the learner may correct it.
+    """
+    reporter = entry.unit if entry.source == Source.UNIT_BATCH else None
+    derived = _checked(learner, data, exclude_pk=entry.pk, entering_unit=reporter)
     merged = merge_evidence(evidence) if evidence else None
     with transaction.atomic():
         entry = CreditEntry.objects.select_for_update().get(pk=entry.pk)

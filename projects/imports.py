@@ -6,6 +6,7 @@ refused the whole file is, each refusal named with its row and reason.
 """
 
 import difflib
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -21,6 +22,8 @@ from cme_portal.errors import DomainError
 
 from . import numbers
 from .models import CreditClass, Discipline, Entry, Level, Project, Session, SessionState
+
+log = logging.getLogger("cme.projects")
 
 COLUMNS = {
     "number": "项目编号",
@@ -52,6 +55,22 @@ class ImportFailed(Exception):
     def __init__(self, errors):
         super().__init__(f"{len(errors)} rows refused")
         self.errors = errors
+
+
+# The longest each text column may be (the catalogue's fields).
+LENGTHS = {"number": 64, "name": 200, "sponsor": 200, "leader": 50, "co_organiser": 200, "unit": 100}
+
+
+def _year(value):
+    """The 项目年份 cell as a year between 1990 and 2100, None when blank; DomainError otherwise."""
+    text = str(value or "").strip()
+    if not text:
+        return None
+    if text.endswith(".0"):  # Excel stores numbers as floats
+        text = text[:-2]
+    if not text.isdigit() or not 1990 <= int(text) <= 2100:
+        raise DomainError(_("项目年份“%(text)s”应为 1990 至 2100 之间的四位年份。") % {"text": value}, code="year")
+    return int(text)
 
 
 def parse_award(text):
@@ -130,10 +149,15 @@ class ProjectResource(resources.ModelResource):
                 raise DomainError(_("“%(column)s”不能为空。") % {"column": COLUMNS[key]}, code="required")
         for key in ("sponsor", "co_organiser"):  # optional: a blank cell is an empty name, never a missing value
             row[COLUMNS[key]] = str(row.get(COLUMNS[key]) or "").strip()
+        for key, limit in LENGTHS.items():
+            if len(str(row.get(COLUMNS[key]) or "").strip()) > limit:
+                raise DomainError(
+                    _("“%(column)s”最多 %(limit)s 个字。") % {"column": COLUMNS[key], "limit": limit}, code="too_long"
+                )
         parsed = numbers.parse(str(row[COLUMNS["number"]]))
         level, credit_class, credits = parse_award(row.get(COLUMNS["award"]))
         start, end = parse_dates(row.get(COLUMNS["dates"]))
-        year = int(row.get(COLUMNS["year"]) or parsed.year or start.year)
+        year = _year(row.get(COLUMNS["year"])) or parsed.year or start.year
         discipline_code = str(row.get(COLUMNS["discipline"]) or "").strip()
         numbers.check_agrees(parsed, year=year, discipline_code=discipline_code)
         if level is None:
@@ -266,11 +290,15 @@ def import_projects(source, *, entry=Entry.DECLARED, user=None, progress=None):
         errors.append(RowError(0, str(error.error)))
     for number, row_errors in result.row_errors():
         for error in row_errors:
-            reason = error.error.message if isinstance(error.error, DomainError) else str(error.error)
+            if isinstance(error.error, DomainError):
+                reason = str(error.error.message)
+            else:  # never a database's or Python's words on the page: those go to the log
+                log.warning("import_row_failed", extra={"row": number + 1, "error": repr(error.error)})
+                reason = _("这一行无法导入，请核对各列的内容和格式。")
             errors.append(RowError(number + 1, reason))
     for invalid in result.invalid_rows:
-        reasons = "；".join(f"{field}: {' '.join(map(str, msgs))}" for field, msgs in invalid.error_dict.items())
-        errors.append(RowError(invalid.number + 1, reasons))
+        log.warning("import_row_invalid", extra={"row": invalid.number + 1, "fields": sorted(invalid.error_dict)})
+        errors.append(RowError(invalid.number + 1, _("这一行无法导入，请核对各列的内容和格式。")))
     if errors:
         raise ImportFailed(sorted(errors, key=lambda e: e.row))
     resource = ProjectResource(entry=entry, user=user, progress=report, offset=dataset.height)

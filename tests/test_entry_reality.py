@@ -11,7 +11,7 @@ from django.db.models import CheckConstraint, UniqueConstraint
 from django.urls import reverse
 
 from credits.models import CreditEntry, CreditLevel, CreditPolicy, EntryDeadline, Platform
-from projects.models import Session
+from projects.models import Entry, Session
 
 from .factories import ProjectFactory, pdf_upload
 from .test_credits import FORM  # the entry form as the seeds fill it
@@ -298,3 +298,43 @@ def test_the_province_switches_a_platform_off_and_on(client, cast):
     assert enter(client, cast["learner"], issuer="华医网").status_code == 302
     client.force_login(cast["province_admin"])
     assert client.post(reverse("credits:entry_policy"), {"form": "toggle", "platform": "x"}).status_code == 404
+
+
+@pytest.mark.parametrize("issuer", ["人民卫生电子音像出版社", "中华医学会", "北京协和医院", "中华医学", "华医"])
+def test_real_issuers_are_not_mistaken_for_platforms(client, cast, issuer):
+    from credits.rules import platform_named
+
+    assert platform_named(issuer) is None
+
+
+def test_an_advanced_studys_certificate_date_is_not_in_the_future(client, cast):
+    response = enter(
+        client,
+        cast["learner"],
+        category="advanced_study",
+        activity_number="",
+        issuer="浙江大学医学院附属第一医院",
+        credits="5",
+        hours="0",
+        start_date="2026-06-01",
+        end_date="2026-06-30",
+        certificate_date="2031-01-01",
+    )
+    assert "不能晚于今天" in errors(response, "certificate_date")
+    assert not CreditEntry.objects.exists()
+
+
+def test_an_import_never_shows_a_database_message(cast, tree):
+    from projects.imports import ImportFailed, import_projects
+
+    from .test_project_catalogue import GOOD, HEADERS, sheet
+
+    rows = [
+        [*GOOD, "2200"],
+        ["2021-03-05-130（国）", "名" * 250, "", "负责人", "", "2021年3月27日-3月28日", "国家级I类4分", "abc"],
+    ]
+    with pytest.raises(ImportFailed) as failed:
+        import_projects(sheet(*rows, headers=[*HEADERS, "项目年份"]), entry=Entry.REMOTE_FILED)
+    shown = " ".join(e.reason for e in failed.value.errors)
+    assert "1990 至 2100" in shown and "最多 200 个字" in shown
+    assert [n for n in constraint_names() if n in shown] == [] and "invalid literal" not in shown

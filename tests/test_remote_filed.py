@@ -148,3 +148,17 @@ def test_blank_optional_cells_import_cleanly():
     blank = Project.objects.get(number_key=numbers.canonical("2021-03-05-129（国）"))
     assert (blank.co_organiser, blank.co_organiser_unit, blank.co_organiser_candidates) == ("", None, [])
     assert Project.objects.get(number_key=numbers.canonical("2021-17-01-124（国）")).sponsor == ""
+
+
+def test_a_returned_entry_of_the_co_organiser_is_corrected_by_the_learner(catalogue):
+    from credits.models import CREDIT_ENTRY_WORKFLOW
+
+    project = Project.objects.get(number_key=numbers.canonical("2021-03-05-129（国）"))
+    admin = staff(Role.UNIT_ADMIN, project.co_organiser_unit)
+    city = staff(Role.CITY_ADMIN, project.co_organiser_unit.parent)
+    attendee = learner(unit=Organisation.objects.get(name="温州市人民医院"))
+    [entry] = services.batch_enter(admin, [attendee], evidence=[pdf_upload()], **activity(project))
+    CREDIT_ENTRY_WORKFLOW.review(entry, city, "city_return", "学时填错")
+    with time_machine.travel(date(2026, 11, 22), tick=False):
+        fixed = services.correct_entry(entry, attendee, **{**activity(project), "hours": D("12")})
+    assert (fixed.state, fixed.unit) == (EntryState.SUBMITTED, project.co_organiser_unit)

@@ -9,10 +9,10 @@ from django.db import migrations, models
 
 # Seed 004 rule 4: the four platforms already connected to the province's system.
 PLATFORMS = [
-    ("北京健康在线技术有限公司（好医生）", "好医生,健康在线"),
+    ("北京健康在线技术有限公司（好医生）", "好医生,北京健康在线"),
     ("北京华医网科技股份有限公司（华医网）", "华医网"),
-    ("中华医学电子音像出版社", "电子音像出版社"),
-    ("北京双卫医学技术培训中心", "双卫"),
+    ("中华医学电子音像出版社", "中华医学电子音像"),
+    ("北京双卫医学技术培训中心", "双卫医学"),
 ]
 
 
