@@ -312,13 +312,8 @@ def platform_named(issuer):
 # --- the published catalogues (seed 003: 在所公布项目中可查的) ------------------------------------------
 
 # Numbers of these categories are looked up in the province's lists; one not found is flagged for reviewers.
-CATALOGUE_CHECKED = {
-    Category.NATIONAL_I,
-    Category.PROVINCIAL_I,
-    Category.PROVINCIAL_II,
-    Category.TCM_NATIONAL,
-    Category.TCM_PROVINCIAL,
-}
+# (No list the province loads holds TCM numbers; an out-of-province national number is on the national list.)
+CATALOGUE_CHECKED = {Category.NATIONAL_I, Category.PROVINCIAL_I, Category.PROVINCIAL_II}
 
 
 @dataclass
@@ -336,7 +331,8 @@ def catalogue_check(entry):
     """Compare an entry (annotated by credits.selectors.entries) with the catalogue's row for its number."""
     name = getattr(entry, "catalogue_name", None)
     if name is None:
-        checked = entry.category in CATALOGUE_CHECKED and bool(entry.activity_key)
+        national_elsewhere = entry.category == Category.OUT_OF_PROVINCE and entry.activity_key.endswith("(国)")
+        checked = (entry.category in CATALOGUE_CHECKED or national_elsewhere) and bool(entry.activity_key)
         return CatalogueCheck(found=False, not_found=checked, mismatches=set())
     mismatches = set()
     if _plain(name) != _plain(entry.activity_name):

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, Max, Min, OuterRef, Q, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -23,7 +23,7 @@ def entries():
     what the province's catalogues say of the activity number (W9: shown beside what was typed)."""
     early = EarlyReviewRequest.objects.filter(candidates=OuterRef("learner"), deadline__gte=date.today())
     listed = Project.objects.filter(number_key=OuterRef("activity_key"))
-    first = Session.objects.filter(project__number_key=OuterRef("activity_key"), sequence=1)
+    held = Session.objects.filter(project__number_key=OuterRef("activity_key")).order_by().values("project__number_key")
     return (
         CreditEntry.objects.select_related("learner", "unit")
         .annotate(early=Exists(early))
@@ -32,8 +32,9 @@ def entries():
             catalogue_sponsor=Subquery(listed.values("sponsor")[:1]),
             catalogue_credits=Subquery(listed.values("credits")[:1]),
             catalogue_entry=Subquery(listed.values("entry")[:1]),
-            catalogue_start=Subquery(first.values("start_date")[:1]),
-            catalogue_end=Subquery(first.values("end_date")[:1]),
+            # The span of all the project's sessions (期数): an entry of a later session is no mismatch.
+            catalogue_start=Subquery(held.annotate(first=Min("start_date")).values("first")[:1]),
+            catalogue_end=Subquery(held.annotate(last=Max("end_date")).values("last")[:1]),
         )
     )
 

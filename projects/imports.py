@@ -130,7 +130,7 @@ class ProjectResource(resources.ModelResource):
             "credits",
             "number_key",
         ]
-        skip_unchanged = True
+        skip_unchanged = False  # a re-import with new dates must reach the filed session
 
     def __init__(self, *, entry, user=None, progress=None, offset=0):
         super().__init__()
@@ -190,6 +190,8 @@ class ProjectResource(resources.ModelResource):
         self.row_sessions[parsed.canonical] = (start, end, credits, discipline_code)
 
     def before_save_instance(self, instance, row, **kwargs):
+        if instance.pk and instance.entry == Entry.DECLARED and self.entry == Entry.NATIONAL_LIST:
+            return  # an organiser entered this national project already: it is on the list, and stays theirs
         if instance.pk and instance.entry != self.entry:
             raise DomainError(
                 _("项目编号 %(number)s 已作为“%(entry)s”在项目库中，不能改为其他性质。")

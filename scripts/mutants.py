@@ -14,6 +14,10 @@ removed from the environment)::
 
     python -m pytest -x -q -p no:cacheprovider -m "not browser" -n 2 --no-header tests
 
+Only the root's code is imported: ``PYTHONPATH`` puts the root first, and a
+``sitecustomize`` there drops the finders of editable installs (``pip install -e``), which
+would otherwise serve modules that exist in the installed checkout but not in the root.
+
 A non-zero exit kills the mutant, exit 0 means it survived; a run over ``--timeout``
 seconds counts as killed but is reported as ``timeout``. Exit 4 (usage error) and 5 (no
 tests collected) stop the tool. The unmutated suite runs first; a red baseline stops the
@@ -35,12 +39,15 @@ Exit status: 0 all killed, 1 some survived, 2 the tool could not run. Standard l
 
 import argparse
 import ast
+import atexit
 import fnmatch
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -50,6 +57,15 @@ FILE_NAMES = ("services.py", "rules.py", "workflow.py")
 SKIP_DIRS = {".venv", "migrations", "tests", "__pycache__"}
 PYTEST = ["-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "not browser", "-n", "2", "--no-header", "tests"]
 TOOL_ERRORS = {4: "pytest usage error", 5: "pytest collected no tests"}
+# Loaded at start-up by every Python the suite runs (xdist workers too), after the .pth files.
+SITECUSTOMIZE = '''import sys
+def _editable(f): return (getattr(f, "__module__", "") or "").startswith("__editable__")
+sys.meta_path[:] = [f for f in sys.meta_path if not _editable(f)]
+sys.path_hooks[:] = [h for h in sys.path_hooks if not _editable(h)]
+'''
+ISOLATION = tempfile.mkdtemp(prefix="mutants-")
+Path(ISOLATION, "sitecustomize.py").write_text(SITECUSTOMIZE)
+atexit.register(shutil.rmtree, ISOLATION, True)
 
 
 @dataclass
@@ -140,8 +156,8 @@ def mutate(data, guard, kind):
 
 def suite_env(root):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    # The venv may hold an editable install of another checkout: the root's code goes first.
-    env["PYTHONPATH"] = os.pathsep.join([str(root)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    # The venv may hold an editable install of another checkout: the root's code only.
+    env["PYTHONPATH"] = os.pathsep.join([str(root), ISOLATION] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     env["PYTHONDONTWRITEBYTECODE"] = "1"  # never cache a mutant's bytecode
     return env
 
@@ -173,7 +189,8 @@ def run(cmd, root, timeout):
 
 
 def check_imports(root):
-    code = "import sys, importlib; print('\\n'.join(importlib.import_module(a).__file__ for a in sys.argv[1:]))"
+    code = ("import sys, importlib; assert 'editable' not in repr(sys.meta_path), sys.meta_path; "
+            "print('\\n'.join(importlib.import_module(a).__file__ for a in sys.argv[1:]))")
     rc, out = run([sys.executable, "-c", code, *APPS], root, 60)
     files = out.split()
     if rc != 0 or any(not Path(f).resolve().is_relative_to(root) for f in files):

@@ -144,3 +144,58 @@ def test_the_import_pages_are_the_provinces(client, cast):
     other = staff("province_admin", cast["province_admin"].scope_nodes("province_admin").first())
     client.force_login(other)
     assert client.get(reverse("projects:import_status", args=[job.public_id])).status_code == 404
+
+
+def test_tcm_is_not_flagged_and_an_out_of_province_national_number_is(client, cast):
+    from credits.models import CreditEntry
+    from credits.rules import catalogue_check
+    from credits.selectors import entries
+
+    credit_entry(cast["learner"], category="tcm_national", activity_number="中医2026-001", credits=3, hours=9)
+    credit_entry(cast["learner"], category="out_of_province", activity_number="2026-04-01-002（国）", credits=3, hours=9)
+    checks = {e.category: catalogue_check(e).not_found for e in entries().filter(pk__in=CreditEntry.objects.values("pk"))}
+    assert checks == {"tcm_national": False, "out_of_province": True}
+
+
+def test_an_entry_of_a_later_session_is_no_date_mismatch(client, cast):
+    from projects.models import Project, Session, SessionState
+
+    import_projects(national_list(LISTED), entry=Entry.NATIONAL_LIST)
+    project = Project.objects.get()
+    Session.objects.create(
+        project=project,
+        sequence=2,
+        venue="x",
+        start_date=date(2026, 8, 1),
+        end_date=date(2026, 8, 3),
+        credits=8,
+        hours=24,
+        state=SessionState.FILED,
+    )
+    credit_entry(cast["learner"], start_date=date(2026, 8, 1), end_date=date(2026, 8, 3))
+    _entry, page = queue_row(client, cast["unit_admin"])
+    assert "与录入不一致" not in page
+
+
+def test_the_national_list_takes_a_project_an_organiser_entered(cast, tree):
+    from projects.models import Discipline, Project
+
+    parent = Discipline.objects.create(year=2026, code="03", name="临床内科学")
+    cardio = Discipline.objects.create(year=2026, code="03-01", name="心血管病学", parent=parent)
+    project_services.enter_national_project(
+        cast["organiser"],
+        number="2026-03-01-001（国）",
+        name="心力衰竭诊治新进展",
+        discipline=cardio,
+        leader="张三",
+        year=2026,
+        credits=8,
+        hours=24,
+        sequence=1,
+        venue="甲市",
+        start_date=date(2026, 12, 1),
+        end_date=date(2026, 12, 3),
+    )
+    assert import_projects(national_list(LISTED), entry=Entry.NATIONAL_LIST) == 1
+    project = Project.objects.get()
+    assert project.entry == Entry.DECLARED and project.sessions.get().state == "draft"
