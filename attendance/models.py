@@ -208,6 +208,7 @@ ROSTER_WORKFLOW = Workflow(
             Role.PROVINCE_ADMIN,
             reason_required=True,
             style="outline-danger",
+            effect="attendance.services.stop_province_deadline",
         ),
     ],
     levels=(

@@ -500,6 +500,12 @@ def start_province_deadline(roster, event):
     roster.save(update_fields=["province_due_date", "reminded_at"])
 
 
+def stop_province_deadline(roster, event):
+    """The effect of the province's return: its clock stops; the roster is the organiser's and unit's again."""
+    roster.province_due_date = None
+    roster.save(update_fields=["province_due_date"])
+
+
 def award_selected(roster, event):
     """The effect of a roster's "approve" (declared on the workflow): the selected learners receive the session's credits."""
     learners = list(roster.selections.filter(selected=True).values_list("learner_id", flat=True))

@@ -339,6 +339,7 @@ class CatalogueImport(models.Model):
     errors = models.JSONField(default=list, blank=True)  # [{"row": n, "reason": "…"}]
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -5,10 +5,11 @@ reviewer what to do next.
 """
 
 import logging
+from datetime import timedelta
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -262,6 +263,8 @@ def confirm_co_organiser(project, admin, unit):
 # --- the province's lists, imported by a worker (W9) ---------------------------------------------
 
 MAX_LIST_BYTES = 20 * 1024 * 1024
+# A province's list of 20,000 rows takes minutes (two passes, all or nothing): its task may run for an hour.
+IMPORT_TIME_LIMIT = 3600
 MAX_LIST_ERRORS = 500
 
 
@@ -287,7 +290,12 @@ def import_progress(job):
 
 def run_catalogue_import(import_id):
     """Run a pending import: all or nothing, every refused row kept (the first 500) for the page to show."""
-    if not CatalogueImport.objects.filter(pk=import_id, state=ImportState.PENDING).update(state=ImportState.RUNNING):
+    # Take a pending job, or one whose worker died mid-way (the import is one transaction: nothing of it
+    # stayed, so running it again is safe) once it has run longer than any task may.
+    now = timezone.now()
+    stale = now - timedelta(seconds=IMPORT_TIME_LIMIT)
+    claimable = Q(state=ImportState.PENDING) | Q(state=ImportState.RUNNING, started_at__lt=stale)
+    if not CatalogueImport.objects.filter(claimable, pk=import_id).update(state=ImportState.RUNNING, started_at=now):
         return "taken"
     job = CatalogueImport.objects.select_related("requested_by").get(pk=import_id)
 

@@ -199,3 +199,16 @@ def test_the_national_list_takes_a_project_an_organiser_entered(cast, tree):
     assert import_projects(national_list(LISTED), entry=Entry.NATIONAL_LIST) == 1
     project = Project.objects.get()
     assert project.entry == Entry.DECLARED and project.sessions.get().state == "draft"
+
+
+def test_a_job_whose_worker_died_is_taken_again(cast):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    job = project_services.request_catalogue_import(cast["province_admin"], sheet(LISTED), entry=Entry.NATIONAL_LIST)
+    CatalogueImport.objects.filter(pk=job.pk).update(state=ImportState.RUNNING, started_at=timezone.now())
+    assert project_services.run_catalogue_import(job.pk) == "taken"  # still running elsewhere
+    long_ago = timezone.now() - timedelta(seconds=project_services.IMPORT_TIME_LIMIT + 60)
+    CatalogueImport.objects.filter(pk=job.pk).update(started_at=long_ago)
+    assert project_services.run_catalogue_import(job.pk) == ImportState.DONE

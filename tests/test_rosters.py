@@ -274,3 +274,13 @@ def test_the_province_has_two_weeks_from_the_forward(client, cast, held):
     act(client, cast["province_admin"], session, "approve")
     roster.refresh_from_db()
     assert roster.state == RosterState.APPROVED and not roster.overdue
+
+
+def test_a_return_stops_the_provinces_clock(client, cast, held):
+    session, _people = held
+    with time_machine.travel(at(DAY1 + timedelta(days=1), 10)):
+        act(client, cast["organiser"], session, "submit")
+        act(client, cast["unit_admin"], session, "forward")
+        act(client, cast["province_admin"], session, "province_return", "名单有误")
+        roster = Roster.objects.get()
+        assert roster.province_due_date is None and roster.current_due_date == roster.due_date
