@@ -58,11 +58,11 @@ SKIP_DIRS = {".venv", "migrations", "tests", "__pycache__"}
 PYTEST = ["-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "not browser", "-n", "2", "--no-header", "tests"]
 TOOL_ERRORS = {4: "pytest usage error", 5: "pytest collected no tests"}
 # Loaded at start-up by every Python the suite runs (xdist workers too), after the .pth files.
-SITECUSTOMIZE = '''import sys
+SITECUSTOMIZE = """import sys
 def _editable(f): return (getattr(f, "__module__", "") or "").startswith("__editable__")
 sys.meta_path[:] = [f for f in sys.meta_path if not _editable(f)]
 sys.path_hooks[:] = [h for h in sys.path_hooks if not _editable(h)]
-'''
+"""
 ISOLATION = tempfile.mkdtemp(prefix="mutants-")
 Path(ISOLATION, "sitecustomize.py").write_text(SITECUSTOMIZE)
 atexit.register(shutil.rmtree, ISOLATION, True)
@@ -189,8 +189,10 @@ def run(cmd, root, timeout):
 
 
 def check_imports(root):
-    code = ("import sys, importlib; assert 'editable' not in repr(sys.meta_path), sys.meta_path; "
-            "print('\\n'.join(importlib.import_module(a).__file__ for a in sys.argv[1:]))")
+    code = (
+        "import sys, importlib; assert 'editable' not in repr(sys.meta_path), sys.meta_path; "
+        "print('\\n'.join(importlib.import_module(a).__file__ for a in sys.argv[1:]))"
+    )
     rc, out = run([sys.executable, "-c", code, *APPS], root, 60)
     files = out.split()
     if rc != 0 or any(not Path(f).resolve().is_relative_to(root) for f in files):
