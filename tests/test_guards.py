@@ -10,6 +10,7 @@ from cme_portal import ratelimit
 from cme_portal.accounts import services as account_services
 from cme_portal.accounts.models import SmsPurpose
 from cme_portal.errors import DomainError
+from credits import services as credits_services
 from credits.models import CREDIT_ENTRY_WORKFLOW
 from projects.models import HOSTING_WORKFLOW
 
@@ -109,3 +110,32 @@ def test_a_reset_for_an_unknown_account_is_refused_like_a_wrong_code():
     with pytest.raises(DomainError) as refused:
         account_services.reset_password("nobody-here", "123456", "New-Password-42")
     assert (refused.value.code, refused.value.field) == ("sms_wrong", "sms_code")
+
+
+def test_an_entry_needs_the_learners_unit(tree):
+    from decimal import Decimal
+
+    from .factories import ENTRY, learner
+
+    ENTRY = {**ENTRY, "credits": Decimal("8"), "hours": Decimal("24")}
+
+    nobody = learner(unit=None, name="无单位")
+    with pytest.raises(DomainError) as refused:
+        credits_services.enter_credit(nobody, evidence=[], **ENTRY)
+    assert refused.value.code == "no_unit"
+
+
+def test_only_a_returned_entry_of_ones_own_is_corrected(cast):
+    from decimal import Decimal
+
+    from .factories import ENTRY
+
+    ENTRY = {**ENTRY, "credits": Decimal("8"), "hours": Decimal("24")}
+
+    entry = credit_entry(cast["learner"])
+    with pytest.raises(DomainError) as refused:
+        credits_services.correct_entry(entry, cast["learner"], **ENTRY)  # submitted, not returned
+    assert refused.value.code == "not_editable"
+    CREDIT_ENTRY_WORKFLOW.review(entry, cast["unit_admin"], "unit_return", "补材料")
+    with pytest.raises(DomainError):
+        credits_services.correct_entry(entry, cast["other_learner"], **ENTRY)  # someone else's
