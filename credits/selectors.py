@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 
 from cme_portal.accounts.models import LearnerProfile, Organisation, OrgKind, Role, User
 from projects import numbers
-from projects.models import Project, Session
+from projects.models import Entry, Project, Session
 
 from . import compliance
 from .filters import ComplianceFilter
@@ -151,18 +151,26 @@ def platforms():
     return Platform.objects.order_by("-active", "name")
 
 
+def co_organised_project(unit_admin, activity_key):
+    """The remote-filed project ``activity_key`` names, if the admin's unit is its in-province co-organiser."""
+    if not activity_key:
+        return None
+    project = Project.objects.filter(number_key=activity_key, entry=Entry.REMOTE_FILED, co_organiser_unit__isnull=False).first()
+    if project and unit_admin.in_scope(Role.UNIT_ADMIN, project.co_organiser_unit.path):
+        return project
+    return None
+
+
 def batch_learners(user, activity_number=""):
     """Whom a unit admin may enter a batch for: the unit's learners, or every learner when the activity is a
     remote-filed project the unit co-organises (seed 004: the co-organiser reports all attendees)."""
-    from . import services  # the check lives with the batch it governs
-
     key = ""
     if activity_number:
         try:
             key = numbers.canonical(activity_number)
         except Exception:
             key = ""
-    if key and services.co_organised_project(user, key) is not None:
+    if key and co_organised_project(user, key) is not None:
         return User.objects.filter(roles__role=Role.LEARNER).distinct().order_by("name")
     return unit_learners(user)
 

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from cme_portal.accounts.models import LearnerProfile, Role, User
 from cme_portal.errors import DomainError
 from cme_portal.review.workflow import perform
-from projects.models import Entry, Project
 
 from . import rules
 from .compliance import province_of
@@ -38,6 +37,7 @@ from .models import (
     RecordStatus,
     Source,
 )
+from .selectors import co_organised_project
 from .signals import credits_awarded, credits_reversed
 
 log = logging.getLogger("cme.credits")
@@ -202,16 +202,6 @@ def batch_enter(unit_admin, learners, *, evidence, **data):
             entries.append(entry)
     log.info("batch_entered", extra={"actor_id": unit_admin.pk, "learners": len(entries), "category": data.get("category")})
     return entries
-
-
-def co_organised_project(unit_admin, activity_key):
-    """The remote-filed project ``activity_key`` names, if the admin's unit is its in-province co-organiser."""
-    if not activity_key:
-        return None
-    project = Project.objects.filter(number_key=activity_key, entry=Entry.REMOTE_FILED, co_organiser_unit__isnull=False).first()
-    if project and unit_admin.in_scope(Role.UNIT_ADMIN, project.co_organiser_unit.path):
-        return project
-    return None
 
 
 def _held(queryset):
@@ -449,7 +439,8 @@ def request_early_review(unit_admin, *, candidates, title, reason=""):
         raise DomainError(
             _("提前审核仅限申报%(titles)s职称的人员。") % {"titles": "、".join(policy.titles())}, code="title", field="title"
         )
-    outside = [p.name for p in candidates if not unit_admin.in_scope(Role.UNIT_ADMIN, getattr(learner_unit(p), "path", ""))]
+    units = dict(LearnerProfile.objects.filter(user__in=candidates).values_list("user_id", "unit__path"))
+    outside = [p.name for p in candidates if not unit_admin.in_scope(Role.UNIT_ADMIN, units.get(p.pk) or "")]
     if outside:
         raise DomainError(_("%(names)s 不是本单位学员。") % {"names": "、".join(outside)}, code="not_of_unit", field="candidates")
     early = EarlyReviewRequest.objects.create(

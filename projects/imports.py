@@ -138,6 +138,7 @@ class ProjectResource(resources.ModelResource):
         self.user = user
         self.row_sessions = {}
         self.progress, self.offset, self.seen = progress, offset, 0
+        self.units = None
 
     def before_import_row(self, row, row_number=None, **kwargs):
         """Turn a row of the province's table into the project's fields; raise with the reason."""
@@ -205,7 +206,9 @@ class ProjectResource(resources.ModelResource):
         if code:
             instance.discipline = Discipline.objects.filter(year=instance.year, code=code).first()
         if self.entry == Entry.REMOTE_FILED and not instance.co_organiser_unit_id:
-            instance.co_organiser_unit, instance.co_organiser_candidates = match_unit(instance.co_organiser)
+            if self.units is None:  # read the tree's units once per import, not once per row
+                self.units = list(Organisation.objects.filter(kind=OrgKind.UNIT).values_list("pk", "name"))
+            instance.co_organiser_unit, instance.co_organiser_candidates = match_unit(instance.co_organiser, self.units)
 
     def after_save_instance(self, instance, row, **kwargs):
         if kwargs.get("dry_run"):
@@ -228,15 +231,14 @@ class ProjectResource(resources.ModelResource):
             Session.objects.filter(pk=session.pk).update(**fields)
 
 
-def match_unit(name):
-    """(the unit named exactly ``name``, []) or (None, ids of up to three units with close names to confirm)."""
+def match_unit(name, units):
+    """(the unit named exactly ``name``, []) or (None, ids of up to three ``units`` (pk, name) with close names to confirm)."""
     name = (name or "").strip()
     if not name:
         return None, []
     exact = list(Organisation.objects.filter(name=name, kind=OrgKind.UNIT)[:2])
     if len(exact) == 1:
         return exact[0], []
-    units = Organisation.objects.filter(kind=OrgKind.UNIT).values_list("pk", "name")
     scored = sorted(
         ((difflib.SequenceMatcher(None, name, other).ratio(), pk) for pk, other in units if pk not in {u.pk for u in exact}),
         reverse=True,

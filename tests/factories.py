@@ -203,3 +203,14 @@ def certificates_for(session, people):
     for record in records:
         render_certificate(record.pk)
     return list(Certificate.objects.filter(record__in=records).order_by("pk"))
+
+
+def held_session(organiser, unit, start, end=None, project=None, **fields):
+    """An approved session of ``unit``, on file as if its application had passed (for attendance and its rules)."""
+    from projects.models import Session
+
+    defaults = dict(venue="甲市", credits=5, hours=8, state="approved")
+    project = project or ProjectFactory(holding_unit=unit)
+    return Session.objects.create(
+        project=project, organiser=organiser, unit=unit, start_date=start, end_date=end or start, **{**defaults, **fields}
+    )

@@ -81,3 +81,17 @@ def test_only_the_units_own_learners(client, cast, tree, candidates):
     )
     ask(client, cast["unit_admin"], [cast["other_learner"]])
     assert not EarlyReviewRequest.objects.exists()
+
+
+def test_the_service_refuses_a_candidate_of_another_unit(cast, tree, candidates):
+    """The page lists only the unit's learners; the service holds the rule for any other caller too."""
+    from cme_portal.errors import DomainError
+    from credits import services
+
+    CreditPolicy.objects.create(
+        province=tree["province"], earliest_year=2022, early_review_deadline=date.today() + timedelta(days=3)
+    )
+    with pytest.raises(DomainError) as refused:
+        services.request_early_review(cast["unit_admin"], candidates=[candidates[0], cast["other_learner"]], title="副高")
+    assert refused.value.code == "not_of_unit" and "孙学员" in str(refused.value.message)
+    assert not EarlyReviewRequest.objects.exists()

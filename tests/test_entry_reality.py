@@ -13,7 +13,7 @@ from django.urls import reverse
 from credits.models import CreditEntry, CreditLevel, CreditPolicy, EntryDeadline, Platform
 from projects.models import Entry, Session
 
-from .factories import ProjectFactory, pdf_upload
+from .factories import ProjectFactory, held_session, ledger_row, pdf_upload
 from .test_credits import FORM  # the entry form as the seeds fill it
 
 pytestmark = pytest.mark.django_db
@@ -242,30 +242,8 @@ def test_no_database_message_on_the_plan_discipline_batch_and_correction_forms(c
     """The other forms whose fields have database constraints behind them."""
     from datetime import date as day
 
-    from credits.models import CreditRecord
-
-    session = Session.objects.create(
-        project=ProjectFactory(holding_unit=tree["unit_a"]),
-        venue="甲市",
-        start_date=day(2026, 12, 1),
-        end_date=day(2026, 12, 2),
-        credits=5,
-        hours=12,
-        state="approved",
-        organiser=cast["organiser"],
-        unit=tree["unit_a"],
-    )
-    record = CreditRecord.objects.create(
-        learner=cast["learner"],
-        year=2026,
-        credit_class="I",
-        level="provincial",
-        category="provincial_i",
-        credits=5,
-        hours=30,
-        source="own",
-        activity_name="学习班",
-    )
+    session = held_session(cast["organiser"], tree["unit_a"], day(2026, 12, 1), day(2026, 12, 2), hours=12)
+    record = ledger_row(cast["learner"])
     cases = [
         (
             cast["organiser"],

@@ -13,7 +13,7 @@ from cme_portal.errors import DomainError
 from projects import services as project_services
 from projects.models import HOSTING_WORKFLOW, Discipline, Project, Session, SessionState
 
-from .factories import ProjectFactory, approved_session, certificates_for, pdf_upload, session_for
+from .factories import ProjectFactory, approved_session, certificates_for, held_session, pdf_upload, session_for
 
 pytestmark = pytest.mark.django_db
 
@@ -23,17 +23,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def roster(cast, tree):
-    session = Session.objects.create(
-        project=ProjectFactory(holding_unit=tree["unit_a"]),
-        venue="甲市",
-        start_date=date(2026, 6, 1),
-        end_date=date(2026, 6, 1),
-        credits=5,
-        hours=8,
-        state="approved",
-        organiser=cast["organiser"],
-        unit=tree["unit_a"],
-    )
+    session = held_session(cast["organiser"], tree["unit_a"], date(2026, 6, 1))
     roster = Roster.objects.create(
         session=session, organiser=cast["organiser"], unit=tree["unit_a"], state=RosterState.SUBMITTED, due_date=date(2026, 6, 15)
     )

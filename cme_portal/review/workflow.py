@@ -151,13 +151,6 @@ class Workflow:
         """Transitions ``user`` may take on ``obj`` now: the buttons to show."""
         return [t for t in self.transitions if obj.state in t.sources and not t.internal and self.may_act(t, obj, user)]
 
-    def can_view(self, obj, user):
-        """Owner, or any reviewer role whose node holds the object."""
-        if getattr(obj, f"{self.owner_field}_id") == user.pk:
-            return True
-        path = self.object_path(obj)
-        return any(user.in_scope(role, path) for role in self.reviewer_roles())
-
     def reviewer_roles(self):
         return sorted({t.actor for t in self.transitions if t.actor != OWNER})
 
