@@ -1,11 +1,27 @@
 import os
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.cache import cache
 
 from cme_portal.accounts import sms
 
 pytest_plugins = ["tests.fixtures.people"]
+
+
+# The suite's calendar: the factories hold sessions on 2026-12-01 and enter credits of 2026, and the rules
+# refuse hosting applications that start in the past and credits dated in the future. Every test runs on a
+# clock that starts here and ticks, so the suite means the same on any day it is run; a test that needs
+# another moment travels there itself (time_machine nests).
+SUITE_NOW = datetime(2026, 11, 25, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture(autouse=True)
+def _suite_clock():
+    with time_machine.travel(SUITE_NOW, tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)
