@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from cme_portal.accounts.forms import DocumentFieldsMixin, MobileField, UnitChoiceField
 from cme_portal.accounts.models import DocumentType, Education, Position, Sex, Title
 
-from .models import AttendancePlan, SurveyTemplate
+from .models import AttendancePlan, DoorPolicy, SurveyTemplate
 
 BIG = {"class": "form-control form-control-lg"}
 
@@ -42,6 +42,13 @@ class DoorRegistrationForm(DocumentFieldsMixin, forms.Form):
         label=_("年龄"), min_value=16, max_value=100, required=False, help_text=_("身份证号码可自动读取，其他证件请填写")
     )
     mobile = MobileField()
+    sms_code = forms.CharField(
+        label=_("短信验证码"),
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        help_text=_("先点“获取验证码”，验证码发到上面填写的手机号；以后只能用这个手机号认领账号。"),
+    )
     unit = UnitChoiceField(label=_("单位"), required=False)
     unit_name = forms.CharField(label=_("单位（列表中没有时填写）"), max_length=100, required=False)
     department = forms.CharField(label=_("科室"), max_length=50)
@@ -102,10 +109,10 @@ class SurveyForm(forms.Form):
 
 class PlanForm(forms.ModelForm):
     refresh_minutes = forms.IntegerField(
-        label=_("二维码刷新周期（分钟）"),
+        label=_("投影二维码刷新周期（分钟）"),
         min_value=1,
         max_value=1440,
-        help_text=_("默认 1440 分钟（1 天）；投影显示时可短至 1 分钟"),
+        help_text=_("默认 2 分钟：投影的二维码拍照转发后很快失效。打印的海报使用当天有效的二维码，名单会标明用海报码扫码的学员。"),
     )
     survey = forms.ModelChoiceField(
         label=_("撤离调查问卷"), queryset=SurveyTemplate.objects.all(), required=False, empty_label=_("默认问卷")
@@ -113,7 +120,7 @@ class PlanForm(forms.ModelForm):
 
     class Meta:
         model = AttendancePlan
-        fields = ["mode", "day_start", "day_end", "required_hours"]
+        fields = ["mode", "day_start", "day_end", "required_hours", "grace_minutes", "one_device_one_person"]
         widgets = {"day_start": forms.TimeInput(attrs={"type": "time"}), "day_end": forms.TimeInput(attrs={"type": "time"})}
 
     def __init__(self, *args, **kwargs):
@@ -171,3 +178,9 @@ class SurveyTemplateForm(forms.ModelForm):
     def save(self, commit=True):
         self.instance.questions = self.cleaned_data["text"]
         return super().save(commit)
+
+
+class DoorPolicyForm(forms.ModelForm):
+    class Meta:
+        model = DoorPolicy
+        fields = ["grace_minutes"]

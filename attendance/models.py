@@ -4,6 +4,7 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -21,12 +22,59 @@ class PairMode(models.TextChoices):
     DAILY = "daily", _("每天签到、撤离各一次")
 
 
+DEFAULT_GRACE_MINUTES = 15
+PROJECTOR_REFRESH_SECONDS = 120
+
+
+class DoorPolicy(models.Model):
+    """The province's defaults for the door (one row): the late-arrival grace every session starts from."""
+
+    grace_minutes = models.PositiveSmallIntegerField(
+        _("迟到、早退宽限（分钟/天）"),
+        default=DEFAULT_GRACE_MINUTES,
+        help_text=_("每天允许迟到或早退的分钟数；项目未另行设置时，学时按日程减去宽限计算是否达标。"),
+    )
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("签到规则")
+        verbose_name_plural = _("签到规则")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(grace_minutes__lte=240),
+                name="door_policy_grace_at_most_four_hours",
+                violation_error_message=_("宽限时间最多 240 分钟。"),
+            )
+        ]
+
+    @classmethod
+    def current(cls):
+        return cls.objects.order_by("pk").first() or cls(grace_minutes=DEFAULT_GRACE_MINUTES)
+
+
 class AttendancePlan(models.Model):
-    """How a session's codes behave: refresh period, one pair per session or per day, the daily schedule."""
+    """How a session's codes behave: the projector's refresh period, one pair per session or per day, the daily
+    schedule, how many hours earn the credit, and whether one phone may check in more than one person."""
 
     session = models.OneToOneField(Session, on_delete=models.CASCADE, related_name="attendance_plan")
+    # The code on the projector turns every two minutes; a printed poster carries the day's code (tokens.poster_token).
     refresh_seconds = models.PositiveIntegerField(
-        _("二维码刷新周期（秒）"), default=86400, help_text=_("默认 1 天；投影显示时可短至 60 秒")
+        _("投影二维码刷新周期（秒）"),
+        default=PROJECTOR_REFRESH_SECONDS,
+        help_text=_("默认 2 分钟；打印的海报使用当天有效的二维码"),
+    )
+    one_device_one_person = models.BooleanField(
+        _("一机一人"),
+        default=False,
+        help_text=_("开启后，一部手机只能为一位学员签到、撤离；没有手机的学员请到签到台由工作人员扫码。"),
+    )
+    grace_minutes = models.PositiveSmallIntegerField(
+        _("迟到、早退宽限（分钟/天）"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(240)],
+        help_text=_("留空则按省继教办的规定（默认每天 15 分钟）；填写“要求学时”时以要求学时为准。"),
     )
     mode = models.CharField(_("签到方式"), max_length=8, choices=PairMode.choices, default=PairMode.SESSION)
     day_start = models.TimeField(_("每日开始时间"), default=time(8, 30))
@@ -71,9 +119,22 @@ class AttendancePlan(models.Model):
         ).total_seconds() / 3600
         return Decimal(str(round(per_day * len(list(self.days())), 1)))
 
+    def effective_grace_minutes(self, policy=None):
+        if self.grace_minutes is not None:
+            return self.grace_minutes
+        return (policy or DoorPolicy.current()).grace_minutes
+
+    def hours_needed_with(self, policy=None):
+        """Hours a learner must attend: the organiser's required hours, else the schedule less the grace per day."""
+        if self.required_hours is not None:
+            return self.required_hours
+        days = len(list(self.days()))
+        grace = Decimal(self.effective_grace_minutes(policy) * days) / 60
+        return max(Decimal(0), (self.scheduled_hours - grace).quantize(Decimal("0.1")))
+
     @property
     def hours_needed(self):
-        return self.required_hours if self.required_hours is not None else self.scheduled_hours
+        return self.hours_needed_with()
 
 
 class SurveyTemplate(models.Model):
@@ -101,6 +162,12 @@ class ProjectSurvey(models.Model):
     template = models.ForeignKey(SurveyTemplate, on_delete=models.PROTECT, related_name="+")
 
 
+class Via(models.TextChoices):
+    SCREEN = "screen", _("投影二维码")
+    POSTER = "poster", _("海报二维码")
+    DESK = "desk", _("签到台")
+
+
 class Attendance(models.Model):
     """One learner's check-in and check-out for a session (or for one day of it)."""
 
@@ -110,6 +177,16 @@ class Attendance(models.Model):
     checked_in_at = models.DateTimeField(_("签到时间"))
     checked_out_at = models.DateTimeField(_("撤离时间"), null=True, blank=True)
     hours = models.DecimalField(_("学时"), max_digits=5, decimal_places=1, default=0)
+    # Evidence for the roster's flags (W9): the door's device mark, the client address, which code was used
+    # (the projector's, a printed poster's, or the desk's), and the desk staff who scanned, if any.
+    in_device = models.CharField(max_length=32, blank=True, db_index=True)
+    in_ip = models.GenericIPAddressField(null=True, blank=True)
+    in_via = models.CharField(max_length=8, default="screen")
+    in_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    out_device = models.CharField(max_length=32, blank=True)
+    out_ip = models.GenericIPAddressField(null=True, blank=True)
+    out_via = models.CharField(max_length=8, blank=True)
+    out_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     class Meta:
         verbose_name = _("签到记录")
@@ -120,6 +197,17 @@ class Attendance(models.Model):
             models.CheckConstraint(
                 condition=Q(checked_out_at__isnull=True) | Q(checked_out_at__gte=models.F("checked_in_at")),
                 name="attendance_out_after_in",
+            ),
+            models.CheckConstraint(condition=Q(in_via__in=Via.values), name="attendance_in_via_known"),
+            models.CheckConstraint(condition=Q(out_via__in=[*Via.values, ""]), name="attendance_out_via_known"),
+            # A desk scan names who made it; a phone's scan names nobody.
+            models.CheckConstraint(
+                condition=Q(in_via="desk", in_by__isnull=False) | (~Q(in_via="desk") & Q(in_by__isnull=True)),
+                name="attendance_desk_in_has_staff",
+            ),
+            models.CheckConstraint(
+                condition=Q(out_via="desk", out_by__isnull=False) | (~Q(out_via="desk") & Q(out_by__isnull=True)),
+                name="attendance_desk_out_has_staff",
             ),
         ]
 
@@ -141,6 +229,7 @@ class DeniedScan(models.Model):
         "not_approved": _("项目未获准举办"),
         "no_check_in": _("未签到即撤离"),
         "unknown_learner": _("未找到学员"),
+        "device_taken": _("一机一人：该手机已为他人签到"),
     }
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, null=True, blank=True, related_name="denied_scans")
@@ -148,6 +237,7 @@ class DeniedScan(models.Model):
     reason = models.CharField(max_length=20)
     identifier = models.CharField(max_length=32, blank=True)  # masked
     client_ip = models.GenericIPAddressField(null=True, blank=True)
+    device = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     @property
@@ -158,6 +248,40 @@ class DeniedScan(models.Model):
         verbose_name = _("无效扫码记录")
         verbose_name_plural = _("无效扫码记录")
         ordering = ["-created_at"]
+
+
+class DeskStaff(models.Model):
+    """A person the organiser names to check learners in and out at the desk (签到台) for one session."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="desk_staff")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="desk_duties")
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("签到台工作人员")
+        verbose_name_plural = _("签到台工作人员")
+        constraints = [models.UniqueConstraint(fields=["session", "user"], name="desk_staff_once_per_session")]
+
+
+class DeskScan(models.Model):
+    """One scan made at the desk, keyed by the id the desk's device gave it: a resend finds it and changes nothing."""
+
+    scan_id = models.UUIDField(unique=True)
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="desk_scans")
+    direction = models.CharField(max_length=3)
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    attendance = models.ForeignKey(Attendance, on_delete=models.SET_NULL, null=True, blank=True, related_name="desk_scans")
+    scanned_at = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    outcome = models.CharField(max_length=20)
+    message = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("签到台扫码")
+        verbose_name_plural = _("签到台扫码")
+        ordering = ["-scanned_at"]
 
 
 class RosterState(models.TextChoices):

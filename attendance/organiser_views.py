@@ -1,7 +1,6 @@
 """The organiser's codes, the roster through the review mechanism, survey results and templates."""
 
 from collections import Counter
-from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -25,8 +24,8 @@ from projects.models import Project
 from projects.selectors import get_session
 
 from . import posters, selectors, services, tokens
-from .forms import PlanForm, SurveyTemplateForm
-from .models import ROSTER_WORKFLOW, RosterState, SurveyTemplate
+from .forms import DoorPolicyForm, PlanForm, SurveyTemplateForm
+from .models import ROSTER_WORKFLOW, DoorPolicy, RosterState, SurveyTemplate
 
 
 @login_required
@@ -56,18 +55,10 @@ def codes(request, pk):
             "counts": counts,
             "denied": selectors.denied_scans(session),
             "windows": {d: services.open_window(plan, d, services.scan_day(plan, now)) for d in tokens.DIRECTIONS},
+            "desk_staff": selectors.desk_staff(session),
+            "policy": DoorPolicy.current(),
         },
     )
-
-
-def _valid_until(plan, moment):
-    """When a code shown at ``moment`` stops working: its window, plus the one after it (the previous
-    window is still accepted), but never past the day in the one-pair-per-day mode."""
-    _start, end = tokens.window_bounds(moment, plan.refresh_seconds)
-    until = timezone.localtime(datetime.fromtimestamp(end + plan.refresh_seconds, tz=timezone.get_current_timezone()))
-    if plan.mode == "daily":
-        until = min(until, services.open_window(plan, tokens.CHECK_OUT, services.scan_day(plan, moment))[1])
-    return until
 
 
 @login_required
@@ -83,8 +74,19 @@ def poster(request, pk, direction):
     )
     if not session.start_date <= day <= session.end_date:
         raise Http404
-    start, _end = plan.day_bounds(day)
-    valid = _("本二维码有效至 %(time)s") % {"time": _valid_until(plan, start).strftime("%Y-%m-%d %H:%M")}
+    # The poster's code works on ``day`` only: within that day's hours of its direction.
+    day_opens, day_closes = plan.day_bounds(day)
+    if direction == tokens.CHECK_IN:
+        opens, closes = day_opens - plan.open_before, day_closes
+    else:
+        opens, closes = day_opens, day_closes + plan.close_after
+    local = timezone.localtime
+    valid = _("本二维码仅限 %(day)s 当天使用，%(what)s时间 %(opens)s–%(closes)s") % {
+        "day": day.strftime("%Y-%m-%d"),
+        "what": _("签到") if direction == tokens.CHECK_IN else _("撤离"),
+        "opens": local(opens).strftime("%H:%M"),
+        "closes": local(closes).strftime("%H:%M"),
+    }
     pdf = posters.poster_pdf(session, direction, services.code_for_day(plan, direction, day), valid)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="qr-{session.pk}-{direction}.pdf"'
@@ -141,7 +143,9 @@ def roster(request, pk):
             "can_select": can_select,
             "actions": ROSTER_WORKFLOW.available(roster_obj, request.user),
             "timeline": timeline(roster_obj),
+            "grace_minutes": plan.effective_grace_minutes(),
             "totals": {
+                "flagged": sum(1 for r in rows if r["flags"]),
                 "learners": len(rows),
                 "complete": sum(r["both_scans"] for r in rows),
                 "meets": sum(r["meets"] for r in rows),
@@ -202,7 +206,18 @@ def roster_export(request, pk):
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("学员名单"))
     sheet.append(
-        [_("姓名"), _("手机号码"), _("单位"), _("科室"), _("签到时间"), _("撤离时间"), _("学时"), _("问卷"), _("达到学时")]
+        [
+            _("姓名"),
+            _("手机号码"),
+            _("单位"),
+            _("科室"),
+            _("签到时间"),
+            _("撤离时间"),
+            _("学时"),
+            _("问卷"),
+            _("达到学时"),
+            _("可疑情况"),
+        ]
     )
     for row in services.roster_rows(session, plan):
         sheet.append(
@@ -216,6 +231,7 @@ def roster_export(request, pk):
                 float(row["hours"] or 0),
                 _("是") if row["surveys"] else _("否"),
                 _("是") if row["meets"] else _("否"),
+                "；".join(f"{flag['label']}：{flag['evidence']}" for flag in row["flags"]),
             ]
         )
     response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -285,6 +301,18 @@ def project_survey_results(request, project_pk):
             "sessions": sessions,
         },
     )
+
+
+@role_required(Role.PROVINCE_ADMIN)
+def door_policy(request):
+    """签到规则: the province's default late-arrival grace, which every session without its own follows."""
+    policy = DoorPolicy.objects.order_by("pk").first() or DoorPolicy()
+    form = DoorPolicyForm(request.POST or None, instance=policy)
+    if request.method == "POST" and form.is_valid():
+        services.save_door_policy(form, request.user)
+        messages.success(request, _("签到规则已保存。"))
+        return redirect("attendance:door_policy")
+    return render(request, "attendance/door_policy.html", {"form": form})
 
 
 @role_required(Role.PROVINCE_ADMIN)

@@ -2,11 +2,12 @@
 
 import time
 
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
 from projects.models import Session, SessionState
 
-from .models import DeniedScan, Roster, SurveyResponse, SurveyTemplate
+from .models import DeniedScan, DeskScan, DeskStaff, Roster, SurveyResponse, SurveyTemplate
 
 _SESSIONS = {}
 SESSION_CACHE_SECONDS = 5
@@ -56,3 +57,26 @@ def survey_answers(sessions, template):
 
 def survey_templates():
     return SurveyTemplate.objects.order_by("-is_default", "name")
+
+
+def desk_sessions(user):
+    """Approved sessions whose desk ``user`` may staff: their own, and those they were named for."""
+    return (
+        Session.objects.filter(state=SessionState.APPROVED)
+        .filter(Q(organiser_id=user.pk) | Q(desk_staff__user=user))
+        .select_related("project", "attendance_plan")
+        .distinct()
+    )
+
+
+def get_desk_session(user, pk):
+    """The session ``pk`` if ``user`` may scan at its desk; else 404."""
+    return get_object_or_404(desk_sessions(user), pk=pk)
+
+
+def desk_staff(session):
+    return DeskStaff.objects.filter(session=session).select_related("user").order_by("added_at")
+
+
+def recent_desk_scans(session, staff, limit=20):
+    return DeskScan.objects.filter(session=session, staff=staff).select_related("learner")[:limit]

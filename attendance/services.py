@@ -5,6 +5,7 @@ refusal raises DomainError whose code is recorded as a DeniedScan.
 """
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -13,7 +14,9 @@ from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cme_portal.accounts.models import LearnerProfile, Role, RoleAssignment, User
+from cme_portal import ratelimit
+from cme_portal.accounts import services as account_services
+from cme_portal.accounts.models import LearnerProfile, Role, RoleAssignment, SmsPurpose, User
 from cme_portal.accounts.validators import mask_id_number, mask_mobile, mask_name, normalise_mobile
 from cme_portal.errors import DomainError
 from cme_portal.review.workflow import perform
@@ -26,6 +29,8 @@ from .models import (
     Attendance,
     AttendancePlan,
     DeniedScan,
+    DeskScan,
+    DeskStaff,
     PairMode,
     ProjectSurvey,
     Roster,
@@ -33,6 +38,7 @@ from .models import (
     RosterState,
     SurveyResponse,
     SurveyTemplate,
+    Via,
 )
 
 log = logging.getLogger("cme.attendance")
@@ -103,34 +109,56 @@ def current_code(plan, direction, moment=None):
 
 
 def code_for_day(plan, direction, day):
-    """The code a poster printed in advance carries: the window in which ``day``'s schedule starts."""
-    start, _end = plan.day_bounds(day)
-    return current_code(plan, direction, start)
+    """The code a poster printed in advance carries: valid all of ``day`` and only then."""
+    return tokens.poster_token(plan.session_id, direction, day)
 
 
-def _refuse(code, message, session=None, direction="", identifier="", client_ip=None):
+@dataclass(frozen=True)
+class Mark:
+    """Who and what made a scan: the door's device mark, the client address, which code, the desk staff."""
+
+    device: str = ""
+    ip: str | None = None
+    via: str = Via.SCREEN
+    by: object = None  # the desk staff's User for a desk scan
+
+
+# A stranger can send forged codes all day: each address records at most this many refusals per session an hour.
+DENIED_RECORDS_PER_ADDRESS_HOUR = 50
+
+
+def _refuse(code, message, session=None, direction="", identifier="", client_ip=None, device=""):
     log.info(
         "scan_refused",
         extra={"session_id": getattr(session, "pk", None), "direction": direction, "code": code, "client_ip": client_ip},
     )
-    DeniedScan.objects.create(
-        session=session,
-        direction=direction,
-        reason=code,
-        identifier=mask_id_number(identifier) if identifier else "",
-        client_ip=client_ip,
-    )
+    bucket = f"{getattr(session, 'pk', '-')}:{client_ip or '-'}"
+    if ratelimit.hit("denied-record", bucket, limit=DENIED_RECORDS_PER_ADDRESS_HOUR, period=3600):
+        DeniedScan.objects.create(
+            session=session,
+            direction=direction,
+            reason=code,
+            identifier=mask_id_number(identifier) if identifier else "",
+            client_ip=client_ip,
+            device=device,
+        )
     raise DomainError(message, code=code)
 
 
-def validate_scan(session, direction, token, moment, client_ip=None):
-    """Check a scanned code; return (plan, day). Refusals are recorded and raise DomainError:
-    "not_approved", "forged", "expired" or "outside_window", each with what to do next."""
+def validate_scan(session, direction, token, moment, client_ip=None, device=""):
+    """Check a scanned code; return (plan, day, via), ``via`` saying whether it was the projector's code or a
+    printed poster's. Refusals are recorded and raise DomainError: "not_approved", "forged", "expired" or
+    "outside_window", each with what to do next."""
     if session.state != SessionState.APPROVED:
-        _refuse("not_approved", _("该项目尚未获准举办，不能签到。请与会务人员联系。"), session, direction, client_ip=client_ip)
+        _refuse(
+            "not_approved", _("该项目尚未获准举办，不能签到。请与会务人员联系。"), session, direction, client_ip=client_ip, device=device
+        )
     plan = plan_for(session)
     day = scan_day(plan, moment)
+    via = Via.SCREEN
     if not tokens.token_matches(token, session.pk, direction, _day_of(plan), plan.refresh_seconds, moment):
+        via = Via.POSTER
+    if via == Via.POSTER and not tokens.poster_matches(token, session.pk, direction, timezone.localtime(moment).date()):
         if _matches_an_older_window(plan, direction, token, moment):
             _refuse(
                 "expired",
@@ -138,6 +166,7 @@ def validate_scan(session, direction, token, moment, client_ip=None):
                 session,
                 direction,
                 client_ip=client_ip,
+                device=device,
             )
         _refuse(
             "forged",
@@ -145,6 +174,7 @@ def validate_scan(session, direction, token, moment, client_ip=None):
             session,
             direction,
             client_ip=client_ip,
+            device=device,
         )
     opens, closes = open_window(plan, direction, day)
     if not (session.start_date <= timezone.localtime(moment).date() <= session.end_date) or not (opens <= moment <= closes):
@@ -157,8 +187,9 @@ def validate_scan(session, direction, token, moment, client_ip=None):
             session,
             direction,
             client_ip=client_ip,
+            device=device,
         )
-    return plan, day
+    return plan, day, via
 
 
 OLDER_WINDOWS_SEARCHED = 2000
@@ -173,6 +204,8 @@ def _matches_an_older_window(plan, direction, token, moment):
     token = (token or "").strip().lower()
     if not tokens.well_formed(token):
         return False
+    if any(tokens.poster_matches(token, plan.session_id, direction, day) for day in plan.days()):
+        return True
     start = datetime.combine(plan.session.start_date - timedelta(days=1), plan.day_start, tzinfo=timezone.get_current_timezone())
     first = tokens.window_index(start, plan.refresh_seconds)
     last = tokens.window_index(moment, plan.refresh_seconds) - 2
@@ -193,18 +226,55 @@ def find_learner(identifier):
 
 
 def masked(user):
-    """What the door shows to confirm identity: partly hidden name and mobile."""
+    """What the door shows to confirm identity (seed 001's check-out page): name and mobile partly hidden,
+    sex, unit, department, the unit's location, grassroots or not, title."""
     profile = LearnerProfile.objects.filter(user=user).select_related("unit").first()
+    grassroots = getattr(profile, "grassroots", None)
     return {
         "name": mask_name(user.name),
         "mobile": mask_mobile(user.mobile or ""),
         "id_number": mask_id_number(user.id_number),
+        "sex": profile.get_sex_display() if profile and profile.sex else "",
         "unit": profile.unit_display if profile else "",
         "department": profile.department if profile else "",
+        "unit_location": profile.unit_location if profile else "",
+        "grassroots": "" if grassroots is None else (_("是") if grassroots else _("否")),
+        "title": profile.get_title_display() if profile and profile.title else "",
     }
 
 
-@transaction.atomic
+# First-timers at the door: SMS codes per device mark (a hall's phones share one address) under a ceiling per address.
+DOOR_CODES_PER_DEVICE_HOUR = 3
+DOOR_CODES_PER_ADDRESS_HOUR = 1000
+
+
+def send_door_code(*, id_number, mobile, device, client_ip):
+    """Send the SMS code a first-timer confirms the typed mobile with; return the code.
+
+    Raises DomainError when the number is already registered, the mobile belongs to
+    another account, or the device or the address asked too often.
+    """
+    _door_registration_conflict(id_number, mobile)
+    if not device:
+        raise DomainError(_("请重新扫描二维码打开签到页面（浏览器须允许保存 Cookie）。"), code="no_device", field="mobile")
+    if not ratelimit.hit("door-sms-device", device, limit=DOOR_CODES_PER_DEVICE_HOUR, period=3600):
+        raise DomainError(
+            _("这部手机获取验证码的次数过多，请到签到台由工作人员为您签到。"), code="sms_device_limit", field="mobile"
+        )
+    if not ratelimit.hit("door-sms-address", client_ip or "-", limit=DOOR_CODES_PER_ADDRESS_HOUR, period=3600):
+        raise DomainError(_("当前网络获取验证码过于频繁，请到签到台签到。"), code="sms_address_limit", field="mobile")
+    return account_services.send_sms_code(mobile, SmsPurpose.DOOR)
+
+
+def _door_registration_conflict(id_number, mobile):
+    if User.objects.filter(id_number=id_number).exists():
+        raise DomainError(_("该证件号已登记，请返回直接签到。"), code="known", field="id_number")
+    if User.objects.filter(mobile=mobile).exists():
+        raise DomainError(
+            _("该手机号已绑定其他账号，请用该账号的证件号签到，或更换手机号。"), code="mobile_taken", field="mobile"
+        )
+
+
 def register_at_door(
     *,
     id_type,
@@ -221,42 +291,82 @@ def register_at_door(
     title,
     position,
     education,
+    sms_code,
     birth_date=None,
 ):
-    """Seed 001's check-in form for a first-time learner: an account they claim later by registering."""
-    if User.objects.filter(id_number=id_number).exists():
-        raise DomainError(_("该证件号已登记，请返回直接签到。"), code="known", field="id_number")
-    if User.objects.filter(mobile=mobile).exists():
-        raise DomainError(
-            _("该手机号已绑定其他账号，请用该账号的证件号签到，或更换手机号。"), code="mobile_taken", field="mobile"
+    """Seed 001's check-in form for a first-time learner: an account bound to the mobile just verified by SMS,
+    which only that mobile can claim later (W9). Raises DomainError for a known number, a taken mobile or a
+    wrong code."""
+    _door_registration_conflict(id_number, mobile)
+    account_services.verify_sms_code(mobile, SmsPurpose.DOOR, sms_code)
+    with transaction.atomic():
+        user = User(id_type=id_type, id_number=id_number, name=name, mobile=mobile, claimed=False)
+        user.set_unusable_password()
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:
+            raise DomainError(_("该证件号或手机号刚刚已登记，请返回直接签到。"), code="known", field="id_number") from None
+        LearnerProfile.objects.create(
+            user=user,
+            sex=sex,
+            birth_date=birth_date,
+            declared_age=None if birth_date else age,
+            declared_age_on=None if birth_date else timezone.localdate(),
+            unit=unit,
+            unit_name=unit_name if not unit else "",
+            department=department,
+            unit_location=unit_location,
+            grassroots=grassroots,
+            title=title,
+            position=position,
+            education=education,
         )
-    user = User(id_type=id_type, id_number=id_number, name=name, mobile=mobile, claimed=False)
-    user.set_unusable_password()
-    try:
-        with transaction.atomic():
-            user.save()
-    except IntegrityError:
-        raise DomainError(_("该证件号或手机号刚刚已登记，请返回直接签到。"), code="known", field="id_number") from None
-    LearnerProfile.objects.create(
-        user=user,
-        sex=sex,
-        birth_date=birth_date,
-        declared_age=None if birth_date else age,
-        declared_age_on=None if birth_date else timezone.localdate(),
-        unit=unit,
-        unit_name=unit_name if not unit else "",
-        department=department,
-        unit_location=unit_location,
-        grassroots=grassroots,
-        title=title,
-        position=position,
-        education=education,
-    )
-    RoleAssignment.objects.create(user=user, role=Role.LEARNER, org=unit)
+        RoleAssignment.objects.create(user=user, role=Role.LEARNER, org=unit)
+    log.info("door_account_opened", extra={"user_id": user.pk})
     return user
 
 
-def check_in(session, learner, moment, day):
+def _device_taken(session, learner_id, device):
+    """Whether ``device`` already checked in or out someone other than ``learner_id`` in ``session``."""
+    return (
+        Attendance.objects.filter(session=session)
+        .filter(Q(in_device=device) | Q(out_device=device))
+        .exclude(learner_id=learner_id)
+        .exists()
+    )
+
+
+def refuse_second_person(session, plan, learner, direction, mark):
+    """一机一人: when the organiser asks for it, a phone that scanned for one learner is refused for another
+    (recorded). The desk is exempt: its staff scan many people by design."""
+    if not plan.one_device_one_person or mark.via == Via.DESK:
+        return
+    if not mark.device:
+        _refuse(
+            "device_taken",
+            _("本项目要求一机一人：请重新扫描二维码打开签到页面（浏览器须允许保存 Cookie），或到签到台签到。"),
+            session,
+            direction,
+            learner.id_number,
+            client_ip=mark.ip,
+        )
+    if _device_taken(session, learner.pk, mark.device):
+        _refuse(
+            "device_taken",
+            _(
+                "本项目要求一机一人：这部手机已为其他学员签到或撤离。请用您本人的手机扫码，"
+                "或到签到台出示“我的签到码”（或证件）由工作人员为您签到。"
+            ),
+            session,
+            direction,
+            learner.id_number,
+            client_ip=mark.ip,
+            device=mark.device,
+        )
+
+
+def check_in(session, learner, moment, day, mark=Mark()):
     """Record the learner's arrival; return (attendance, created). A repeated scan changes nothing.
 
     One statement on the hot path of a conference's opening burst: the unique
@@ -268,10 +378,15 @@ def check_in(session, learner, moment, day):
         learner.pk,
         meta.get_field("day").get_db_prep_value(day, connection),
         meta.get_field("checked_in_at").get_db_prep_value(moment, connection),
+        mark.device,
+        mark.ip,
+        mark.via,
+        getattr(mark.by, "pk", None),
     ]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {meta.db_table} (session_id, learner_id, day, checked_in_at, hours) VALUES (%s, %s, %s, %s, 0) "
+            f"INSERT INTO {meta.db_table} (session_id, learner_id, day, checked_in_at, hours, in_device, in_ip, in_via, in_by_id,"
+            " out_device, out_via) VALUES (%s, %s, %s, %s, 0, %s, %s, %s, %s, '', '') "
             "ON CONFLICT (session_id, learner_id, day) DO NOTHING RETURNING id",
             values,
         )
@@ -281,23 +396,35 @@ def check_in(session, learner, moment, day):
     return Attendance.objects.get(session=session, learner=learner, day=day), False
 
 
-def check_in_by_document(session, id_number, moment, day):
+def check_in_by_document(session, id_number, moment, day, mark=Mark(), one_device_one_person=False):
     """The burst's fast path: look the learner up and record the arrival in one statement.
 
     Returns the new Attendance, or None when nothing was inserted (an unknown
-    document number, or a repeated scan): the caller then takes the slow path.
+    document number, a repeated scan, or a phone already used for someone else
+    under 一机一人): the caller then takes the slow path, which says which.
     """
     meta = Attendance._meta
+    table, users = meta.db_table, User._meta.db_table
     values = [
         session.pk,
         meta.get_field("day").get_db_prep_value(day, connection),
         meta.get_field("checked_in_at").get_db_prep_value(moment, connection),
+        mark.device,
+        mark.ip,
+        mark.via,
         id_number,
     ]
+    guard = ""
+    if one_device_one_person:
+        guard = (
+            f" AND NOT EXISTS (SELECT 1 FROM {table} a WHERE a.session_id = %s AND a.learner_id <> u.id"
+            " AND (a.in_device = %s OR a.out_device = %s))"
+        )
+        values += [session.pk, mark.device, mark.device]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {meta.db_table} (session_id, learner_id, day, checked_in_at, hours) "
-            f"SELECT %s, id, %s, %s, 0 FROM {User._meta.db_table} WHERE id_number = %s "
+            f"INSERT INTO {table} (session_id, learner_id, day, checked_in_at, hours, in_device, in_ip, in_via, out_device, out_via) "
+            f"SELECT %s, u.id, %s, %s, 0, %s, %s, %s, '', '' FROM {users} u WHERE u.id_number = %s{guard} "
             "ON CONFLICT (session_id, learner_id, day) DO NOTHING RETURNING id, learner_id",
             values,
         )
@@ -386,26 +513,226 @@ def attendance_to_close(session, learner, day):
     return attendance
 
 
-def check_out(session, learner, moment, day, answers, plan):
+def check_out(session, learner, moment, day, answers, plan, mark=Mark()):
     """Record the departure with the survey; return (attendance, done_now).
 
     Raises DomainError "no_check_in" (recorded as a denied scan) when there was
-    no check-in, and "survey" when the answers break the survey's rules.
+    no check-in, and "survey" when the answers break the survey's rules. At the
+    desk (``mark.via == "desk"``) the learner has no phone to answer on: the
+    departure is recorded without a survey.
     """
     attendance = attendance_to_close(session, learner, day)
     if attendance.checked_out_at:
         return attendance, False
     template = survey_for(session)
-    clean = check_answers(template, answers)
+    clean = None if mark.via == Via.DESK else check_answers(template, answers)
     with transaction.atomic():
         attendance = Attendance.objects.select_for_update().get(pk=attendance.pk)
         if attendance.checked_out_at:
             return attendance, False
-        attendance.checked_out_at = moment
-        attendance.hours = attended_hours(plan, attendance.checked_in_at, moment)
-        attendance.save(update_fields=["checked_out_at", "hours"])
-        SurveyResponse.objects.create(attendance=attendance, template=template, answers=clean)
+        # A scan queued offline at the desk may arrive after a later one: never before the check-in.
+        attendance.checked_out_at = max(moment, attendance.checked_in_at)
+        attendance.hours = attended_hours(plan, attendance.checked_in_at, attendance.checked_out_at)
+        attendance.out_device, attendance.out_ip, attendance.out_via = mark.device, mark.ip, mark.via
+        attendance.out_by = mark.by if mark.via == Via.DESK else None
+        attendance.save(update_fields=["checked_out_at", "hours", "out_device", "out_ip", "out_via", "out_by"])
+        if clean is not None:
+            SurveyResponse.objects.create(attendance=attendance, template=template, answers=clean)
     return attendance, True
+
+
+# --- the desk (签到台): people without a phone ---------------------------------------------
+
+
+def may_staff_desk(user, session):
+    """The session's organiser and the desk staff they named may scan at its desk."""
+    return session.organiser_id == user.pk or DeskStaff.objects.filter(session=session, user=user).exists()
+
+
+def add_desk_staff(session, organiser, identifier):
+    """The organiser names a registered person (by mobile or document number) as desk staff; return the row."""
+    person = find_learner(identifier)
+    if person is None or not person.is_active:
+        raise DomainError(_("没有找到该手机号或证件号的注册用户。工作人员须先注册本平台账号。"), code="unknown", field="identifier")
+    staff, created = DeskStaff.objects.get_or_create(session=session, user=person, defaults={"added_by": organiser})
+    if not created:
+        raise DomainError(_("%(name)s 已是本期签到台工作人员。") % {"name": person.name}, code="duplicate", field="identifier")
+    log.info("desk_staff_added", extra={"session_id": session.pk, "user_id": person.pk, "actor_id": organiser.pk})
+    return staff
+
+
+def remove_desk_staff(session, organiser, staff_pk):
+    deleted, _rows = DeskStaff.objects.filter(session=session, pk=staff_pk).delete()
+    if deleted:
+        log.info("desk_staff_removed", extra={"session_id": session.pk, "staff_id": staff_pk, "actor_id": organiser.pk})
+    return bool(deleted)
+
+
+# A desk's device may send a scan hours after it was made (the network was down); a time further off is the
+# device's clock being wrong, and the time it reached us is used instead.
+DESK_CLOCK_TRUST = timedelta(hours=24)
+
+
+def learner_from_desk_input(text, moment):
+    """The learner a personal code (我的签到码) or a typed document or mobile number names, or None."""
+    text = (text or "").strip()
+    if text.startswith("CME1."):
+        learner_id = tokens.read_personal_code(text, moment)
+        return User.objects.filter(pk=learner_id, is_active=True).first() if learner_id else None
+    return find_learner(text.upper())
+
+
+def desk_scan(*, session, staff, scan_id, direction, text, scanned_at, now, client_ip=None):
+    """Check a learner in or out at the desk; return the DeskScan (outcome, message).
+
+    Idempotent by ``scan_id``, the id the desk's device gave the scan: a resend after a lost answer returns the
+    first result and writes nothing. Refusals are outcomes, not exceptions: the queue on the device shows them.
+    """
+    existing = DeskScan.objects.filter(scan_id=scan_id).select_related("learner").first()
+    if existing:
+        return existing
+    if scanned_at is None or not (now - DESK_CLOCK_TRUST <= scanned_at <= now + timedelta(minutes=2)):
+        scanned_at = now
+    scanned_at = min(scanned_at, now)
+    learner = learner_from_desk_input(text, scanned_at)
+    attendance, outcome, message = None, "", ""
+    mark = Mark(ip=client_ip, via=Via.DESK, by=staff)
+    if learner is None:
+        outcome = "unknown_learner"
+        message = _("没有找到该学员：请核对证件号，或请学员出示“我的签到码”。首次参加者须先注册本平台账号。")
+    else:
+        try:
+            plan = plan_for(session)
+            day = scan_day(plan, scanned_at)
+            opens, closes = open_window(plan, direction, day)
+            if session.state != SessionState.APPROVED or not (opens <= scanned_at <= closes):
+                raise DomainError(_("扫码时间不在本期的%(what)s时间内。") % {"what": _("签到") if direction == "in" else _("撤离")}, code="outside_window")
+            if direction == tokens.CHECK_IN:
+                attendance, created = check_in(session, learner, scanned_at, day, mark)
+            else:
+                attendance, created = check_out(session, learner, scanned_at, day, {}, plan, mark)
+            outcome = "done" if created else "repeat"
+            message = (
+                (_("签到成功") if direction == "in" else _("撤离成功"))
+                if created
+                else (_("已签到，无需重复") if direction == "in" else _("已撤离，无需重复"))
+            )
+        except DomainError as error:
+            outcome, message = error.code or "refused", error.message
+    try:
+        with transaction.atomic():
+            scan = DeskScan.objects.create(
+                scan_id=scan_id,
+                session=session,
+                direction=direction,
+                staff=staff,
+                learner=learner,
+                attendance=attendance if attendance is not None and attendance.pk else None,
+                scanned_at=scanned_at,
+                outcome=outcome,
+                message=message[:200],
+            )
+    except IntegrityError:  # the same scan sent twice at once: the first one's row answers both
+        return DeskScan.objects.select_related("learner").get(scan_id=scan_id)
+    log.info(
+        "desk_scan",
+        extra={"session_id": session.pk, "direction": direction, "outcome": outcome, "actor_id": staff.pk},
+    )
+    return scan
+
+
+# --- flags for the roster (W9): evidence of one phone checking in for many ------------------
+
+SECONDS_APART = 60
+ROOM_MARGIN = timedelta(minutes=30)
+FLAG_LABELS = {
+    "shared_device": _("一机多人"),
+    "rapid": _("同一手机连续扫码"),
+    "device_changed": _("签到、撤离不是同一手机"),
+    "poster_outside": _("会场时间外使用海报二维码"),
+}
+
+
+def door_flags(session, plan):
+    """{learner id: [{"code", "label", "evidence"}]} for the roster: several learners scanned from one device,
+    scans seconds apart from one device, check-in and check-out from different devices, and scans that used a
+    printed poster's code outside the room's hours. One query; the unit admin decides (roster selection)."""
+    rows = list(
+        Attendance.objects.filter(session=session).values(
+            "learner_id",
+            "learner__name",
+            "day",
+            "checked_in_at",
+            "checked_out_at",
+            "in_device",
+            "out_device",
+            "in_via",
+            "out_via",
+            "in_ip",
+            "out_ip",
+        )
+    )
+    flags = {}
+
+    def flag(learner_id, code, evidence):
+        entry = {"code": code, "label": FLAG_LABELS[code], "evidence": evidence}
+        if entry not in flags.setdefault(learner_id, []):
+            flags[learner_id].append(entry)
+
+    scans_by_device = {}
+    names = {}
+    for row in rows:
+        names[row["learner_id"]] = mask_name(row["learner__name"])
+        for side in ("in", "out"):
+            device, moment = row[f"{side}_device"], row["checked_in_at" if side == "in" else "checked_out_at"]
+            if device and moment and row[f"{side}_via"] != Via.DESK:
+                scans_by_device.setdefault(device, []).append((moment, row["learner_id"], side, row[f"{side}_ip"]))
+    local = timezone.localtime
+    for device, scans in scans_by_device.items():
+        learners = {learner for _m, learner, _s, _ip in scans}
+        if len(learners) > 1:
+            for learner in learners:
+                others = "、".join(sorted(names[o] for o in learners if o != learner))
+                flag(
+                    learner,
+                    "shared_device",
+                    _("同一手机（设备 %(device)s）还为 %(others)s 扫码") % {"device": device[:6], "others": others},
+                )
+        scans.sort()
+        for (before, first, _s1, ip1), (after, second, _s2, _ip2) in zip(scans, scans[1:]):
+            gap = (after - before).total_seconds()
+            if first != second and gap <= SECONDS_APART:
+                for one, other in ((first, second), (second, first)):
+                    flag(
+                        one,
+                        "rapid",
+                        _("%(time)s 与 %(other)s 在 %(seconds)s 秒内用同一手机扫码（地址 %(ip)s）")
+                        % {"time": local(before).strftime("%H:%M:%S"), "other": names[other], "seconds": int(gap), "ip": ip1 or "—"},
+                    )
+    for row in rows:
+        if row["in_device"] and row["out_device"] and row["out_via"] != Via.DESK and row["in_via"] != Via.DESK:
+            if row["in_device"] != row["out_device"]:
+                flag(
+                    row["learner_id"],
+                    "device_changed",
+                    _("签到设备 %(a)s，撤离设备 %(b)s") % {"a": row["in_device"][:6], "b": row["out_device"][:6]},
+                )
+        for side, moment in (("in", row["checked_in_at"]), ("out", row["checked_out_at"])):
+            if moment and row[f"{side}_via"] == Via.POSTER:
+                start, end = plan.day_bounds(local(moment).date())
+                if not (start - ROOM_MARGIN <= moment <= end + ROOM_MARGIN):
+                    flag(
+                        row["learner_id"],
+                        "poster_outside",
+                        _("%(what)s %(time)s 使用海报二维码，会场时间为 %(start)s–%(end)s")
+                        % {
+                            "what": _("签到") if side == "in" else _("撤离"),
+                            "time": local(moment).strftime("%m-%d %H:%M"),
+                            "start": plan.day_start.strftime("%H:%M"),
+                            "end": plan.day_end.strftime("%H:%M"),
+                        },
+                    )
+    return flags
 
 
 # --- rosters ----------------------------------------------------------------------------
@@ -439,15 +766,19 @@ def roster_rows(session, plan):
             days=Count("pk"),
             complete=Count("pk", filter=Q(checked_out_at__isnull=False)),
             surveys=Count("survey"),
+            posters=Count("pk", filter=Q(in_via=Via.POSTER) | Q(out_via=Via.POSTER)),
+            desk=Count("pk", filter=Q(in_via=Via.DESK) | Q(out_via=Via.DESK)),
         )
         .order_by("learner__name")
     )
     needed = plan.hours_needed
+    flags = door_flags(session, plan)
     result = []
     for row in rows:
         row["both_scans"] = row["complete"] == row["days"]
         row["meets"] = row["both_scans"] and (row["hours"] or 0) >= needed
         row["unit"] = row["learner__profile__unit__name"] or row["learner__profile__unit_name"] or ""
+        row["flags"] = flags.get(row["learner_id"], [])
         result.append(row)
     return result
 
@@ -510,3 +841,12 @@ def award_selected(roster, event):
     """The effect of a roster's "approve" (declared on the workflow): the selected learners receive the session's credits."""
     learners = list(roster.selections.filter(selected=True).values_list("learner_id", flat=True))
     credit_services.award(roster.session, learners, awarded_by=event.actor)
+
+
+def save_door_policy(form, admin):
+    """The province admin's default grace; logged, as every rule edit is."""
+    policy = form.save(commit=False)
+    policy.updated_by = admin
+    policy.save()
+    log.info("door_policy_changed", extra={"grace_minutes": policy.grace_minutes, "actor_id": admin.pk})
+    return policy

@@ -51,6 +51,19 @@ def make_token(session_id, direction, day, index):
     return base64.b32encode(digest[:10]).decode().lower()
 
 
+def poster_token(session_id, direction, day):
+    """The code a printed poster carries: valid on ``day`` only, the whole day (the roster marks its scans)."""
+    key = (settings.SECRET_KEY + ":attendance").encode()
+    message = f"{session_id}:{direction}:{day.isoformat()}:poster".encode()
+    digest = hmac.new(key, message, hashlib.sha256).digest()
+    return base64.b32encode(digest[:10]).decode().lower()
+
+
+def poster_matches(token, session_id, direction, day):
+    token = (token or "").strip().lower()
+    return well_formed(token) and hmac.compare_digest(token.encode(), poster_token(session_id, direction, day).encode())
+
+
 def current_token(session_id, direction, day, period_seconds, moment):
     return make_token(session_id, direction, day, window_index(moment, period_seconds))
 
@@ -74,3 +87,49 @@ def token_matches(token, session_id, direction, day_of, period_seconds, moment: 
         if hmac.compare_digest(token.encode(), make_token(session_id, direction, day_of(start), i).encode()):
             return True
     return False
+
+
+# --- personal codes for the desk (我的签到码) --------------------------------------------
+#
+# "CME1.<learner id>.<window>.<mac>": on the phone the window is the current minute and
+# the page renews it, so a screenshot dies within two minutes; printed on paper the window
+# is "p" + the day it was printed, valid for a year (desk staff see the person it names).
+
+PERSONAL_PERIOD_SECONDS = 60
+PRINTED_VALID_DAYS = 366
+_PERSONAL_RE = re.compile(r"CME1\.(\d{1,12})\.(p?\d{1,12})\.([A-Z2-7]{16})")
+
+
+def _personal_mac(learner_id, window):
+    key = (settings.SECRET_KEY + ":personal-code").encode()
+    digest = hmac.new(key, f"{learner_id}:{window}".encode(), hashlib.sha256).digest()
+    return base64.b32encode(digest[:10]).decode()
+
+
+def personal_code(learner_id, moment):
+    window = str(int(moment.timestamp()) // PERSONAL_PERIOD_SECONDS)
+    return f"CME1.{learner_id}.{window}.{_personal_mac(learner_id, window)}"
+
+
+def printed_personal_code(learner_id, day):
+    window = "p" + day.strftime("%Y%m%d")
+    return f"CME1.{learner_id}.{window}.{_personal_mac(learner_id, window)}"
+
+
+def read_personal_code(code, moment):
+    """The learner id a personal code names, or None when it is forged or expired."""
+    match = _PERSONAL_RE.fullmatch((code or "").strip())
+    if not match:
+        return None
+    learner_id, window, mac = match.groups()
+    if not hmac.compare_digest(mac, _personal_mac(learner_id, window)):
+        return None
+    if window.startswith("p"):
+        try:
+            printed = datetime.strptime(window[1:], "%Y%m%d").date()
+        except ValueError:
+            return None
+        age = (timezone.localdate(moment) - printed).days
+        return int(learner_id) if 0 <= age <= PRINTED_VALID_DAYS else None
+    now_window = int(moment.timestamp()) // PERSONAL_PERIOD_SECONDS
+    return int(learner_id) if 0 <= now_window - int(window) <= 2 else None

@@ -2,7 +2,7 @@ from django.urls import path
 
 from cme_portal.review import views as review_views
 
-from . import organiser_views, views
+from . import desk_views, organiser_views, views
 
 app_name = "attendance"
 
@@ -18,6 +18,12 @@ urlpatterns = [
     path("sessions/<int:pk>/survey/", organiser_views.survey_results, name="survey_results"),
     path("projects/<int:project_pk>/survey/", organiser_views.project_survey_results, name="project_survey_results"),
     path("rosters/<slug:level>/", review_views.queue, {"kind": "roster"}, name="roster_queue"),
+    path("sessions/<int:pk>/desk/", desk_views.desk, name="desk"),
+    path("sessions/<int:pk>/desk/scan/", desk_views.desk_scan, name="desk_scan"),
+    path("sessions/<int:pk>/desk/staff/", desk_views.desk_staff, name="desk_staff"),
+    path("my-code/", desk_views.my_code, name="my_code"),
+    path("my-code/print/", desk_views.my_code_print, name="my_code_print"),
+    path("policy/", organiser_views.door_policy, name="door_policy"),
     path("surveys/", organiser_views.survey_templates, name="survey_templates"),
     path("surveys/<int:pk>/", organiser_views.survey_templates, name="survey_template_edit"),
 ]

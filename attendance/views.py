@@ -1,5 +1,12 @@
-"""The phone pages behind the QR codes (anonymous, no JavaScript needed) and the organiser's code pages."""
+"""The phone pages behind the QR codes (anonymous, no JavaScript needed).
 
+Every scan carries the door's device mark (attendance.device) and the client
+address; the roster flags what they show (W9). Rate limits are keyed by the
+device and the session, under a ceiling per address far above a hall's burst:
+a venue's phones share one Wi-Fi address.
+"""
+
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -8,21 +15,49 @@ from django.views.decorators.cache import never_cache
 
 from cme_portal import ratelimit
 from cme_portal.accounts.models import Role
-from cme_portal.accounts.validators import validate_document
+from cme_portal.accounts.validators import mask_mobile, validate_document
 from cme_portal.errors import DomainError
 from cme_portal.ratelimit import client_ip
 
-from . import selectors, services, tokens
+from . import device, selectors, services, tokens
 from .forms import CheckOutIdentifyForm, DoorRegistrationForm, IdentifyForm, SurveyForm
 
+# Steps (identify, confirm, survey) per phone and session a minute: a person needs two or three.
+DOOR_STEPS_PER_DEVICE_MINUTE = 30
+# Per client address, whatever the device: far above a 3,000-person hall behind one address.
+DOOR_STEPS_PER_ADDRESS_MINUTE = 12000
 
-def _door(request, template, session, direction, status=200, **context):
-    return render(request, f"attendance/{template}.html", {"session": session, "direction": direction, **context}, status=status)
 
+class Door:
+    """One request at the door: the session, the scan's mark, and how to answer."""
 
-# Look-ups by document or mobile number, per client address. Generous: a venue's phones
-# may share one address; the codes themselves already keep strangers out.
-DOOR_LOOKUPS_PER_MINUTE = 300
+    def __init__(self, request, session, direction, mark, fresh_mark):
+        self.request, self.session, self.direction, self.mark, self.fresh_mark = request, session, direction, mark, fresh_mark
+
+    def render(self, template, status=200, **context):
+        response = render(
+            self.request,
+            f"attendance/{template}.html",
+            {"session": self.session, "direction": self.direction, **context},
+            status=status,
+        )
+        if self.fresh_mark:
+            device.remember(response, self.fresh_mark)
+        return response
+
+    def refuse(self, error, status=403):
+        return self.render("denied", status=status, error=error)
+
+    def throttled(self):
+        """Count one step; True when this phone (or, without a mark, this address) went too fast."""
+        ip = self.mark.ip or "-"
+        key = f"{self.session.pk}:{self.mark.device}" if self.mark.device else f"{self.session.pk}:ip:{ip}"
+        if not ratelimit.hit("door-device", key, limit=DOOR_STEPS_PER_DEVICE_MINUTE, period=60):
+            return True
+        return not ratelimit.hit("door-address", ip, limit=DOOR_STEPS_PER_ADDRESS_MINUTE, period=60)
+
+    def too_fast(self):
+        return self.refuse(DomainError(_("操作过于频繁，请稍后再试。")), status=429)
 
 
 @never_cache
@@ -32,114 +67,180 @@ def door(request, session_pk, direction, token):
         raise Http404
     session = selectors.door_session(session_pk)
     now = timezone.now()
+    mark_value = device.read(request)
+    fresh = "" if mark_value else device.new_mark()
+    ip = client_ip(request)
     try:
-        plan, day = services.validate_scan(session, direction, token, now, client_ip(request))
+        plan, day, via = services.validate_scan(session, direction, token, now, ip, mark_value)
     except DomainError as error:
-        return _door(request, "denied", session, direction, error=error, status=403)
+        return Door(request, session, direction, services.Mark(device=mark_value, ip=ip), fresh).refuse(error)
+    # A POST without the mark the door page set is a phone that refuses cookies: it scans with no mark.
+    at_door = Door(request, session, direction, services.Mark(device=mark_value, ip=ip, via=via), fresh)
     flow = _check_in if direction == tokens.CHECK_IN else _check_out
-    return flow(request, session, plan, day, now)
+    return flow(at_door, plan, day, now)
 
 
 def _signed_in_learner(request):
+    """The learner signed in on this phone, unless someone tapped "不是我" on it."""
     user = request.user
-    return user if user.is_authenticated and user.has_role(Role.LEARNER) else None
+    if not (user.is_authenticated and user.has_role(Role.LEARNER)):
+        return None
+    if request.GET.get("not_me"):
+        request.session["door_not_me"] = user.pk
+    elif request.GET.get("me"):
+        request.session.pop("door_not_me", None)
+    return None if request.session.get("door_not_me") == user.pk else user
 
 
-def _check_in(request, session, plan, day, now):
+def _identify_page(at_door, form):
+    user = at_door.request.user
+    # Someone tapped "不是我" on a phone signed in as another learner: offer the way back.
+    forgotten = user if user.is_authenticated and at_door.request.session.get("door_not_me") == user.pk else None
+    return at_door.render("identify", form=form, forgotten=forgotten)
+
+
+def _check_in(at_door, plan, day, now):
+    request, session = at_door.request, at_door.session
     step = request.POST.get("step", "")
     if request.method == "GET":
         learner = _signed_in_learner(request)
         if learner:
-            return _door(request, "confirm", session, "in", person=services.masked(learner), identifier=learner.id_number)
-        return _door(request, "identify", session, "in", form=IdentifyForm())
+            return at_door.render("confirm", person=services.masked(learner), identifier=learner.id_number, signed_in=True)
+        return _identify_page(at_door, IdentifyForm())
 
     if step == "identify":
         form = IdentifyForm(request.POST)
         if not form.is_valid():
-            return _door(request, "identify", session, "in", form=form)
-        if not ratelimit.hit("door-lookup", client_ip(request), limit=DOOR_LOOKUPS_PER_MINUTE, period=60):
-            return _door(request, "denied", session, "in", error=DomainError(_("操作过于频繁，请稍后再试。")), status=429)
+            return _identify_page(at_door, form)
+        if at_door.throttled():
+            return at_door.too_fast()
         identifier = form.cleaned_data["identifier"].strip().upper()
         learner = services.find_learner(identifier)
         if learner:
             # The hidden field carries what the person typed, never a number they did not type.
-            return _door(request, "confirm", session, "in", person=services.masked(learner), identifier=identifier)
+            return at_door.render("confirm", person=services.masked(learner), identifier=identifier)
         try:
             validate_document("resident_id", identifier)
         except Exception as error:
             if identifier[:1].isdigit() and len(identifier) == 18:
                 form.add_error("identifier", error)
-                return _door(request, "identify", session, "in", form=form)
-        return _door(request, "register", session, "in", form=DoorRegistrationForm(initial={"id_number": identifier}))
+                return _identify_page(at_door, form)
+        return at_door.render("register", form=DoorRegistrationForm(initial={"id_number": identifier}))
+
+    if step == "register" and request.POST.get("send_code"):
+        return _send_door_code(at_door)
 
     if step == "register":
         form = DoorRegistrationForm(request.POST)
         if form.is_valid():
+            if at_door.throttled():
+                return at_door.too_fast()
             try:
                 learner = services.register_at_door(**form.cleaned_data)
             except DomainError as error:
                 form.add_error(error.field, error.message)
             else:
-                attendance, created = services.check_in(session, learner, now, day)
-                return _door(request, "done", session, "in", attendance=attendance, created=created, registered=True)
-        return _door(request, "register", session, "in", form=form)
+                try:
+                    services.refuse_second_person(session, plan, learner, "in", at_door.mark)
+                except DomainError as error:
+                    return at_door.refuse(error, status=409)
+                attendance, created = services.check_in(session, learner, now, day, at_door.mark)
+                return at_door.render("done", attendance=attendance, created=created, registered=True)
+        return at_door.render("register", form=form)
 
     # step == "confirm": the one-tap check-in (also what the load benchmark posts).
+    if at_door.throttled():
+        return at_door.too_fast()
     identifier = request.POST.get("identifier", "").strip().upper()
-    attendance = services.check_in_by_document(session, identifier, now, day)
+    attendance = services.check_in_by_document(
+        session, identifier, now, day, at_door.mark, one_device_one_person=plan.one_device_one_person
+    )
     if attendance is not None:
-        return _door(request, "done", session, "in", attendance=attendance, created=True)
+        return at_door.render("done", attendance=attendance, created=True)
     learner = services.find_learner(identifier)
     if learner is None:
-        return _door(request, "identify", session, "in", form=IdentifyForm())
-    attendance, created = services.check_in(session, learner, now, day)
-    return _door(request, "done", session, "in", attendance=attendance, created=created)
+        return _identify_page(at_door, IdentifyForm())
+    try:
+        services.refuse_second_person(session, plan, learner, "in", at_door.mark)
+    except DomainError as error:
+        return at_door.refuse(error, status=409)
+    attendance, created = services.check_in(session, learner, now, day, at_door.mark)
+    return at_door.render("done", attendance=attendance, created=created)
 
 
-def _check_out(request, session, plan, day, now):
+def _send_door_code(at_door):
+    """"获取验证码" on the first-timer's form: the form comes back as typed, with the outcome above it."""
+    request = at_door.request
+    form = DoorRegistrationForm(initial=request.POST.dict())
+    mobile_field = DoorRegistrationForm.base_fields["mobile"]
+    notice, level = "", "danger"
+    try:
+        mobile = mobile_field.clean(request.POST.get("mobile", ""))
+        services.send_door_code(
+            id_number=request.POST.get("id_number", "").strip().upper(),
+            mobile=mobile,
+            device=at_door.mark.device,
+            client_ip=at_door.mark.ip,
+        )
+    except DomainError as error:
+        notice = error.message
+    except ValidationError as error:
+        notice = " ".join(error.messages)
+    else:
+        notice, level = _("验证码已发送至 %(mobile)s，请填写短信中的 6 位验证码。") % {"mobile": mask_mobile(mobile)}, "success"
+    return at_door.render("register", form=form, notice=notice, notice_level=level)
+
+
+def _check_out(at_door, plan, day, now):
+    request, session = at_door.request, at_door.session
     step = request.POST.get("step", "")
     learner = None
     if request.method == "GET":
         learner = _signed_in_learner(request)
         if learner is None:
-            return _door(request, "identify", session, "out", form=CheckOutIdentifyForm())
-    elif step == "identify":
-        form = CheckOutIdentifyForm(request.POST)
-        if not form.is_valid():
-            return _door(request, "identify", session, "out", form=form)
-        if not ratelimit.hit("door-lookup", client_ip(request), limit=DOOR_LOOKUPS_PER_MINUTE, period=60):
-            return _door(request, "denied", session, "out", error=DomainError(_("操作过于频繁，请稍后再试。")), status=429)
-        typed = form.cleaned_data["identifier"].strip()
-        learner = services.find_learner(typed)
-        if learner is None:
-            form.add_error("identifier", _("没有找到该手机号或证件号的签到学员，请核对，或先扫描签到二维码签到。"))
-            return _door(request, "identify", session, "out", form=form)
-    else:
-        typed = request.POST.get("identifier", "")
-        learner = services.find_learner(typed)
-        if learner is None:
-            return _door(request, "identify", session, "out", form=CheckOutIdentifyForm())
-    if request.method == "GET":
+            return _identify_page(at_door, CheckOutIdentifyForm())
         typed = learner.id_number  # the signed-in owner's own number
+    else:
+        if at_door.throttled():
+            return at_door.too_fast()
+        if step == "identify":
+            form = CheckOutIdentifyForm(request.POST)
+            if not form.is_valid():
+                return _identify_page(at_door, form)
+            typed = form.cleaned_data["identifier"].strip()
+            learner = services.find_learner(typed)
+            if learner is None:
+                form.add_error("identifier", _("没有找到该手机号或证件号的签到学员，请核对，或先扫描签到二维码签到。"))
+                return _identify_page(at_door, form)
+        else:
+            typed = request.POST.get("identifier", "")
+            learner = services.find_learner(typed)
+            if learner is None:
+                return _identify_page(at_door, CheckOutIdentifyForm())
+        try:
+            services.refuse_second_person(session, plan, learner, "out", at_door.mark)
+        except DomainError as error:
+            return at_door.refuse(error, status=409)
 
     template = services.survey_for(session)
+    person = services.masked(learner)
     if step == "survey":
         form = SurveyForm(request.POST, template=template)
         try:
-            attendance, done_now = services.check_out(session, learner, now, day, form.answers(), plan)
+            attendance, done_now = services.check_out(session, learner, now, day, form.answers(), plan, at_door.mark)
         except DomainError as error:
             if error.code == "no_check_in":
-                return _door(request, "denied", session, "out", error=error, status=409)
+                return at_door.refuse(error, status=409)
             form.add_error(None, error.message)
-            return _door(request, "survey", session, "out", form=form, person=services.masked(learner), identifier=typed)
-        return _door(request, "done", session, "out", attendance=attendance, created=done_now)
+            return at_door.render("survey", form=form, person=person, identifier=typed)
+        return at_door.render("done", attendance=attendance, created=done_now)
 
     try:
         attendance = services.attendance_to_close(session, learner, day)
     except DomainError as error:
-        return _door(request, "denied", session, "out", error=error, status=409)
+        return at_door.refuse(error, status=409)
     if attendance.checked_out_at:
-        return _door(request, "done", session, "out", attendance=attendance, created=False)
-    return _door(
-        request, "survey", session, "out", form=SurveyForm(template=template), person=services.masked(learner), identifier=typed
+        return at_door.render("done", attendance=attendance, created=False)
+    return at_door.render(
+        "survey", form=SurveyForm(template=template), person=person, identifier=typed, signed_in=request.method == "GET"
     )

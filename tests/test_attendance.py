@@ -13,6 +13,7 @@ from attendance.models import Attendance, AttendancePlan, DeniedScan, PairMode, 
 from cme_portal.accounts.models import Role, User
 from projects.models import Session
 
+from .conftest import last_sms_code
 from .factories import ProjectFactory, learner, resident_id, staff
 
 pytestmark = pytest.mark.django_db
@@ -134,34 +135,56 @@ def test_a_known_learner_confirms_masked_details_and_a_repeat_changes_nothing(cl
     assert attendance.checked_in_at == at(DAY1, 8, 50)
 
 
-def test_a_new_learner_fills_the_seed_form_and_gets_a_claimable_account(client, session, tree):
+def door_registration(tree, number, **changes):
+    return {
+        "step": "register",
+        "id_type": "resident_id",
+        "id_number": number,
+        "name": "新学员",
+        "mobile": "13700001111",
+        "unit": tree["unit_a"].pk,
+        "department": "心内科",
+        "unit_location": "甲市",
+        "grassroots": "0",
+        "title": "junior",
+        "position": "staff",
+        "education": "bachelor",
+        **changes,
+    }
+
+
+def test_a_new_learner_fills_the_seed_form_and_gets_a_claimable_account(client, session, tree, django_capture_on_commit_callbacks):
     number = resident_id(7, birth=date(1990, 6, 15))
     with time_machine.travel(at(DAY1, 8, 45), tick=False):
         url = door(session, "in", at(DAY1, 8, 45))
         form = client.post(url, {"step": "identify", "identifier": number})
         assert "首次签到" in form.content.decode()
-        response = client.post(
-            url,
-            {
-                "step": "register",
-                "id_type": "resident_id",
-                "id_number": number,
-                "name": "新学员",
-                "mobile": "13700001111",
-                "unit": tree["unit_a"].pk,
-                "department": "心内科",
-                "unit_location": "甲市",
-                "grassroots": "0",
-                "title": "junior",
-                "position": "staff",
-                "education": "bachelor",
-            },
-        )
+        # The mobile typed is confirmed by SMS before anything is written.
+        with django_capture_on_commit_callbacks(execute=True):
+            sent = client.post(url, door_registration(tree, number, send_code="1"))
+        assert "验证码已发送至 137****1111" in sent.content.decode() and "新学员" in sent.content.decode()
+        assert not User.objects.filter(id_number=number).exists()
+        response = client.post(url, door_registration(tree, number, sms_code=last_sms_code("13700001111")))
     assert "签到成功" in response.content.decode() and "您的信息注册成功" in response.content.decode()
     user = User.objects.get(id_number=number)
     assert not user.claimed and not user.has_usable_password()
     assert user.profile.sex == "M" and user.profile.birth_date == date(1990, 6, 15) and user.has_role(Role.LEARNER)
     assert Attendance.objects.filter(learner=user).exists()
+
+
+def test_a_wrong_sms_code_at_the_door_writes_nothing(client, session, tree, django_capture_on_commit_callbacks):
+    number = resident_id(9, birth=date(1990, 6, 15))
+    with time_machine.travel(at(DAY1, 8, 45), tick=False):
+        url = door(session, "in", at(DAY1, 8, 45))
+        client.get(url)  # the door page gives the phone its mark
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(url, door_registration(tree, number, send_code="1"))
+        code = last_sms_code("13700001111")
+        wrong = "000000" if code != "000000" else "111111"
+        response = client.post(url, door_registration(tree, number, sms_code=wrong))
+    page = response.content.decode()
+    assert "短信验证码不正确" in page and "新学员" in page  # refused, and the form kept what was typed
+    assert not User.objects.filter(id_number=number).exists() and not Attendance.objects.exists()
 
 
 def test_the_door_form_keeps_input_and_refuses_a_taken_mobile(client, session, tree):
@@ -181,11 +204,15 @@ def test_the_door_form_keeps_input_and_refuses_a_taken_mobile(client, session, t
                 "unit_location": "甲市",
                 "grassroots": "0",
                 "title": "junior",
+                "send_code": "1",
             },
         )
     page = response.content.decode()
     assert "已绑定其他账号" in page and "新学员" in page and "心内科" in page
     assert not Attendance.objects.exists()
+    from cme_portal.accounts.models import SmsCode
+
+    assert not SmsCode.objects.exists()  # no code goes to a mobile another account holds
 
 
 def test_a_signed_in_learner_is_prefilled(client, session, tree):
@@ -334,13 +361,21 @@ def test_daily_mode_yesterdays_code_is_expired_not_forged(client, session):
     assert response.status_code == 403 and "已过期" in response.content.decode()
 
 
-def test_a_poster_printed_in_advance_carries_the_days_code(session):
-    AttendancePlan.objects.filter(session=session).update(refresh_seconds=86400)
-    plan = services.plan_for(Session.objects.get(pk=session.pk))
+def test_a_poster_printed_in_advance_carries_the_days_code(client, session):
+    """The projector's code turns every few minutes; a printed poster keeps its day's code, that day only,
+    and the scans it lets in are marked as poster scans for the roster."""
+    plan = services.plan_for(session)
     printed = services.code_for_day(plan, "in", DAY1)
-    assert printed == services.current_code(plan, "in", at(DAY1, 7, 45))
-    # One-day windows turn at local midnight, so the printed code holds all day.
-    assert printed == services.current_code(plan, "in", at(DAY1, 23, 50))
+    assert printed != services.current_code(plan, "in", at(DAY1, 7, 45))
+    person = learner(unit=session.unit)
+    url = reverse("attendance:door", args=[session.pk, "in", printed])
+    with time_machine.travel(at(DAY1, 16, 50), tick=False):  # hours after any projector code of the morning
+        assert client.get(url).status_code == 200
+        client.post(url, {"step": "confirm", "identifier": person.id_number})
+    assert Attendance.objects.get(learner=person).in_via == "poster"
+    with time_machine.travel(at(LAST, 9), tick=False):
+        response = client.get(url)
+    assert response.status_code == 403 and "已过期" in response.content.decode()
 
 
 @pytest.mark.parametrize("token", ["不是二维码", "aaaa", "AAAAAAAAAAAAAAAAAAAA"])

@@ -35,6 +35,7 @@ def door_form(tree, **changes):
         title="junior",
         position="staff",
         education="bachelor",
+        sms_code="000000",  # the refusals below come before the code is checked
     )
     return {**data, **changes}
 

@@ -61,7 +61,7 @@ def test_the_roster_chain_with_a_return_and_the_award(client, cast, held, django
         session, people = held
         client.force_login(cast["organiser"])
         page = client.get(reverse("attendance:roster", args=[session.pk]))
-        assert page.context["totals"] == {"learners": 5, "complete": 4, "meets": 3, "surveys": 4, "selected": 0}
+        assert page.context["totals"] == {"flagged": 0, "learners": 5, "complete": 4, "meets": 3, "surveys": 4, "selected": 0}
 
         act(client, cast["organiser"], session, "submit")
         roster = Roster.objects.get()
@@ -241,7 +241,7 @@ def test_a_poster_printed_the_day_before_opens_the_door_on_the_day(client, cast,
         poster = client.get(reverse("attendance:poster", args=[session.pk, "in"]), {"day": DAY1.isoformat()})
         assert client.get(reverse("attendance:poster", args=[session.pk, "in"]), {"day": "2020-01-01"}).status_code == 404
     assert poster.status_code == 200
-    assert "有效至" in PdfReader(io.BytesIO(poster.content)).pages[0].extract_text()
+    assert "仅限 2026-12-01 当天使用" in PdfReader(io.BytesIO(poster.content)).pages[0].extract_text()
     code = services.code_for_day(services.plan_for(session), "in", DAY1)
     with time_machine.travel(at(DAY1, 8, 10)):
         assert client.get(reverse("attendance:door", args=[session.pk, "in", code])).status_code == 200

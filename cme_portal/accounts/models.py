@@ -420,6 +420,8 @@ class LearnerProfile(models.Model):
 class SmsPurpose(models.TextChoices):
     REGISTER = "register", _("注册")
     RESET_PASSWORD = "reset", _("找回密码")
+    DOOR = "door", _("签到登记")
+    HANDOVER = "handover", _("账号移交")
 
 
 class SmsCode(models.Model):
@@ -439,3 +441,28 @@ class SmsCode(models.Model):
         verbose_name_plural = _("短信验证码")
         indexes = [models.Index(fields=["mobile", "purpose", "-created_at"], name="sms_lookup")]
         constraints = [models.CheckConstraint(condition=Q(expires_at__gt=F("created_at")), name="sms_expires_after_created")]
+
+
+class AccountHandover(models.Model):
+    """A unit admin gave an account to the real holder of its document number (W9): who, when, from which
+    mobile to which, and why. The account goes back to unclaimed, bound to the new, verified mobile."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="handovers")
+    from_mobile = models.CharField(_("原手机号"), max_length=11, blank=True)
+    to_mobile = models.CharField(_("新手机号"), max_length=11)
+    from_name = models.CharField(_("原姓名"), max_length=50, blank=True)
+    reason = models.CharField(_("理由"), max_length=200)
+    document_checked = models.BooleanField(_("已当面核验证件"))
+    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("办理人"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("账号移交")
+        verbose_name_plural = _("账号移交")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(document_checked=True), name="handover_document_checked", violation_error_message=_("请先当面核验证件。")
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="handover_has_reason", violation_error_message=_("请填写移交理由。")),
+        ]
