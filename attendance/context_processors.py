@@ -13,6 +13,9 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {}
     links = queue_links(request, Roster)
+    if user.has_role(Role.LEARNER):
+        links.append({"label": _("我的签到码"), "url": reverse("attendance:my_code")})
     if user.has_role(Role.PROVINCE_ADMIN):
         links.append({"label": _("调查问卷模板"), "url": reverse("attendance:survey_templates")})
+        links.append({"label": _("签到规则"), "url": reverse("attendance:door_policy")})
     return {"attendance_nav": links, "attendance_nav_total": sum(link.get("count", 0) for link in links)}

@@ -1,5 +1,7 @@
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
+from .models import Role
 from .permissions import ROLE_PRIORITY
 
 
@@ -9,8 +11,7 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {}
     roles = [role for role in ROLE_PRIORITY if user.has_role(role)]
-    return {
-        "nav_roles": [
-            {"role": role, "label": role.label, "url": reverse("accounts:dashboard_role", args=[role.value])} for role in roles
-        ],
-    }
+    items = [{"role": role, "label": role.label, "url": reverse("accounts:dashboard_role", args=[role.value])} for role in roles]
+    if any(role in roles for role in (Role.UNIT_ADMIN, Role.CITY_ADMIN, Role.PROVINCE_ADMIN)):
+        items.append({"label": _("账号移交"), "url": reverse("accounts:handover")})
+    return {"nav_roles": items}

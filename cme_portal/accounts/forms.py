@@ -250,3 +250,14 @@ class ProfileForm(ProfileFieldsMixin, forms.ModelForm):
         cleaned = super().clean()
         self.clean_unit_choice(cleaned, required=False)
         return cleaned
+
+
+class HandoverForm(forms.Form):
+    """A unit admin hands an account over to the real holder of its document number, who stands at the desk."""
+
+    id_number = forms.CharField(label=_("证件号"), max_length=32)
+    new_mobile = MobileField(label=_("本人手机号"), help_text=_("验证码发到这个手机号，由本人当面读出。"))
+    sms_code = forms.CharField(label=_("短信验证码"), max_length=6, required=False)
+    name = forms.CharField(label=_("姓名（需更正时填写）"), max_length=50, required=False)
+    reason = forms.CharField(label=_("移交理由"), max_length=200, widget=forms.Textarea(attrs={"rows": 2}))
+    document_checked = forms.BooleanField(label=_("已当面核验本人身份证件"), required=False)

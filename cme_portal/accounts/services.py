@@ -6,6 +6,7 @@ DomainError with a message that tells the person what to do next.
 
 import hashlib
 import hmac
+import logging
 import secrets
 from datetime import timedelta
 
@@ -21,9 +22,14 @@ from cme_portal.errors import DomainError
 
 from .models import LearnerProfile, Role, RoleAssignment, SmsCode, SmsPurpose, User
 from .tasks import send_sms
+from .validators import mask_id_number, mask_mobile, normalise_document_number
+
+log = logging.getLogger("cme.accounts")
 
 # Sent after a learner's printed fields change; certificates re-render on it.
 profile_changed = Signal()
+# Sent when an admin hands an account over to the real holder of its document number (the inbox tells them).
+account_handed_over = Signal()
 
 
 # --- SMS codes ---------------------------------------------------------------
@@ -140,7 +146,11 @@ def registration_conflict(id_number, mobile):
     if existing and existing.mobile and existing.mobile != mobile:
         # An account opened at a check-in desk is claimed only through the mobile it was opened with.
         return DomainError(
-            _("该证件号已在签到时登记了另一个手机号。请使用登记时的手机号注册；手机号已更换的，请联系所在单位科教科。"),
+            _(
+                "该证件号已在签到时登记，绑定手机号 %(mobile)s，只能用这个手机号注册认领。"
+                "如果这不是您的手机号（有人用您的证件号登记了账号），请携带本人身份证件到所在单位科教科办理账号移交。"
+            )
+            % {"mobile": mask_mobile(existing.mobile)},
             code="claim_mobile",
             field="mobile",
         )
@@ -302,3 +312,84 @@ def update_profile(user, **fields):
     # Whoever keeps a learner profile is a learner, attached to their unit.
     RoleAssignment.objects.update_or_create(user=user, role=Role.LEARNER, defaults={"org": profile.unit})
     return profile
+
+
+# --- Hand-over of an account to the real holder of its document number (W9) ---------------
+
+
+def handover_candidate(admin, id_number):
+    """The account ``admin`` may hand over: a province admin any; a unit or city admin an account of a unit in
+    their scope, or one opened at a check-in door and never claimed (whoever opened it may have typed any unit).
+    Raises DomainError naming whom to ask otherwise."""
+    user = User.objects.filter(id_number=normalise_document_number(id_number or "")).select_related("profile__unit").first()
+    if user is None:
+        raise DomainError(_("没有找到该证件号的账号：本人可直接注册。"), code="unknown", field="id_number")
+    if admin.pk == user.pk:
+        raise DomainError(_("不能为自己办理账号移交，请联系上级管理员。"), code="self", field="id_number")
+    if admin.has_role(Role.PROVINCE_ADMIN):
+        return user
+    unit = getattr(getattr(user, "profile", None), "unit", None)
+    in_scope = unit is not None and (admin.in_scope(Role.UNIT_ADMIN, unit.path) or admin.in_scope(Role.CITY_ADMIN, unit.path))
+    if in_scope or not user.claimed:
+        return user
+    raise DomainError(
+        _("该账号属于%(unit)s，且已被认领：请由该单位科教科或省继教办办理移交。") % {"unit": unit.name if unit else _("其他单位")},
+        code="out_of_scope",
+        field="id_number",
+    )
+
+
+def send_handover_code(*, admin, id_number, new_mobile, client_ip=None):
+    """Send the code the real holder reads from their own phone at the admin's desk; return it."""
+    user = handover_candidate(admin, id_number)
+    if User.objects.filter(mobile=new_mobile).exclude(pk=user.pk).exists():
+        raise DomainError(_("该手机号已绑定其他账号，请换一个手机号。"), code="mobile_taken", field="new_mobile")
+    return send_sms_code(new_mobile, SmsPurpose.HANDOVER, client_ip)
+
+
+def hand_over_account(*, admin, id_number, new_mobile, sms_code, reason, document_checked, name=""):
+    """Give the account to the person standing at the admin's desk with their identity document.
+
+    The account is bound to the new mobile (verified by the code just sent to it), goes back to unclaimed
+    with no usable password — whoever held it is signed out — and the holder claims it by registering with
+    that mobile. The hand-over is recorded (AccountHandover) and the old mobile is told. Raises DomainError
+    when the document was not checked, no reason is given, the mobile is taken or the code is wrong.
+    """
+    from .models import AccountHandover
+
+    reason = (reason or "").strip()
+    if not document_checked:
+        raise DomainError(_("请先当面核验本人身份证件，并勾选确认。"), code="document_unchecked", field="document_checked")
+    if not reason:
+        raise DomainError(_("请填写移交理由。"), code="reason_required", field="reason")
+    user = handover_candidate(admin, id_number)
+    if User.objects.filter(mobile=new_mobile).exclude(pk=user.pk).exists():
+        raise DomainError(_("该手机号已绑定其他账号，请换一个手机号。"), code="mobile_taken", field="new_mobile")
+    verify_sms_code(new_mobile, SmsPurpose.HANDOVER, sms_code)
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        handover = AccountHandover.objects.create(
+            user=user,
+            from_mobile=user.mobile or "",
+            to_mobile=new_mobile,
+            from_name=user.name,
+            reason=reason,
+            document_checked=True,
+            by=admin,
+        )
+        user.mobile = new_mobile
+        if name.strip():
+            user.name = name.strip()
+        user.claimed = False
+        user.set_unusable_password()
+        user.failed_logins, user.locked_until = 0, None
+        user.save()
+        if handover.from_mobile and handover.from_mobile != new_mobile:
+            send_sms.delay_on_commit(
+                handover.from_mobile,
+                _("【继续医学教育】证件号 %(id)s 的账号已由单位科教科核验本人证件后移交本人，本手机号不再绑定该账号。如有疑问请联系所在单位科教科。")
+                % {"id": mask_id_number(user.id_number)},
+            )
+        account_handed_over.send(sender=User, handover=handover)
+    log.info("account_handed_over", extra={"user_id": user.pk, "actor_id": admin.pk, "handover_id": handover.pk})
+    return handover

@@ -11,6 +11,7 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("password-reset/", views.password_reset, name="password_reset"),
     path("profile/", views.profile, name="profile"),
+    path("handover/", views.handover, name="handover"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/<slug:role>/", views.dashboard_role, name="dashboard_role"),
 ]

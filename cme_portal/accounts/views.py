@@ -14,7 +14,7 @@ from cme_portal.errors import DomainError
 from cme_portal.ratelimit import client_ip
 
 from . import selectors, services
-from .forms import LoginForm, PasswordResetForm, ProfileForm, RegistrationForm, SmsRequestForm
+from .forms import HandoverForm, LoginForm, PasswordResetForm, ProfileForm, RegistrationForm, SmsRequestForm
 from .models import Role, SmsPurpose
 from .permissions import primary_role, role_required
 from .validators import normalise_document_number
@@ -206,3 +206,46 @@ def _render_dashboard(request, role):
     elif role == Role.ORGANISER:
         context["sessions"] = request.user.organised_sessions.select_related("project").order_by("-created_at")[:8]
     return render(request, DASHBOARD_TEMPLATES[role], context)
+
+
+@role_required(Role.UNIT_ADMIN, Role.CITY_ADMIN, Role.PROVINCE_ADMIN)
+def handover(request):
+    """账号移交: the real holder of a document number, whose account someone else opened, gets it back."""
+    form = HandoverForm(request.POST or None)
+    candidate = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            candidate = services.handover_candidate(request.user, data["id_number"])
+            if request.POST.get("action") == "send_code":
+                code = services.send_handover_code(
+                    admin=request.user, id_number=data["id_number"], new_mobile=data["new_mobile"], client_ip=client_ip(request)
+                )
+                messages.success(request, _("验证码已发送至 %(mobile)s，请本人读出。") % {"mobile": data["new_mobile"]})
+                if settings.SMS_SHOW_CODE_IN_PAGE and code:
+                    messages.info(request, _dev_code_message(code))
+            else:
+                if not data["sms_code"]:
+                    raise DomainError(_("请填写发到本人手机的验证码。"), code="sms_missing", field="sms_code")
+                done = services.hand_over_account(
+                    admin=request.user,
+                    id_number=data["id_number"],
+                    new_mobile=data["new_mobile"],
+                    sms_code=data["sms_code"],
+                    reason=data["reason"],
+                    document_checked=data["document_checked"],
+                    name=data["name"],
+                )
+                messages.success(
+                    request,
+                    _("已将 %(name)s 的账号移交本人：请本人用手机号 %(mobile)s “注册”认领账号并设置密码。")
+                    % {"name": done.user.name, "mobile": done.to_mobile},
+                )
+                return redirect("accounts:handover")
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+    return render(
+        request,
+        "accounts/handover.html",
+        {"form": form, "candidate": candidate, "recent": selectors.recent_handovers(request.user)},
+    )
