@@ -112,7 +112,9 @@ class PlanForm(forms.ModelForm):
         label=_("投影二维码刷新周期（分钟）"),
         min_value=1,
         max_value=1440,
-        help_text=_("默认 2 分钟：投影的二维码拍照转发后很快失效。打印的海报使用当天有效的二维码，名单会标明用海报码扫码的学员。"),
+        help_text=_(
+            "默认 2 分钟：投影的二维码拍照转发后很快失效。打印的海报使用当天有效的二维码，名单会标明用海报码扫码的学员。"
+        ),
     )
     survey = forms.ModelChoiceField(
         label=_("撤离调查问卷"), queryset=SurveyTemplate.objects.all(), required=False, empty_label=_("默认问卷")

@@ -151,7 +151,12 @@ def validate_scan(session, direction, token, moment, client_ip=None, device=""):
     "outside_window", each with what to do next."""
     if session.state != SessionState.APPROVED:
         _refuse(
-            "not_approved", _("该项目尚未获准举办，不能签到。请与会务人员联系。"), session, direction, client_ip=client_ip, device=device
+            "not_approved",
+            _("该项目尚未获准举办，不能签到。请与会务人员联系。"),
+            session,
+            direction,
+            client_ip=client_ip,
+            device=device,
         )
     plan = plan_for(session)
     day = scan_day(plan, moment)
@@ -553,7 +558,9 @@ def add_desk_staff(session, organiser, identifier):
     """The organiser names a registered person (by mobile or document number) as desk staff; return the row."""
     person = find_learner(identifier)
     if person is None or not person.is_active:
-        raise DomainError(_("没有找到该手机号或证件号的注册用户。工作人员须先注册本平台账号。"), code="unknown", field="identifier")
+        raise DomainError(
+            _("没有找到该手机号或证件号的注册用户。工作人员须先注册本平台账号。"), code="unknown", field="identifier"
+        )
     staff, created = DeskStaff.objects.get_or_create(session=session, user=person, defaults={"added_by": organiser})
     if not created:
         raise DomainError(_("%(name)s 已是本期签到台工作人员。") % {"name": person.name}, code="duplicate", field="identifier")
@@ -606,7 +613,10 @@ def desk_scan(*, session, staff, scan_id, direction, text, scanned_at, now, clie
             day = scan_day(plan, scanned_at)
             opens, closes = open_window(plan, direction, day)
             if session.state != SessionState.APPROVED or not (opens <= scanned_at <= closes):
-                raise DomainError(_("扫码时间不在本期的%(what)s时间内。") % {"what": _("签到") if direction == "in" else _("撤离")}, code="outside_window")
+                raise DomainError(
+                    _("扫码时间不在本期的%(what)s时间内。") % {"what": _("签到") if direction == "in" else _("撤离")},
+                    code="outside_window",
+                )
             if direction == tokens.CHECK_IN:
                 attendance, created = check_in(session, learner, scanned_at, day, mark)
             else:
@@ -707,7 +717,12 @@ def door_flags(session, plan):
                         one,
                         "rapid",
                         _("%(time)s 与 %(other)s 在 %(seconds)s 秒内用同一手机扫码（地址 %(ip)s）")
-                        % {"time": local(before).strftime("%H:%M:%S"), "other": names[other], "seconds": int(gap), "ip": ip1 or "—"},
+                        % {
+                            "time": local(before).strftime("%H:%M:%S"),
+                            "other": names[other],
+                            "seconds": int(gap),
+                            "ip": ip1 or "—",
+                        },
                     )
     for row in rows:
         if row["in_device"] and row["out_device"] and row["out_via"] != Via.DESK and row["in_via"] != Via.DESK:

@@ -153,7 +153,9 @@ def door_registration(tree, number, **changes):
     }
 
 
-def test_a_new_learner_fills_the_seed_form_and_gets_a_claimable_account(client, session, tree, django_capture_on_commit_callbacks):
+def test_a_new_learner_fills_the_seed_form_and_gets_a_claimable_account(
+    client, session, tree, django_capture_on_commit_callbacks
+):
     number = resident_id(7, birth=date(1990, 6, 15))
     with time_machine.travel(at(DAY1, 8, 45), tick=False):
         url = door(session, "in", at(DAY1, 8, 45))

@@ -24,7 +24,15 @@ pytestmark = pytest.mark.django_db
 TZ = ZoneInfo("Asia/Shanghai")
 DAY1 = date(2026, 12, 1)
 DAY2 = DAY1 + timedelta(days=1)
-ANSWERS = {"q1": "是", "q2": "部分知道", "q3": "很大", "q4": "很好", "q5": "满意", "q6": "满意", "q7": ["开阔思路", "提高理论水平"]}
+ANSWERS = {
+    "q1": "是",
+    "q2": "部分知道",
+    "q3": "很大",
+    "q4": "很好",
+    "q5": "满意",
+    "q6": "满意",
+    "q7": ["开阔思路", "提高理论水平"],
+}
 
 
 def at(day, hour, minute=0, second=0):
@@ -359,7 +367,10 @@ def test_a_printed_code_holds_for_a_year_and_a_forged_one_never(session, cast):
     assert tokens.read_personal_code(printed, at(date(2027, 3, 5), 9)) is None
     forged = printed[:-1] + ("A" if printed[-1] != "A" else "B")
     assert tokens.read_personal_code(forged, at(DAY1, 9)) is None
-    assert tokens.read_personal_code(f"CME1.{cast['other_learner'].pk}.{printed.split('.')[2]}.{printed.split('.')[3]}", at(DAY1, 9)) is None
+    assert (
+        tokens.read_personal_code(f"CME1.{cast['other_learner'].pk}.{printed.split('.')[2]}.{printed.split('.')[3]}", at(DAY1, 9))
+        is None
+    )
 
 
 def test_only_the_organiser_and_named_staff_use_the_desk(client, session, cast):

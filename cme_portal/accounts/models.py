@@ -462,7 +462,11 @@ class AccountHandover(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(document_checked=True), name="handover_document_checked", violation_error_message=_("请先当面核验证件。")
+                condition=Q(document_checked=True),
+                name="handover_document_checked",
+                violation_error_message=_("请先当面核验证件。"),
             ),
-            models.CheckConstraint(condition=~Q(reason=""), name="handover_has_reason", violation_error_message=_("请填写移交理由。")),
+            models.CheckConstraint(
+                condition=~Q(reason=""), name="handover_has_reason", violation_error_message=_("请填写移交理由。")
+            ),
         ]

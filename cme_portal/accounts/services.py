@@ -333,7 +333,8 @@ def handover_candidate(admin, id_number):
     if in_scope or not user.claimed:
         return user
     raise DomainError(
-        _("该账号属于%(unit)s，且已被认领：请由该单位科教科或省继教办办理移交。") % {"unit": unit.name if unit else _("其他单位")},
+        _("该账号属于%(unit)s，且已被认领：请由该单位科教科或省继教办办理移交。")
+        % {"unit": unit.name if unit else _("其他单位")},
         code="out_of_scope",
         field="id_number",
     )
@@ -387,7 +388,9 @@ def hand_over_account(*, admin, id_number, new_mobile, sms_code, reason, documen
         if handover.from_mobile and handover.from_mobile != new_mobile:
             send_sms.delay_on_commit(
                 handover.from_mobile,
-                _("【继续医学教育】证件号 %(id)s 的账号已由单位科教科核验本人证件后移交本人，本手机号不再绑定该账号。如有疑问请联系所在单位科教科。")
+                _(
+                    "【继续医学教育】证件号 %(id)s 的账号已由单位科教科核验本人证件后移交本人，本手机号不再绑定该账号。如有疑问请联系所在单位科教科。"
+                )
                 % {"id": mask_id_number(user.id_number)},
             )
         account_handed_over.send(sender=User, handover=handover)

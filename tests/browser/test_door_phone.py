@@ -10,6 +10,7 @@ from attendance.models import Attendance, AttendancePlan, SurveyResponse
 from cme_portal.accounts.models import Role
 from projects.models import Session
 
+from ..conftest import last_sms_code
 from ..factories import ProjectFactory, make_tree, resident_id, staff
 from .test_projects_browser import fits
 
@@ -48,6 +49,11 @@ def test_check_in_and_out_on_a_phone(live_server, phone, screenshot):
     page.locator("#id_unit_location").fill("甲市")
     page.get_by_label("否").first.check()
     page.locator("#id_title").select_option("junior")
+    # The mobile typed is confirmed by SMS; the form comes back as typed.
+    page.get_by_role("button", name="获取验证码").click()
+    page.get_by_text("验证码已发送至 137****6666").wait_for()
+    assert page.locator("#id_name").input_value() == "李新" and page.locator("#id_department").input_value() == "心内科"
+    page.locator("#id_sms_code").fill(last_sms_code("13755556666"))
     assert fits(page)
     screenshot(page, "door-checkin-form")
     page.get_by_role("button", name="提交信息并签到").click()
