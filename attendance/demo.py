@@ -35,23 +35,30 @@ def _answers(rng):
     return answers
 
 
-def _hold(session, learners, rng, leave_early=()):
-    """Everyone checks in at the door; most stay to the end and answer the survey.
+def _hold(session, learners, rng, leave_early=(), proxy=()):
+    """Everyone checks in at the door, each on their own phone; most stay to the end and answer the survey.
 
-    One pair for the session (the default), or one a day in the daily mode.
+    One pair for the session (the default), or one a day in the daily mode. The
+    learners in ``proxy`` were checked in by the first of them on one phone,
+    seconds apart (代签到): the roster flags them for the unit admin.
     """
     plan = services.plan_for(session)
     tz = timezone.get_current_timezone()
     days = list(plan.days())
     pairs = [(day, day) for day in days] if plan.mode == PairMode.DAILY else [(days[0], days[-1])]
+    shared_phone = f"{rng.getrandbits(64):016x}"
     for person in learners:
+        phone = shared_phone if person in proxy else f"{rng.getrandbits(64):016x}"
+        mark = services.Mark(device=phone, ip="10.12.0.8")
         for first, last in pairs:
             arrive = datetime.combine(first, time(8, rng.randint(0, 29)), tzinfo=tz)
-            services.check_in(session, person, arrive, services.scan_day(plan, arrive))
+            if person in proxy:
+                arrive = datetime.combine(first, time(8, 12, 5 + 20 * list(proxy).index(person)), tzinfo=tz)
+            services.check_in(session, person, arrive, services.scan_day(plan, arrive), mark)
             if person in leave_early:
                 continue
             leave = datetime.combine(last, time(17, rng.randint(31, 55)), tzinfo=tz)
-            services.check_out(session, person, leave, services.scan_day(plan, leave), _answers(rng), plan)
+            services.check_out(session, person, leave, services.scan_day(plan, leave), _answers(rng), plan, mark)
 
 
 def seed():
@@ -88,6 +95,6 @@ def seed():
     project_services.submit(recent, organiser)
     HOSTING_WORKFLOW.review(recent, unit_admin, "forward")
     HOSTING_WORKFLOW.review(recent, province_admin, "approve")
-    _hold(recent, people[:7], rng, leave_early=people[6:7])
+    _hold(recent, people[:7], rng, leave_early=people[6:7], proxy=people[3:5])
     services.submit_roster(services.roster_for(recent), organiser)
     assert Roster.objects.filter(state=RosterState.SUBMITTED).exists()

@@ -117,7 +117,7 @@ def first_timer_numbers():
     numbers = []
     for n in range(FIRST_TIMERS):
         body = f"330106{(date(1990, 1, 1) + timedelta(days=n)).strftime('%Y%m%d')}{n % 1000:03d}"
-        numbers.append(body + ric.calc_check_digit(body))
+        numbers.append(body + ric.calc_check_digit(body + "0"))  # stdnum ignores the last character
     return numbers
 
 
