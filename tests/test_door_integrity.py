@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from attendance import device, services, tokens
 from attendance.models import Attendance, AttendancePlan, DeniedScan, DeskScan, DeskStaff, DoorPolicy, Roster
-from cme_portal.accounts.models import AccountHandover, Role, User
+from cme_portal.accounts.models import AccountHandover, User
 from cme_portal.review.models import Notification
 
 from .conftest import last_sms_code
