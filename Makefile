@@ -30,8 +30,11 @@ install: $(VENV)/.installed
 migrate: install
 	DEBUG=1 $(PY) manage.py migrate --noinput
 
+# The address printed in QR codes and certificates follows HOST and PORT unless PORTAL_BASE_URL is given.
+PORTAL_BASE_URL ?= http://$(HOST):$(PORT)
+
 demo: migrate
-	DEBUG=1 $(PY) manage.py seed_demo
+	DEBUG=1 PORTAL_BASE_URL=$(PORTAL_BASE_URL) $(PY) manage.py seed_demo
 
 # CJK fonts for certificates: installed where we can (root with apt); otherwise the
 # portal falls back to reportlab's built-in font and says so here.
@@ -44,7 +47,7 @@ fonts:
 # SQLite file, tasks run eagerly, DEBUG on: the portal as a new user first sees it.
 run: fonts demo
 	@echo "Serving http://$(HOST):$(PORT)/  (demo accounts: see README.md; password Demo@2026)"
-	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	DEBUG=1 PORTAL_BASE_URL=$(PORTAL_BASE_URL) $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The whole suite. DATABASE_URL / REDIS_URL, when set, point it at PostgreSQL and Redis.
 test: install
