@@ -57,8 +57,8 @@ DEADLINE_S = 300
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def build():
-    """An approved session open all day today, and 3,000 registered learners."""
+def build(enrolled=LEARNERS):
+    """An approved session open all day today, and ``enrolled`` registered learners (3,000 by default)."""
     prepare()  # refuses any database but a bench one, then migrates
     call_command("collectstatic", verbosity=0, interactive=False)
     province, _ = Organisation.objects.get_or_create(name="签到基准省", parent=None, defaults={"kind": OrgKind.PROVINCE})
@@ -99,7 +99,7 @@ def build():
     existing = set(User.objects.filter(id_number__startswith="CHECKIN").values_list("id_number", flat=True))
     new = [
         User(id_number=f"CHECKIN{n:05d}", name=f"学员{n}", mobile=f"150{n:08d}", password="!")
-        for n in range(LEARNERS)
+        for n in range(enrolled)
         if f"CHECKIN{n:05d}" not in existing
     ]
     users = User.objects.bulk_create(new, batch_size=1000)
@@ -281,7 +281,11 @@ def first_timer_flow(door_url, unit_pk):
 def main():
     session = build()
     plan = services.plan_for(session)
-    ids = list(User.objects.filter(id_number__startswith="CHECKIN").order_by("id_number").values_list("id_number", flat=True))
+    ids = list(
+        User.objects.filter(id_number__startswith="CHECKIN")
+        .order_by("id_number")
+        .values_list("id_number", flat=True)[:LEARNERS]
+    )
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     door_url = f"{base}/attendance/s/{session.pk}/in/{services.current_code(plan, 'in')}/"

@@ -1,0 +1,202 @@
+"""The whole door as phones use it (DESIGN.md §7): 3,000 learners through the real flow, 100 phones at once,
+all behind one address 50 ms from the server, with 30,000 learners enrolled.
+
+A known learner opens the door page, identifies and confirms (three requests); a first-timer opens it,
+identifies, asks for the SMS code and registers with it (four). The phones run in a network namespace the
+bench creates, joined to the server by a veth pair on the benchmarking range 198.18.0.0/15 with `tc netem`
+delaying each direction by half the round trip; without the rights for that (not root), the phones run on
+loopback and the line says rtt_ms=0. The server is gunicorn behind nginx, as docker-compose.yml runs it
+(BENCH_DOOR_MODE=nginx, the default when nginx is installed), or gunicorn alone with sync or threaded
+workers (BENCH_DOOR_MODE=sync|gthread), to compare.
+
+    BENCH door learners_per_s=<n> known_per_s=<n> first_timers_per_s=<n> p50_ms=<n> p99_ms=<n> http_429=<n>
+          errors=<n> rows_ok=<0|1> enrolled=<n> rtt_ms=<n> mode=<nginx|sync|gthread>
+    TARGET door known_per_s >= 150, p99_ms < 500, http_429 == 0, errors == 0, rows_ok == 1
+"""
+
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cme_portal.settings")
+django.setup()
+
+from django.conf import settings
+
+from attendance import services
+from attendance.models import Attendance
+from bench.checkin import build, first_timer_numbers, free_port
+from bench.targets import check
+from cme_portal.accounts.models import User
+
+ENROLLED, KNOWN, PHONES, RTT_MS = 30_000, 2_700, 100, 50
+NAMESPACE, VETH, SERVER_IP, PHONE_IP = "cmebench", "cmeb", "198.18.0.1", "198.18.0.2"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def sh(*command, check=True):
+    return subprocess.run(command, check=check, capture_output=True, text=True)
+
+
+def network_up():
+    """The phones' namespace, RTT_MS away. Returns the server's address and the command prefix for the phones."""
+    if os.geteuid() != 0 or not shutil.which("ip") or not shutil.which("tc"):
+        return "127.0.0.1", [], 0
+    network_down()
+    half = f"{RTT_MS // 2}ms"
+    sh("ip", "netns", "add", NAMESPACE)
+    sh("ip", "link", "add", f"{VETH}0", "type", "veth", "peer", "name", f"{VETH}1")
+    sh("ip", "link", "set", f"{VETH}1", "netns", NAMESPACE)
+    sh("ip", "addr", "add", f"{SERVER_IP}/30", "dev", f"{VETH}0")
+    sh("ip", "link", "set", f"{VETH}0", "up")
+    inside = ["ip", "netns", "exec", NAMESPACE]
+    sh(*inside, "ip", "addr", "add", f"{PHONE_IP}/30", "dev", f"{VETH}1")
+    sh(*inside, "ip", "link", "set", f"{VETH}1", "up")
+    sh(*inside, "ip", "link", "set", "lo", "up")
+    sh("tc", "qdisc", "add", "dev", f"{VETH}0", "root", "netem", "delay", half, "limit", "100000")
+    sh(*inside, "tc", "qdisc", "add", "dev", f"{VETH}1", "root", "netem", "delay", half, "limit", "100000")
+    return SERVER_IP, inside, RTT_MS
+
+
+def network_down():
+    sh("ip", "netns", "del", NAMESPACE, check=False)
+    sh("ip", "link", "del", f"{VETH}0", check=False)
+
+
+NGINX_CONF = """
+worker_processes 1;
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  include /etc/nginx/mime.types;
+  client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy; fastcgi_temp_path {tmp}/fastcgi;
+  uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
+  keepalive_timeout 30s;
+  client_max_body_size 52m;
+  upstream portal {{ server 127.0.0.1:{app_port}; keepalive 32; }}
+  server {{
+    listen {ip}:{port};
+    location /static/ {{ alias {static}/; expires max; gzip_static on; }}
+    location / {{
+      proxy_pass http://portal;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_buffering on;
+      proxy_request_buffering on;
+    }}
+  }}
+}}
+"""
+
+
+def start_server(mode, ip, port, tmp):
+    """gunicorn (and nginx in front of it); returns the processes to stop."""
+    workers = int(os.environ.get("BENCH_WORKERS", 2 * (os.cpu_count() or 2) + 1))
+    env = {
+        **os.environ,
+        "ALLOWED_HOSTS": f"{ip},127.0.0.1",
+        "SECURE_COOKIES": "0",
+        "LOG_LEVEL": "WARNING",
+        "SMS_SHOW_CODE_IN_PAGE": "1",  # the first-timers read their code off the page, as under `make run`
+        "SMS_BACKEND": "cme_portal.accounts.sms.LocmemBackend",
+        "NUM_PROXIES": "1" if mode == "nginx" else "0",
+    }
+    app_port = free_port() if mode == "nginx" else port
+    bind = f"127.0.0.1:{app_port}" if mode == "nginx" else f"{ip}:{port}"
+    command = [sys.executable, "-m", "gunicorn", "cme_portal.wsgi:application", "--bind", bind, "--workers", str(workers)]
+    command += ["--backlog", "2048", "--log-level", "warning"]
+    if mode == "gthread":
+        command += ["--worker-class", "gthread", "--threads", "8"]
+    processes = [subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)]
+    if mode == "nginx":
+        conf = Path(tmp) / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(tmp=tmp, app_port=app_port, ip=ip, port=port, static=settings.STATIC_ROOT))
+        processes.append(subprocess.Popen(["nginx", "-c", str(conf)], start_new_session=True))
+    return processes, f"{mode}, gunicorn {workers} workers"
+
+
+def wait_ready(base, phones_prefix):
+    for _ in range(300):
+        probe = subprocess.run([*phones_prefix, "curl", "-sf", "-o", "/dev/null", f"{base}/healthz/db/"], check=False)
+        if probe.returncode == 0:
+            return
+        time.sleep(0.1)
+    raise RuntimeError("the server did not start")
+
+
+def main():
+    session = build(enrolled=ENROLLED)
+    plan = services.plan_for(session)
+    known = list(
+        User.objects.filter(id_number__startswith="CHECKIN").order_by("id_number").values_list("id_number", flat=True)[:KNOWN]
+    )
+    first = list(enumerate(first_timer_numbers()))
+    mode = os.environ.get("BENCH_DOOR_MODE") or ("nginx" if shutil.which("nginx") else "gthread")
+    ip, phones_prefix, rtt = network_up()
+    port = free_port()
+    base = f"http://{ip}:{port}"
+    door_url = f"{base}/attendance/s/{session.pk}/in/{services.current_code(plan, 'in')}/"
+    with tempfile.TemporaryDirectory() as tmp:
+        processes, described = start_server(mode, ip, port, tmp)
+        try:
+            wait_ready(base, phones_prefix)
+            job = {
+                "door_url": door_url,
+                "known": known,
+                "first_timers": first,
+                "unit_pk": session.unit_id,
+                "phones": PHONES,
+                "deadline_s": 600,
+            }
+            job_file, results_file = Path(tmp) / "job.json", Path(tmp) / "results.json"
+            job_file.write_text(json.dumps(job))
+            subprocess.run([*phones_prefix, sys.executable, "-m", "bench.door_client", job_file, results_file], cwd=ROOT, check=True)
+            results = json.loads(results_file.read_text())
+        finally:
+            for process in reversed(processes):
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=30)
+            if phones_prefix:
+                network_down()
+    rows = Attendance.objects.filter(session=session)
+    expected = len(known) + len(first)
+    rows_ok = int(rows.count() == expected == rows.values("learner").distinct().count())
+    latencies = results["latencies"]
+    quantiles = statistics.quantiles(latencies, n=100)
+    figures = {
+        "learners_per_s": (results["known"] + results["first_timers"]) / results["elapsed"],
+        "known_per_s": results["known"] / results["known_elapsed"],
+        "first_timers_per_s": results["first_timers"] / results["elapsed"],
+        "p50_ms": statistics.median(latencies),
+        "p99_ms": quantiles[98],
+        "http_429": results["http_429"],
+        "errors": results["errors"],
+        "rows_ok": rows_ok,
+    }
+    print(f"# {expected} learners ({len(known)} known, {len(first)} first-timers), {described}, {len(latencies)} requests")
+    print(
+        "BENCH door "
+        + " ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items())
+        + f" enrolled={ENROLLED} rtt_ms={rtt} mode={mode}",
+        flush=True,
+    )
+    check("door", **figures)
+
+
+if __name__ == "__main__":
+    main()
