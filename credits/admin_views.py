@@ -5,7 +5,6 @@ from datetime import date
 
 import tablib
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,6 +15,7 @@ from cme_portal.accounts.models import Role
 from cme_portal.accounts.permissions import role_required
 from cme_portal.accounts.validators import mask_id_number
 from cme_portal.errors import DomainError
+from cme_portal.pagination import paginate
 
 from . import compliance, letters, rules, selectors, services
 from .forms import BatchForm, DeadlineForm, EarlyReviewForm, PlatformForm, PlatformImportForm, PolicyForm, RuleForm
@@ -100,7 +100,7 @@ def early_review(request):
             "form": form,
             "policy": policy,
             "open": policy.early_review_deadline is not None and policy.early_review_deadline >= date.today(),
-            "requests": Paginator(requests_, 20).get_page(request.GET.get("page")),
+            "requests": paginate(request, requests_, 20),
             "today": date.today(),
         },
     )
@@ -193,7 +193,7 @@ def compliance_report(request, export=False):
             "form": report.form,
             "year": report.year,
             "node": report.node,
-            "page_obj": Paginator(report.learners, 50).get_page(request.GET.get("page")),
+            "page_obj": paginate(request, report.learners, 50),
             "summary": summary,
             "chart": {"labels": [row.unit.name for row in summary], "rates": [row.rate for row in summary]},
             "totals": (sum(r.learners for r in summary), sum(r.compliant for r in summary)),

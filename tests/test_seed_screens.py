@@ -1,0 +1,225 @@
+"""The seeds' screens, column for column (issue 17): each table or form of the seeds is found on its page by the
+seed's own labels, and the lists page with the seeds' page-size choice and "共 N 条"."""
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from django.urls import reverse
+
+from certificates.models import Certificate
+from credits.services import award
+from projects.models import HOSTING_WORKFLOW, Discipline, Session
+
+from .factories import ProjectFactory, certificates_for, held_session, learner, session_for
+
+pytestmark = pytest.mark.django_db
+
+
+def soon(days=30):
+    return date.today() + timedelta(days=days)
+
+
+def headers(html):
+    """The texts of a page's table header cells, in order."""
+    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<th[^>]*>(.*?)</th>", html, re.S)]
+
+
+def new_draft(organiser, project=None, **fields):
+    """A hosting application starting next month, whatever day the suite runs."""
+    return session_for(organiser, project, **{"start_date": soon(), "end_date": soon(32), **fields})
+
+
+def in_order(found, wanted):
+    positions = [found.index(label) for label in wanted]
+    return positions == sorted(positions)
+
+
+def field_labels(form):
+    return [str(field.label) for field in form]
+
+
+# --- seed 000: the certificate query's 项目列表 -----------------------------------------------------------
+
+SEED_000_COLUMNS = ["项目编号", "项目名称", "期数", "获取时间", "申办单位", "获取年", "学分类型", "举办地", "操作"]
+
+
+def _query(client, person, **extra):
+    data = {"by": "document", "id_number": person.id_number, "name": person.name, "captcha_0": "x", "captcha_1": "PASSED"}
+    return client.post(reverse("certificates:query") + "?by=document", {**data, **extra})
+
+
+def test_seed_000_query_result_has_the_seeds_columns(client, cast, tree):
+    project = ProjectFactory(holding_unit=tree["unit_a"], name="全国心血管病学研讨会", level="national", credits=10)
+    session = held_session(cast["organiser"], tree["unit_a"], date(2026, 5, 6), date(2026, 5, 10), project=project, venue="上海")
+    person = learner(unit=tree["unit_a"], name="王秀英")
+    certificates_for(session, [person])
+    html = _query(client, person).content.decode()
+    assert in_order(headers(html), SEED_000_COLUMNS)
+    row = html.split("certificate-results", 1)[1]
+    for shown in ("全国心血管病学研讨会", "2026-05-06 — 2026-05-10", "甲市人民医院", "2026", "上海", "查看"):
+        assert shown in row
+    assert re.search(r"1-1 共1条", html) and "共1页" in html
+
+
+def test_seed_000_query_result_pages_with_a_page_size_choice(client, cast, tree, django_capture_on_commit_callbacks):
+    person = learner(unit=tree["unit_a"], name="王秀英")
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(12):
+            session = held_session(cast["organiser"], tree["unit_a"], date(2026, 3, 1) + timedelta(days=n))
+            award(session, [person])
+    assert Certificate.objects.filter(learner=person).count() == 12
+    first = _query(client, person)
+    assert len(first.context["results"]) == 10 and "1-10 共12条" in first.content.decode()
+    assert 'name="per_page"' in first.content.decode()
+    # The next page is a plain link: no document number in the address, the criteria stay in the session.
+    second = client.get(reverse("certificates:query"), {"by": "document", "page": 2})
+    assert len(second.context["results"]) == 2 and "11-12 共12条" in second.content.decode()
+    bigger = client.get(reverse("certificates:query"), {"by": "document", "per_page": 20})
+    assert len(bigger.context["results"]) == 12
+    # Another browser (no query behind it) gets no results from a paging link.
+    client.cookies.clear()
+    assert client.get(reverse("certificates:query"), {"by": "document", "page": 2}).context["results"] is None
+
+
+# --- seed 001: the organiser's 项目申请 list -------------------------------------------------------------
+
+SEED_001_ORGANISER = [
+    "序号",
+    "项目编号",
+    "期数",
+    "项目名称",
+    "二/三级学科",
+    "负责人",
+    "会场地址",
+    "开始日期",
+    "结束日期",
+    "学分",
+    "项目性质",
+    "审核理由",
+    "操作",
+]
+
+
+def test_seed_001_organiser_list_filters_columns_and_row_actions(client, cast, tree):
+    organiser = cast["organiser"]
+    parent = Discipline.objects.create(year=2026, code="14", name="护理学")
+    nursing = Discipline.objects.create(year=2026, code="14-02", name="外科护理学", parent=parent)
+    national = ProjectFactory(
+        holding_unit=tree["unit_a"], name="测试用", level="national", leader="测试用", discipline=nursing, year=2026
+    )
+    draft = new_draft(organiser, national, venue="苏州")
+    other = new_draft(organiser, ProjectFactory(holding_unit=tree["unit_a"], leader="别人", year=2025))
+    client.force_login(organiser)
+    response = client.get(reverse("projects:my_sessions"))
+    html = response.content.decode()
+    assert {"项目年份", "项目级别", "项目名称", "项目负责人"} <= set(field_labels(response.context["form"]))
+    assert in_order(headers(html), SEED_001_ORGANISER)
+    assert "护理学/外科护理学" in html and "申报项目" in html
+    assert "资料上传" in html and "提交申请" in html and "删除" in html
+    assert reverse("projects:session_delete", args=[draft.pk]) in html
+    # A draft's 审核理由 is its state, 未上报.
+    assert re.search(r'class="review-reason">未上报<', html)
+    # Each filter of the seed's search line narrows the list.
+    for query in ({"year": 2026}, {"level": "national"}, {"name": "测试"}, {"leader": "测试用"}):
+        rows = list(client.get(reverse("projects:my_sessions"), query).context["page_obj"])
+        assert rows == [draft], query
+    assert list(client.get(reverse("projects:my_sessions"), {"leader": "别人"}).context["page_obj"]) == [other]
+
+
+def test_seed_001_approved_rows_show_the_reviewer_and_offer_materials_and_qr(client, cast, tree):
+    organiser = cast["organiser"]
+    session = new_draft(organiser, ProjectFactory(holding_unit=tree["unit_a"], entry="filed"))
+    from projects import services
+
+    services.submit(session, organiser)
+    HOSTING_WORKFLOW.review(session, cast["unit_admin"], "forward")
+    HOSTING_WORKFLOW.review(session, cast["province_admin"], "approve")
+    client.force_login(organiser)
+    html = client.get(reverse("projects:my_sessions")).content.decode()
+    assert "备案项目" in html
+    assert re.search(r'class="review-reason">省继教办\[审核通过\]<', html)
+    assert "查看资料" in html and "二维码" in html and reverse("attendance:codes", args=[session.pk]) in html
+    assert "提交申请" not in html.split("<tbody>", 1)[1]
+
+
+def test_seed_001_the_return_reason_is_on_the_organisers_row(client, cast, tree):
+    organiser = cast["organiser"]
+    session = new_draft(organiser)
+    from projects import services
+
+    services.submit(session, organiser)
+    HOSTING_WORKFLOW.review(session, cast["unit_admin"], "unit_return", "会议通知未加盖红章")
+    client.force_login(organiser)
+    html = client.get(reverse("projects:my_sessions")).content.decode()
+    assert "单位科教科[退回修改]：会议通知未加盖红章" in html
+    assert "重新提交" in html
+
+
+SEED_001_PROVINCE = [
+    "序号",
+    "项目编号",
+    "项目名称",
+    "负责人",
+    "会场地址",
+    "开始日期",
+    "结束日期",
+    "学分",
+    "单位",
+    "查看",
+    "审核",
+    "审核理由",
+]
+
+
+def test_seed_001_province_list_has_leader_unit_review_and_reason(client, cast, tree):
+    organiser = cast["organiser"]
+    session = new_draft(organiser, ProjectFactory(holding_unit=tree["unit_a"], leader="测试用"))
+    from projects import services
+
+    services.submit(session, organiser)
+    HOSTING_WORKFLOW.review(session, cast["unit_admin"], "forward")
+    client.force_login(cast["province_admin"])
+    html = client.get(reverse("projects:queue", args=["province"])).content.decode()
+    assert in_order(headers(html), SEED_001_PROVINCE)
+    assert "测试用" in html and "甲市人民医院" in html
+    assert "退回修改" in html and "审核通过" in html
+    assert re.search(r'class="review-reason">单位科教科\[待省继教办审核\]<', html)
+
+
+def test_seed_001_qr_page_shows_discipline_and_year(client, cast, tree):
+    parent = Discipline.objects.create(year=2026, code="03", name="临床内科学")
+    heart = Discipline.objects.create(year=2026, code="03-01", name="心血管病学", parent=parent)
+    project = ProjectFactory(holding_unit=tree["unit_a"], name="测试项目4", discipline=heart)
+    session = held_session(cast["organiser"], tree["unit_a"], soon(), project=project)
+    client.force_login(cast["organiser"])
+    html = client.get(reverse("attendance:codes", args=[session.pk])).content.decode()
+    fields = dict(re.findall(r"<dt[^>]*>(.*?)</dt><dd[^>]*>(.*?)</dd>", html.split("seed-fields", 1)[1]))
+    assert fields["项目名称"] == "测试项目4"
+    assert fields["项目编号"] == project.number
+    assert fields["所属学科"] == "临床内科学/心血管病学"
+    assert fields["举办年份"] == str(session.start_date.year)
+
+
+# --- one pagination for every list ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size, shown", [(10, 10), (20, 20), (50, 25), ("abc", 20), (7, 20)])
+def test_every_list_takes_the_page_size_choice(client, cast, tree, size, shown):
+    for _ in range(25):
+        new_draft(cast["organiser"], materials=False)
+    client.force_login(cast["organiser"])
+    response = client.get(reverse("projects:my_sessions"), {"per_page": size})
+    assert len(response.context["page_obj"].object_list) == shown
+    assert "共25条" in response.content.decode()
+    assert list(response.context["page_obj"].page_sizes) == [10, 20, 50]
+
+
+def test_page_size_form_keeps_the_filters(client, cast, tree):
+    for _ in range(3):
+        new_draft(cast["organiser"], materials=False)
+    client.force_login(cast["organiser"])
+    html = client.get(reverse("projects:my_sessions"), {"leader": "负责人", "page": 1}).content.decode()
+    size_form = html.split('name="per_page"', 1)[0].rsplit("<form", 1)[1]
+    assert 'name="leader" value="负责人"' in size_form and 'name="page"' not in size_form
+    assert Session.objects.count() == 3
