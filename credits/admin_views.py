@@ -48,7 +48,12 @@ def _sheet_learners(upload, allowed):
 def batch_new(request):
     """Seed 003 单位统一录入: one activity for many learners, ticked or listed in a sheet."""
     allowed = selectors.unit_learners(request.user)
-    form = BatchForm(request.POST or None, request.FILES or None, learner_queryset=allowed)
+    form = BatchForm(
+        request.POST or None,
+        request.FILES or None,
+        learner_queryset=allowed,
+        categories=selectors.entry_categories(request.user, Role.UNIT_ADMIN),
+    )
     if request.method == "POST" and form.is_valid():
         learners = list(form.cleaned_data["learners"])
         problems = []

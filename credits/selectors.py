@@ -179,3 +179,16 @@ def get_platform(pk):
     if not str(pk).isdigit():
         raise Http404
     return get_object_or_404(Platform, pk=pk)
+
+
+def entry_categories(user, role=None):
+    """The categories ``user`` may enter by hand: the province's (its TCM switch, seed 004) of their unit,
+    or of the unit they administer (``role``)."""
+    from .rules import enterable_categories
+
+    if role is not None:
+        node = user.scope_nodes(role).first()
+    else:
+        profile = LearnerProfile.objects.filter(user=user).select_related("unit").first()
+        node = profile.unit if profile else None
+    return enterable_categories(compliance.province_of(node) if node is not None else None)

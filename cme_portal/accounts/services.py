@@ -125,6 +125,7 @@ PROFILE_FIELDS = (
     "unit_location",
     "grassroots",
     "mailing_address",
+    "personnel_number",
 )
 
 
