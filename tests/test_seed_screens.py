@@ -223,3 +223,84 @@ def test_page_size_form_keeps_the_filters(client, cast, tree):
     size_form = html.split('name="per_page"', 1)[0].rsplit("<form", 1)[1]
     assert 'name="leader" value="负责人"' in size_form and 'name="page"' not in size_form
     assert Session.objects.count() == 3
+
+
+# --- seed 000: the registration form, and 科室 picked from the unit's departments --------------------------------
+
+SEED_000_REGISTRATION = [
+    "证件类型", "证件号（用户名）", "姓名", "出生日期", "性别", "职称", "职务", "所属区域", "工作单位", "通讯地址", "科室", "密码",
+    "确认密码", "手机号码", "短信验证码",
+]  # fmt: skip
+
+
+def test_seed_000_registration_form_asks_every_field(client, tree):
+    response = client.get(reverse("accounts:register"))
+    labels = field_labels(response.context["form"])
+    assert set(SEED_000_REGISTRATION) <= set(labels), set(SEED_000_REGISTRATION) - set(labels)
+    html = response.content.decode()
+    # 科室 is a list to pick from (请选择科室), each department saying its unit; typing one stays possible.
+    pick = html.split('name="department_pick"', 1)[1].split("</select>", 1)[0]
+    assert "请选择科室" in pick and f'data-unit="{tree["unit_a"].pk}"' in pick and "心内科" in pick
+    assert 'name="department"' in html and "科室（列表中没有时填写）" in html
+
+
+def _registration(tree, **changes):
+    return {
+        "id_type": "resident_id",
+        "id_number": "11010519491231002X",
+        "name": "王秀英",
+        "title": "intermediate",
+        "position": "staff",
+        "region": tree["city_a"].pk,
+        "unit": tree["unit_a"].pk,
+        "mailing_address": "甲市健康路 8 号",
+        "password1": "Winter-Plum-2026",
+        "password2": "Winter-Plum-2026",
+        "mobile": "13912345678",
+        **changes,
+    }
+
+
+@pytest.fixture
+def register(client, django_capture_on_commit_callbacks):
+    from .conftest import last_sms_code
+
+    def run(data):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("accounts:register"), {**data, "action": "send_code"})
+        return client.post(
+            reverse("accounts:register"), {**data, "sms_code": last_sms_code(data["mobile"]), "action": "register"}
+        )
+
+    return run
+
+
+def test_a_department_picked_is_kept_by_name(register, tree):
+    from cme_portal.accounts.models import LearnerProfile
+
+    assert register(_registration(tree, department_pick=tree["dept_a"].pk)).status_code == 302
+    assert LearnerProfile.objects.get(user__name="王秀英").department == "心内科"
+
+
+def test_a_department_of_another_unit_is_refused_and_a_new_one_may_be_typed(register, tree):
+    from cme_portal.accounts.models import LearnerProfile, Organisation, OrgKind
+
+    elsewhere = Organisation.objects.create(name="急诊科", kind=OrgKind.DEPARTMENT, parent=tree["unit_b"])
+    response = register(_registration(tree, department_pick=elsewhere.pk))
+    assert response.status_code == 200
+    assert "所选科室不属于所选工作单位" in " ".join(response.context["form"].errors["department_pick"])
+    assert register(_registration(tree, department="康复医学科")).status_code == 302
+    assert LearnerProfile.objects.get(user__name="王秀英").department == "康复医学科"
+
+
+def test_the_profile_shows_a_known_department_as_picked(client, cast, tree):
+    from cme_portal.accounts.models import LearnerProfile
+
+    person = cast["learner"]
+    LearnerProfile.objects.filter(user=person).update(department="心内科")
+    client.force_login(person)
+    form = client.get(reverse("accounts:profile")).context["form"]
+    assert form.initial["department_pick"] == tree["dept_a"].pk and form.initial["department"] == ""
+    assert "科室" in field_labels(form)
+    response = client.post(reverse("accounts:profile"), {"unit": tree["unit_a"].pk, "department": "老年医学科"})
+    assert response.status_code == 302 and LearnerProfile.objects.get(user=person).department == "老年医学科"
