@@ -16,6 +16,7 @@ from cme_portal.accounts.permissions import role_required
 from cme_portal.accounts.validators import mask_id_number
 from cme_portal.errors import DomainError
 from cme_portal.pagination import paginate
+from projects.selectors import remote_filed_as_of
 
 from . import compliance, letters, rules, selectors, services
 from .forms import BatchForm, DeadlineForm, EarlyReviewForm, PlatformForm, PlatformImportForm, PolicyForm, RuleForm
@@ -75,7 +76,16 @@ def batch_new(request):
             else:
                 messages.success(request, _("已为 %(count)s 名学员录入学分并上报地市审核。") % {"count": len(entries)})
                 return redirect("credits:queue", "unit")
-    return render(request, "credits/batch_form.html", {"form": form, "evidence": EVIDENCE})
+    return render(
+        request,
+        "credits/batch_form.html",
+        {
+            "form": form,
+            "evidence": EVIDENCE,
+            "co_organised": selectors.co_organised_projects(request.user),
+            "as_of": remote_filed_as_of(),
+        },
+    )
 
 
 @role_required(Role.UNIT_ADMIN)

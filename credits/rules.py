@@ -18,6 +18,7 @@ from cme_portal.accounts.validators import canonical_personnel_number
 from cme_portal.errors import DomainError
 from projects import numbers
 from projects.models import Entry, Project, Session, SessionState
+from projects.selectors import remote_filed_as_of
 
 from .models import ActivityMode, Category, CreditLevel, CreditPolicy, EntryDeadline, Platform
 
@@ -366,9 +367,12 @@ def _refuse_remote_filed(project):
         if admins
         else _("请联系%(unit)s科教科。") % {"unit": name}
     )
+    as_of = remote_filed_as_of()
+    listed = _("（见异地备案项目名单，截止 %(date)s）") % {"date": as_of.isoformat()} if as_of else _("（见异地备案项目名单）")
     _refuse(
         _("“%(project)s”已在本省异地备案，学分由省内承办（协办）单位%(unit)s统一录入上报，个人不能录入。")
         % {"project": project.name, "unit": name}
+        + listed
         + contact,
         "remote_filed",
         "activity_number",

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from cme_portal.accounts.models import LearnerProfile, Organisation, OrgKind, Role, User
 from projects import numbers
 from projects.models import Entry, Project, Session
+from projects.selectors import remote_filed_imports
 
 from . import compliance
 from .filters import ComplianceFilter
@@ -32,6 +33,8 @@ def entries():
             catalogue_sponsor=Subquery(listed.values("sponsor")[:1]),
             catalogue_credits=Subquery(listed.values("credits")[:1]),
             catalogue_entry=Subquery(listed.values("entry")[:1]),
+            # The remote-filed list's as-of date (seed 004), shown when the number is on that list.
+            catalogue_as_of=Subquery(remote_filed_imports().values("as_of")[:1]),
             # The span of all the project's sessions (期数): an entry of a later session is no mismatch.
             catalogue_start=Subquery(held.annotate(first=Min("start_date")).values("first")[:1]),
             catalogue_end=Subquery(held.annotate(last=Max("end_date")).values("last")[:1]),
@@ -159,6 +162,13 @@ def co_organised_project(unit_admin, activity_key):
     if project and unit_admin.in_scope(Role.UNIT_ADMIN, project.co_organiser_unit.path):
         return project
     return None
+
+
+def co_organised_projects(unit_admin):
+    """The remote-filed projects the admin's unit co-organises (seed 004: it reports their attendees' credits)."""
+    return Project.objects.filter(
+        entry=Entry.REMOTE_FILED, co_organiser_unit__in=unit_admin.scope_nodes(Role.UNIT_ADMIN)
+    ).order_by("-year", "number_key")
 
 
 def batch_learners(user, activity_number=""):

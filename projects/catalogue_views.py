@@ -57,7 +57,11 @@ def project_import(request):
         else:
             run_catalogue_import.delay_on_commit(job.pk)
             return redirect("projects:import_status", job.public_id)
-    return render(request, "projects/import.html", {"form": form, "jobs": selectors.recent_imports(request.user)})
+    return render(
+        request,
+        "projects/import.html",
+        {"form": form, "jobs": selectors.recent_imports(request.user), "remote_filed_as_of": selectors.remote_filed_as_of()},
+    )
 
 
 @role_required(Role.PROVINCE_ADMIN)
@@ -116,4 +120,8 @@ def co_organisers(request):
                 )
         return redirect("projects:co_organisers")
     page = paginate(request, selectors.remote_filed_projects(), 20)
-    return render(request, "projects/co_organisers.html", {"page_obj": page, "candidates": selectors.candidate_units(page)})
+    return render(
+        request,
+        "projects/co_organisers.html",
+        {"page_obj": page, "candidates": selectors.candidate_units(page), "as_of": selectors.remote_filed_as_of()},
+    )

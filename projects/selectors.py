@@ -12,7 +12,7 @@ from cme_portal.accounts.models import Organisation, OrgKind, Role
 from cme_portal.review.models import ReviewEvent
 
 from .filters import MySessionFilter, PublicProjectFilter
-from .models import CatalogueImport, Entry, Material, Project, ProjectStatus, Session, SessionState
+from .models import CatalogueImport, Entry, ImportState, Material, Project, ProjectStatus, Session, SessionState
 
 
 def with_last_review(queryset):
@@ -83,6 +83,16 @@ def public_project(pk):
     project = get_object_or_404(Project.objects.select_related("discipline__parent", "holding_unit"), pk=pk)
     held = project.sessions.filter(state__in=[SessionState.APPROVED, SessionState.FILED]).order_by("sequence")
     return project, held
+
+
+def remote_filed_imports():
+    """Imports of the remote-filed list that went through, the one in force first."""
+    return CatalogueImport.objects.filter(entry=Entry.REMOTE_FILED, state=ImportState.DONE).order_by("-finished_at", "-pk")
+
+
+def remote_filed_as_of():
+    """The as-of date of the remote-filed list in force (seed 004: 异地备案项目（截止11月16日）), or None."""
+    return remote_filed_imports().values_list("as_of", flat=True).first()
 
 
 def remote_filed_projects(*, unmatched_first=True):

@@ -236,3 +236,81 @@ def test_the_profile_keeps_the_personnel_number_and_the_form_refuses_a_mismatch(
     assert "不一致" in " ".join(refused_page.context["form"].errors["personnel_number"])
     data.update(personnel_number="ZJ330100123", evidence=[pdf_upload()])
     assert client.post(reverse("credits:entry_new"), data).status_code == 302
+
+
+# --- seed 004: the remote-filed list's as-of date (2021年异地备案项目（截止11月16日）) -----------------------------
+
+
+@pytest.fixture
+def remote_filed(cast, tree):
+    from projects.models import Project
+
+    return Project.objects.create(
+        number="2021-03-05-129（国）",
+        number_key="2021-03-05-129(国)",
+        name="“围透析器”肾病患者的康复管理",
+        level="national",
+        entry="remote_filed",
+        sponsor="中国康复医学会肾脏病康复专业委员会",
+        leader="边学燕",
+        co_organiser="乙市第一医院",
+        co_organiser_unit=tree["unit_b"],
+        year=2026,
+        credits=4,
+        hours=12,
+    )
+
+
+def listed_as_of(cast, day):
+    from projects.models import CatalogueImport
+
+    return CatalogueImport.objects.create(
+        entry="remote_filed", as_of=day, state="done", original_name="异地备案.xlsx", requested_by=cast["province_admin"]
+    )
+
+
+REMOTE = dict(category="national_i", activity_number="2021-03-05-129（国）", issuer="中国康复医学会", credits=4, hours=12)
+
+
+def test_the_learners_refusal_names_the_lists_as_of_date(cast, remote_filed):
+    error = refused(credit_entry, person=cast["learner"], **REMOTE)
+    assert error.code == "remote_filed" and "截止" not in error.message and "异地备案项目名单" in error.message
+    listed_as_of(cast, date(2021, 11, 16))
+    error = refused(credit_entry, person=cast["learner"], **REMOTE)
+    assert "见异地备案项目名单，截止 2021-11-16" in error.message and "乙市第一医院" in error.message
+
+
+def test_the_catalogue_and_co_organiser_pages_show_the_as_of_date(client, cast, remote_filed):
+    listed_as_of(cast, date(2021, 11, 16))
+    client.force_login(cast["province_admin"])
+    assert "异地备案项目名单截止 2021-11-16" in client.get(reverse("projects:co_organisers")).content.decode()
+    assert "截止 2021-11-16" in client.get(reverse("projects:project_import")).content.decode()
+    client.force_login(cast["other_unit_admin"])  # 乙市第一医院: the co-organiser
+    html = client.get(reverse("credits:batch_new")).content.decode()
+    box = html.split("co-organised", 1)[1]
+    assert "本单位协办的异地备案项目" in html and "名单截止 2021-11-16" in box and remote_filed.name in box
+    client.force_login(cast["unit_admin"])  # another unit co-organises nothing
+    assert "本单位协办的异地备案项目" not in client.get(reverse("credits:batch_new")).content.decode()
+
+
+def test_the_queues_catalogue_box_shows_the_as_of_date(client, cast, tree, remote_filed):
+    from credits.services import batch_enter
+
+    listed_as_of(cast, date(2021, 11, 16))
+    data = dict(
+        category="national_i",
+        activity_name=remote_filed.name,
+        activity_number=remote_filed.number,
+        issuer=remote_filed.sponsor,
+        credit_class="I",
+        credits=D("4"),
+        hours=D("12"),
+        start_date=date(2026, 3, 27),
+        end_date=date(2026, 3, 28),
+        certificate_date=None,
+        lecturer=False,
+    )
+    batch_enter(cast["other_unit_admin"], [cast["learner"]], evidence=[pdf_upload()], **data)
+    client.force_login(cast["other_city_admin"])
+    html = client.get(reverse("credits:queue", args=["city"])).content.decode()
+    assert "异地备案项目（名单截止 2021-11-16）" in html
