@@ -314,3 +314,16 @@ def test_the_queues_catalogue_box_shows_the_as_of_date(client, cast, tree, remot
     client.force_login(cast["other_city_admin"])
     html = client.get(reverse("credits:queue", args=["city"])).content.decode()
     assert "异地备案项目（名单截止 2021-11-16）" in html
+
+
+def test_reviewers_see_the_form_the_evidence_the_training_year_and_the_personnel_number(client, cast):
+    LearnerProfile.objects.filter(user=cast["learner"]).update(personnel_number="ZJ330100123")
+    offline = credit_entry(cast["learner"], **OOP, mode="offline", evidence_items=OFFLINE_ITEMS, personnel_number="ZJ330100123")
+    fields = dict(BASE, category="residency", residency_years=3, training_year=3, final_assessment_passed=True)
+    fields.pop("activity_number")
+    trainee = credit_entry(cast["learner"], activity_number="", **fields)
+    client.force_login(cast["unit_admin"])
+    html = client.get(reverse("credits:entry_detail", args=[offline.pk])).content.decode()
+    assert "举办形式" in html and "线下" in html and "本人出行飞机（动车）票或单位报销单" in html and "ZJ330100123" in html
+    html = client.get(reverse("credits:entry_detail", args=[trainee.pk])).content.decode()
+    assert "规培 3 年 · 第 3 年" in html and "结业考核合格" in html
