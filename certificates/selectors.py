@@ -12,7 +12,11 @@ from .models import BulkDownload, BulkState, Certificate, CertificateStatus
 
 
 def mine(user):
-    return Certificate.objects.filter(learner=user).select_related("record")
+    return (
+        Certificate.objects.filter(learner=user)
+        .select_related("record__session__unit", "record__session__project")
+        .order_by("-issued_at", "-pk")
+    )
 
 
 def get_own(user, number):

@@ -38,8 +38,10 @@ def _pdf(certificate, as_attachment=False):
 
 @login_required
 def mine(request):
-    certificates = selectors.mine(request.user)
-    return render(request, "certificates/mine.html", {"certificates": certificates})
+    """Seed 000 step 5: a registered learner finds their certificates as the 项目列表, and 查看 each."""
+    page = paginate(request, selectors.mine(request.user), 10)
+    rows = [{"certificate": c, **selectors.query_columns(c)} for c in page]
+    return render(request, "certificates/mine.html", {"certificates": rows, "page_obj": page})
 
 
 @login_required

@@ -119,7 +119,7 @@ def co_organisers(request):
                     request, _("“%(project)s”的协办单位已确认为%(unit)s。") % {"project": project.name, "unit": unit.name}
                 )
         return redirect("projects:co_organisers")
-    page = paginate(request, selectors.remote_filed_projects(), 20)
+    page = paginate(request, selectors.remote_filed_projects(), 30)
     return render(
         request,
         "projects/co_organisers.html",

@@ -304,3 +304,46 @@ def test_the_profile_shows_a_known_department_as_picked(client, cast, tree):
     assert "科室" in field_labels(form)
     response = client.post(reverse("accounts:profile"), {"unit": tree["unit_a"].pk, "department": "老年医学科"})
     assert response.status_code == 302 and LearnerProfile.objects.get(user=person).department == "老年医学科"
+
+
+def test_seed_000_a_registered_learner_finds_their_certificates_as_the_project_list(client, cast, tree):
+    project = ProjectFactory(holding_unit=tree["unit_a"], name="全国心血管病学研讨会", level="national", credits=10)
+    session = held_session(cast["organiser"], tree["unit_a"], date(2026, 5, 6), date(2026, 5, 10), project=project, venue="上海")
+    person = learner(unit=tree["unit_a"], name="王秀英")
+    (certificate,) = certificates_for(session, [person])
+    client.force_login(person)
+    html = client.get(reverse("certificates:mine")).content.decode()
+    assert in_order(headers(html), SEED_000_COLUMNS)
+    row = html.split("<tbody>", 1)[1]
+    for shown in ("全国心血管病学研讨会", "2026-05-06 — 2026-05-10", "甲市人民医院", "上海", "查看", certificate.number):
+        assert shown in row
+    assert "1-1 共1条" in html
+
+
+# --- seed 001's check-in form and upload page, seed 004's entry fields ------------------------------------------
+
+
+def test_seed_001_check_in_form_asks_the_seeds_fields():
+    from attendance.forms import DoorRegistrationForm
+
+    labels = set(field_labels(DoorRegistrationForm()))
+    seed = {"身份证号码", "姓名", "性别", "年龄", "单位", "科室", "单位所在地", "是否来自基层", "职称", "职务", "学历"}
+    assert seed <= labels, seed - labels
+    assert any(label.startswith("手机") for label in labels)
+
+
+def test_seed_001_upload_page_has_notice_schedule_and_remarks(client, cast):
+    session = new_draft(cast["organiser"], materials=False)
+    client.force_login(cast["organiser"])
+    html = client.get(reverse("projects:session_detail", args=[session.pk])).content.decode()
+    for label in ("会议通知", "会议日程", "未上传"):
+        assert label in html, label
+    form = client.get(reverse("projects:session_edit", args=[session.pk])).context["form"]
+    assert "备注" in field_labels(form)
+
+
+def test_seed_004_entry_form_asks_what_the_certificate_prints(client, cast):
+    client.force_login(cast["learner"])
+    labels = set(field_labels(client.get(reverse("credits:entry_new")).context["form"]))
+    seed = {"活动名称", "活动编号", "发证机构", "人员编号", "开始日期", "结束日期", "学分", "学时", "举办形式", "学分类型"}
+    assert seed <= labels, seed - labels
