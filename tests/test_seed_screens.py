@@ -118,8 +118,9 @@ def test_seed_001_organiser_list_filters_columns_and_row_actions(client, cast, t
     assert "护理学/外科护理学" in html and "申报项目" in html
     assert "资料上传" in html and "提交申请" in html and "删除" in html
     assert reverse("projects:session_delete", args=[draft.pk]) in html
-    # A draft's 审核理由 is its state, 未上报.
-    assert re.search(r'class="review-reason">未上报<', html)
+    # A draft's 审核理由 is its state, 未上报 (no reviewer has spoken yet).
+    reason_cell = html.split("<tbody>", 1)[1].split('data-label="审核理由">', 1)[1].split("</td>", 1)[0]
+    assert "未上报" in reason_cell and "review-reason" not in reason_cell
     # Each filter of the seed's search line narrows the list.
     for query in ({"year": 2026}, {"level": "national"}, {"name": "测试"}, {"leader": "测试用"}):
         rows = list(client.get(reverse("projects:my_sessions"), query).context["page_obj"])
@@ -139,6 +140,7 @@ def test_seed_001_approved_rows_show_the_reviewer_and_offer_materials_and_qr(cli
     html = client.get(reverse("projects:my_sessions")).content.decode()
     assert "备案项目" in html
     assert re.search(r'class="review-reason">省继教办\[审核通过\]<', html)
+    assert "审核通过" in html.split("<tbody>", 1)[1]
     assert "查看资料" in html and "二维码" in html and reverse("attendance:codes", args=[session.pk]) in html
     assert "提交申请" not in html.split("<tbody>", 1)[1]
 
