@@ -84,3 +84,23 @@ def test_seed_001_organiser_list_and_province_list(browser, demo, screenshot, si
     assert fits(page)
     screenshot(page, f"seed-001-province-list-{size}")
     context.close()
+
+
+def test_the_activity_form_shows_what_the_category_asks(browser, demo, screenshot):
+    context = browser.new_context(**DESKTOP, locale="zh-CN")
+    page = context.new_page()
+    sign_in(page, demo, "13900000005")  # 刘洋
+    page.goto(f"{demo}/credits/entries/new/")
+    category = page.locator("#id_category")
+    assert not page.locator("#div_id_residency_years").is_visible() and not page.locator("#div_id_mode").is_visible()
+    category.select_option("residency")
+    assert page.locator("#div_id_residency_years").is_visible() and page.locator("#div_id_training_year").is_visible()
+    assert not page.locator("#div_id_mode").is_visible()
+    category.select_option("out_of_province")
+    assert (
+        page.get_by_text("线下", exact=True).is_visible() and page.get_by_text("单位同意外出学习审批单", exact=True).is_visible()
+    )
+    assert not page.locator("#div_id_residency_years").is_visible()
+    assert page.get_by_label("人员编号").is_visible()
+    screenshot(page, "seed-004-entry-form-out-of-province")
+    context.close()
