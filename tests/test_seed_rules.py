@@ -327,3 +327,17 @@ def test_reviewers_see_the_form_the_evidence_the_training_year_and_the_personnel
     assert "举办形式" in html and "线下" in html and "本人出行飞机（动车）票或单位报销单" in html and "ZJ330100123" in html
     html = client.get(reverse("credits:entry_detail", args=[trainee.pk])).content.decode()
     assert "规培 3 年 · 第 3 年" in html and "结业考核合格" in html
+
+
+def test_the_tcm_switch_is_the_provinces_own(cast, tree):
+    """Zhejiang turns TCM off; a neighbouring province keeps it (the default)."""
+    from cme_portal.accounts.models import Organisation, OrgKind
+
+    from .factories import learner
+
+    other_province = Organisation.objects.create(name="邻省", kind=OrgKind.PROVINCE)
+    other_city = Organisation.objects.create(name="邻市", kind=OrgKind.CITY, parent=other_province)
+    neighbour = learner(unit=Organisation.objects.create(name="邻市医院", kind=OrgKind.UNIT, parent=other_city))
+    CreditPolicy.objects.create(province=tree["province"], earliest_year=2022, handles_tcm=False)
+    assert refused(credit_entry, person=cast["learner"], **TCM).code == "tcm_not_handled"
+    assert credit_entry(neighbour, **TCM).category == "tcm_national"
