@@ -341,3 +341,27 @@ def test_the_tcm_switch_is_the_provinces_own(cast, tree):
     CreditPolicy.objects.create(province=tree["province"], earliest_year=2022, handles_tcm=False)
     assert refused(credit_entry, person=cast["learner"], **TCM).code == "tcm_not_handled"
     assert credit_entry(neighbour, **TCM).category == "tcm_national"
+
+
+def test_seed_004s_list_with_its_own_headers_imports(cast, tree):
+    """序号 项目编号 项目名称 主办单位 项目负责人 协办单位 举办日期 I类学分, as the seed prints the list."""
+    import io
+
+    import openpyxl
+
+    from projects.imports import import_projects
+    from projects.models import Project
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["序号", "项目编号", "项目名称", "主办单位", "项目负责人", "协办单位", "举办日期", "I类学分"])
+    sheet.append(
+        [1, "2021-03-05-129（国）", "“围透析器”肾病患者的康复管理", "中国康复医学会肾脏病康复专业委员会", "边学燕",
+         "乙市第一医院", "2021年3月27日-3月28日", "国家级I类4分"]
+    )  # fmt: skip
+    buffer = io.BytesIO()
+    book.save(buffer)
+    buffer.seek(0)
+    assert import_projects(buffer, entry="remote_filed") == 1
+    project = Project.objects.get()
+    assert (project.credits, project.co_organiser_unit) == (4, tree["unit_b"])
