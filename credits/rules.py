@@ -292,6 +292,8 @@ def required_evidence(category, mode):
 
 def check_evidence(category, mode, evidence_items):
     """Refuse an out-of-province credit without its form (线上/线下) or without an item its form requires."""
+    if mode and mode not in ActivityMode.values:
+        _refuse(_("举办形式为线上或线下。"), "mode", "mode")
     if category != Category.OUT_OF_PROVINCE:
         return
     if mode not in ActivityMode.values:

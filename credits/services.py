@@ -99,6 +99,9 @@ def _duplicate_error(number, data=None):
 def _derive(unit, data, entering_unit=None):
     """The province's categories, the category's rule, its evidence, then the province's window; return the derived fields."""
     rules.check_category_handled(province_of(unit), data.get("category"))
+    if data.get("category") != Category.RESIDENCY:
+        # The training year belongs to residency training only: typed for another category, it is not kept.
+        data.update(residency_years=None, training_year=None, annual_assessment_passed=False, final_assessment_passed=False)
     derived = rules.check_entry(**{k: data.get(k) for k in ENTRY_FIELDS if k != "activity_name"}, entering_unit=entering_unit)
     rules.check_evidence(data.get("category"), data.get("mode"), data.get("evidence_items"))
     rules.check_window(

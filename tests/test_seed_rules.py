@@ -365,3 +365,14 @@ def test_seed_004s_list_with_its_own_headers_imports(cast, tree):
     assert import_projects(buffer, entry="remote_filed") == 1
     project = Project.objects.get()
     assert (project.credits, project.co_organiser_unit) == (4, tree["unit_b"])
+
+
+def test_residency_fields_typed_for_another_category_are_not_kept(cast):
+    entry = credit_entry(cast["learner"], residency_years=3, training_year=5, annual_assessment_passed=True)
+    assert entry.category == "national_i" and (entry.residency_years, entry.training_year) == (None, None)
+    assert entry.annual_assessment_passed is False
+
+
+def test_an_unknown_form_of_activity_is_refused_by_name_not_by_the_database(cast):
+    error = refused(credit_entry, person=cast["learner"], mode="hybrid")
+    assert (error.code, error.field) == ("mode", "mode") and "线上或线下" in error.message
