@@ -349,3 +349,16 @@ def test_seed_004_entry_form_asks_what_the_certificate_prints(client, cast):
     labels = set(field_labels(client.get(reverse("credits:entry_new")).context["form"]))
     seed = {"活动名称", "活动编号", "发证机构", "人员编号", "开始日期", "结束日期", "学分", "学时", "举办形式", "学分类型"}
     assert seed <= labels, seed - labels
+
+
+def test_seed_001_submit_from_the_row_and_back_to_the_list(client, cast):
+    ready = new_draft(cast["organiser"])
+    bare = new_draft(cast["organiser"], materials=False)
+    client.force_login(cast["organiser"])
+    back = reverse("projects:my_sessions") + "?per_page=10"
+    for session in (ready, bare):
+        response = client.post(reverse("projects:session_action", args=[session.pk]), {"action": "submit", "next": back})
+        assert response.status_code == 302 and response["Location"] == back
+    ready.refresh_from_db()
+    bare.refresh_from_db()
+    assert ready.state == "submitted" and bare.state == "draft"  # the materials are asked for first
