@@ -282,9 +282,7 @@ def main():
     session = build()
     plan = services.plan_for(session)
     ids = list(
-        User.objects.filter(id_number__startswith="CHECKIN")
-        .order_by("id_number")
-        .values_list("id_number", flat=True)[:LEARNERS]
+        User.objects.filter(id_number__startswith="CHECKIN").order_by("id_number").values_list("id_number", flat=True)[:LEARNERS]
     )
     port = free_port()
     base = f"http://127.0.0.1:{port}"

@@ -165,7 +165,9 @@ def main():
             }
             job_file, results_file = Path(tmp) / "job.json", Path(tmp) / "results.json"
             job_file.write_text(json.dumps(job))
-            subprocess.run([*phones_prefix, sys.executable, "-m", "bench.door_client", job_file, results_file], cwd=ROOT, check=True)
+            subprocess.run(
+                [*phones_prefix, sys.executable, "-m", "bench.door_client", job_file, results_file], cwd=ROOT, check=True
+            )
             results = json.loads(results_file.read_text())
         finally:
             for process in reversed(processes):

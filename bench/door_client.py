@@ -38,10 +38,14 @@ class Phones:
     async def known(self, phone, identifier):
         status, page = await self.request(phone, "GET")
         token = CSRF_RE.search(page).group(1) if status == 200 else ""
-        status, page = await self.request(phone, "POST", {"step": "identify", "identifier": identifier, "csrfmiddlewaretoken": token})
+        status, page = await self.request(
+            phone, "POST", {"step": "identify", "identifier": identifier, "csrfmiddlewaretoken": token}
+        )
         if status != 200 or "确认签到" not in page:
             return False
-        status, page = await self.request(phone, "POST", {"step": "confirm", "identifier": identifier, "csrfmiddlewaretoken": token})
+        status, page = await self.request(
+            phone, "POST", {"step": "confirm", "identifier": identifier, "csrfmiddlewaretoken": token}
+        )
         return status == 200 and "签到成功" in page
 
     async def first_timer(self, phone, n, number):

@@ -1,6 +1,7 @@
 """Reads of certificates: the learner's own, the province's, the public query and verification, bulk jobs."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from cme_portal.accounts.models import Role
 from projects import numbers
@@ -9,11 +10,13 @@ from projects.models import Session, SessionState
 from .filters import CertificateFilter
 from .models import BulkDownload, BulkState, Certificate, CertificateStatus
 
-PUBLIC_QUERY_LIMIT = 20
-
 
 def mine(user):
-    return Certificate.objects.filter(learner=user).select_related("record")
+    return (
+        Certificate.objects.filter(learner=user)
+        .select_related("record__session__unit", "record__session__project")
+        .order_by("-issued_at", "-pk")
+    )
 
 
 def get_own(user, number):
@@ -32,13 +35,30 @@ def by_code(code):
 
 
 def public_query(*, name, id_number=None, project_number=None):
-    """Seed 000 / seed 001 §3: by name plus document number, or plus project number; at most 20."""
-    found = Certificate.objects.filter(learner__name=name.strip())
+    """Seed 000 / seed 001 §3: by name plus document number, or plus project number; newest first (the page pages it)."""
+    found = Certificate.objects.filter(learner__name=(name or "").strip())
     if project_number is not None:
         found = found.filter(record__activity_key=numbers.canonical(project_number))
     else:
         found = found.filter(learner__id_number=(id_number or "").strip().upper())
-    return found.select_related("record")[:PUBLIC_QUERY_LIMIT]
+    return found.select_related("record__session__unit", "record__session__project").order_by("-issued_at", "-pk")
+
+
+def query_columns(certificate):
+    """Seed 000's 项目列表 columns of one certificate: 期数, 获取时间, 申办单位, 获取年, 学分类型, 举办地."""
+    record = certificate.record
+    session = record.session
+    start, end = (session.start_date, session.end_date) if session else (record.start_date, record.end_date)
+    when = f"{start:%Y-%m-%d} — {end:%Y-%m-%d}" if start and end else ""
+    unit = session.unit.name if session and session.unit_id else (session.project.sponsor if session else "")
+    return {
+        "sequence": session.sequence if session else "",
+        "obtained": when,
+        "sponsor": unit or record.issuer,
+        "year": record.year,
+        "credit_type": f"{record.get_level_display()} {record.get_credit_class_display()} {record.credits.normalize():f} {_('分')}",
+        "venue": session.venue if session else "",
+    }
 
 
 def managed(user):

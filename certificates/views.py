@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,6 +13,7 @@ from cme_portal import ratelimit
 from cme_portal.accounts.models import Role
 from cme_portal.accounts.permissions import role_required
 from cme_portal.errors import DomainError
+from cme_portal.pagination import paginate
 from cme_portal.ratelimit import client_ip
 
 from . import selectors, services
@@ -38,8 +38,10 @@ def _pdf(certificate, as_attachment=False):
 
 @login_required
 def mine(request):
-    certificates = selectors.mine(request.user)
-    return render(request, "certificates/mine.html", {"certificates": certificates})
+    """Seed 000 step 5: a registered learner finds their certificates as the 项目列表, and 查看 each."""
+    page = paginate(request, selectors.mine(request.user), 10)
+    rows = [{"certificate": c, **selectors.query_columns(c)} for c in page]
+    return render(request, "certificates/mine.html", {"certificates": rows, "page_obj": page})
 
 
 @login_required
@@ -48,28 +50,46 @@ def download(request, number):
     return _pdf(selectors.get_own(request.user, number))
 
 
+QUERY_KEY = "certificate_query"
+
+
 def query(request):
     """Seed 000 and seed 001 §3: by document number + name + captcha, or by project number + name.
 
     The answer has the same shape whether or not anything matched; personal
-    data is masked; downloads go through signed links that expire.
+    data is masked; downloads go through signed links that expire. The result is
+    seed 000's 项目列表, paged (10 / 20 / 50): the criteria of a query that passed the
+    captcha stay in the session for an hour, so further pages are plain links that
+    carry no document number.
     """
     by = request.POST.get("by") or request.GET.get("by", "document")
     form_class = ByProjectForm if by == "project" else ByDocumentForm
     # POST: document numbers stay out of addresses, server logs and browser history.
     form = form_class(request.POST) if request.method == "POST" else form_class()
-    results = None
+    criteria, data = None, request.GET
     if form.is_bound:
         if not ratelimit.hit("certificate-query", client_ip(request), limit=10, period=60):
             return render(request, "429.html", status=429)
         if form.is_valid():
-            data = form.cleaned_data
-            found = selectors.public_query(
-                name=data["name"], id_number=data.get("id_number"), project_number=data.get("project_number")
-            )
-            signer = signing.TimestampSigner(salt=SIGNER_SALT)
-            results = [{**services.public_view(c), "link": signer.sign(str(c.pk))} for c in found]
-    return render(request, "certificates/query.html", {"form": form, "by": by, "results": results})
+            criteria = {
+                "name": form.cleaned_data["name"],
+                "id_number": form.cleaned_data.get("id_number"),
+                "project_number": form.cleaned_data.get("project_number"),
+            }
+            request.session[QUERY_KEY] = {**criteria, "by": by, "at": timezone.now().timestamp()}
+            data = request.POST
+    elif "page" in request.GET or "per_page" in request.GET:
+        kept = request.session.get(QUERY_KEY) or {}
+        if kept.get("by") == by and timezone.now().timestamp() - kept.get("at", 0) < LINK_SECONDS:
+            if not ratelimit.hit("certificate-page", client_ip(request), limit=60, period=60):
+                return render(request, "429.html", status=429)
+            criteria = {key: kept.get(key) for key in ("name", "id_number", "project_number")}
+    results = page = None
+    if criteria is not None:
+        page = paginate(request, selectors.public_query(**criteria), 10, data=data)
+        signer = signing.TimestampSigner(salt=SIGNER_SALT)
+        results = [{**services.public_view(c), **selectors.query_columns(c), "link": signer.sign(str(c.pk))} for c in page]
+    return render(request, "certificates/query.html", {"form": form, "by": by, "results": results, "page_obj": page})
 
 
 def signed_download(request, token):
@@ -100,7 +120,7 @@ def verify(request, code):
 def manage(request):
     found = selectors.managed_list(request.user, filters=request.GET)
     queryset = found.qs
-    page = Paginator(queryset, 30).get_page(request.GET.get("page"))
+    page = paginate(request, queryset, 30)
     return render(request, "certificates/manage.html", {"page_obj": page, "q": found.form["q"].value() or ""})
 
 

@@ -5,7 +5,6 @@ from datetime import date
 
 import tablib
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,6 +15,8 @@ from cme_portal.accounts.models import Role
 from cme_portal.accounts.permissions import role_required
 from cme_portal.accounts.validators import mask_id_number
 from cme_portal.errors import DomainError
+from cme_portal.pagination import paginate
+from projects.selectors import remote_filed_as_of
 
 from . import compliance, letters, rules, selectors, services
 from .forms import BatchForm, DeadlineForm, EarlyReviewForm, PlatformForm, PlatformImportForm, PolicyForm, RuleForm
@@ -48,7 +49,12 @@ def _sheet_learners(upload, allowed):
 def batch_new(request):
     """Seed 003 单位统一录入: one activity for many learners, ticked or listed in a sheet."""
     allowed = selectors.unit_learners(request.user)
-    form = BatchForm(request.POST or None, request.FILES or None, learner_queryset=allowed)
+    form = BatchForm(
+        request.POST or None,
+        request.FILES or None,
+        learner_queryset=allowed,
+        categories=selectors.entry_categories(request.user, Role.UNIT_ADMIN),
+    )
     if request.method == "POST" and form.is_valid():
         learners = list(form.cleaned_data["learners"])
         problems = []
@@ -70,7 +76,16 @@ def batch_new(request):
             else:
                 messages.success(request, _("已为 %(count)s 名学员录入学分并上报地市审核。") % {"count": len(entries)})
                 return redirect("credits:queue", "unit")
-    return render(request, "credits/batch_form.html", {"form": form, "evidence": EVIDENCE})
+    return render(
+        request,
+        "credits/batch_form.html",
+        {
+            "form": form,
+            "evidence": EVIDENCE,
+            "co_organised": selectors.co_organised_projects(request.user),
+            "as_of": remote_filed_as_of(),
+        },
+    )
 
 
 @role_required(Role.UNIT_ADMIN)
@@ -100,7 +115,7 @@ def early_review(request):
             "form": form,
             "policy": policy,
             "open": policy.early_review_deadline is not None and policy.early_review_deadline >= date.today(),
-            "requests": Paginator(requests_, 20).get_page(request.GET.get("page")),
+            "requests": paginate(request, requests_, 20),
             "today": date.today(),
         },
     )
@@ -193,7 +208,7 @@ def compliance_report(request, export=False):
             "form": report.form,
             "year": report.year,
             "node": report.node,
-            "page_obj": Paginator(report.learners, 50).get_page(request.GET.get("page")),
+            "page_obj": paginate(request, report.learners, 50),
             "summary": summary,
             "chart": {"labels": [row.unit.name for row in summary], "rates": [row.rate for row in summary]},
             "totals": (sum(r.learners for r in summary), sum(r.compliant for r in summary)),

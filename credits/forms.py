@@ -4,10 +4,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cme_portal.accounts.models import StaffCategory
+from cme_portal.accounts.validators import canonical_personnel_number
 from projects.models import CreditClass
 
-from .models import Category, CorrectionKind, CreditEntry, CreditPolicy, EntryDeadline, Platform, RequirementRule
-from .rules import ENTERABLE, NATIONAL_SOCIETIES
+from .models import ActivityMode, Category, CorrectionKind, CreditEntry, CreditPolicy, EntryDeadline, Platform, RequirementRule
+from .rules import ENTERABLE, EVIDENCE_ITEMS, NATIONAL_SOCIETIES
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -38,6 +39,15 @@ class ActivityForm(forms.ModelForm):
         required=False,
         help_text=_("可一次选择多个 PDF、JPEG 或 PNG 文件（每个最大 50 MB），平台会按顺序合并成一个 PDF。"),
     )
+    evidence_items = forms.MultipleChoiceField(
+        label=_("证明材料包含（赴外省学习必填）"),
+        required=False,
+        choices=list(EVIDENCE_ITEMS.items()),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "勾选合并上传的 PDF 中所含的材料。线上项目可不提供单位外出学习审批单；线下项目还需本人出行飞机（动车）票或单位报销单。"
+        ),
+    )
 
     class Meta:
         model = CreditEntry
@@ -53,18 +63,32 @@ class ActivityForm(forms.ModelForm):
             "credits",
             "hours",
             "lecturer",
+            "mode",
+            "residency_years",
+            "training_year",
+            "annual_assessment_passed",
+            "final_assessment_passed",
+            "personnel_number",
         ]
-        widgets = {"start_date": DATE, "end_date": DATE, "certificate_date": DATE}
+        widgets = {"start_date": DATE, "end_date": DATE, "certificate_date": DATE, "mode": forms.RadioSelect}
         help_texts = {
             "activity_name": _("按学分证上的名称填写"),
             "activity_number": _("严格按学分证填写，国家级项目不要省略（国）"),
             "issuer": _("学分证上的项目申办单位；赴外省学会学分请填写学会全称，如 %(examples)s")
             % {"examples": "、".join(NATIONAL_SOCIETIES[:3])},
+            "mode": _("赴外省学习必选：所需证明材料随举办形式不同"),
+            "residency_years": _("住院医师规范化培训必填"),
+            "training_year": _("规培：本次授分的是第几年"),
+            "annual_assessment_passed": _("规培：以每年的年度考核成绩作为授分凭证"),
+            "final_assessment_passed": _("规培 3 年的最后一年：以最后（结业）考核成绩合格授分"),
+            "personnel_number": _("按学分证填写；学分证上没有时留空。须与个人信息中的人员编号一致"),
         }
 
-    def __init__(self, *args, require_evidence=True, **kwargs):
+    def __init__(self, *args, require_evidence=True, categories=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [(c, Category(c).label) for c in ENTERABLE]
+        self.fields["category"].choices = [(c, Category(c).label) for c in (categories or ENTERABLE)]
+        self.fields["mode"].choices = [("", _("未选择"))] + ActivityMode.choices
+        self.fields["mode"].required = False
         self.fields["credit_class"].choices = CreditClass.choices
         self.fields["evidence"].required = require_evidence
 
@@ -75,6 +99,7 @@ class ActivityForm(forms.ModelForm):
             self.add_error("end_date", _("结束日期不能早于开始日期。"))
         if cleaned.get("credits") is not None and cleaned.get("hours") is None:
             cleaned["hours"] = 0
+        cleaned["personnel_number"] = canonical_personnel_number(cleaned.get("personnel_number"))
         return cleaned
 
     def activity_data(self):
@@ -92,10 +117,13 @@ class BatchForm(ActivityForm):
         super().__init__(*args, **kwargs)
         self.fields["learners"].queryset = learner_queryset
         self.fields["learners"].label_from_instance = lambda user: f"{user.name}（{user.id_number[-4:]}）"
+        # One activity for many learners: each learner's 人员编号 is checked on their own entries, not here.
+        del self.fields["personnel_number"]
 
     def activity_data(self):
         data = super().activity_data()
         data.pop("learners", None)
+        data.pop("personnel_number", None)
         data.pop("sheet", None)
         return data
 
@@ -170,7 +198,7 @@ class CorrectionForm(forms.Form):
 class PolicyForm(forms.ModelForm):
     class Meta:
         model = CreditPolicy
-        fields = ["earliest_year", "platform_days", "early_review_titles", "early_review_deadline"]
+        fields = ["earliest_year", "platform_days", "early_review_titles", "early_review_deadline", "handles_tcm"]
         widgets = {"early_review_deadline": DATE}
 
 

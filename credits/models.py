@@ -42,6 +42,13 @@ class Category(models.TextChoices):
     PLATFORM = "platform", _("远程教育平台")
 
 
+class ActivityMode(models.TextChoices):
+    """Seed 004: how the activity was held; the evidence it needs follows (线上 may omit the unit's approval form)."""
+
+    ONLINE = "online", _("线上")
+    OFFLINE = "offline", _("线下")
+
+
 class CreditLevel(models.TextChoices):
     NATIONAL = "national", _("国家级")
     PROVINCIAL = "provincial", _("省级")
@@ -219,6 +226,18 @@ class CreditEntry(Reviewable):
     credits = models.DecimalField(_("学分"), max_digits=5, decimal_places=1, validators=CREDIT_RANGE)
     hours = models.DecimalField(_("学时"), max_digits=6, decimal_places=1, validators=[MinValueValidator(0)])
     lecturer = models.BooleanField(_("以授课教师身份"), default=False)
+    # Seed 004: 举办形式 and the evidence the merged PDF holds (a checklist that depends on it).
+    mode = models.CharField(_("举办形式"), max_length=8, choices=ActivityMode.choices, blank=True)
+    evidence_items = models.JSONField(_("证明材料清单"), default=list, blank=True)
+    # Seed 003: residency training (规培) is credited per training year on its assessment.
+    residency_years = models.PositiveSmallIntegerField(
+        _("规培年限"), null=True, blank=True, choices=[(1, _("1 年")), (3, _("3 年"))]
+    )
+    training_year = models.PositiveSmallIntegerField(_("培训年度（第几年）"), null=True, blank=True)
+    annual_assessment_passed = models.BooleanField(_("年度考核合格"), default=False)
+    final_assessment_passed = models.BooleanField(_("结业考核合格"), default=False)
+    # Seed 004: 人员编号 as printed on the certificate; it must be the learner's own (the profile's).
+    personnel_number = models.CharField(_("人员编号"), max_length=32, blank=True)
     evidence = models.FileField(_("证明材料"), upload_to="evidence/%Y/", max_length=200)
     evidence_pages = models.PositiveSmallIntegerField(default=0)
     state = models.CharField(_("状态"), max_length=14, choices=EntryState.choices, default=EntryState.DRAFT, db_index=True)
@@ -250,6 +269,22 @@ class CreditEntry(Reviewable):
                 condition=Q(end_date__gte=models.F("start_date")),
                 name="entry_dates_in_order",
                 violation_error_message=_("结束日期不能早于开始日期。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(mode__in=["", "online", "offline"]),
+                name="entry_mode_known",
+                violation_error_message=_("举办形式为线上或线下。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(residency_years__isnull=True) | Q(residency_years__in=[1, 3]),
+                name="entry_residency_years_1_or_3",
+                violation_error_message=_("规培年限为 1 年或 3 年。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(training_year__isnull=True)
+                | Q(residency_years__isnull=False, training_year__gte=1, training_year__lte=models.F("residency_years")),
+                name="entry_training_year_within_programme",
+                violation_error_message=_("培训年度应在规培年限之内。"),
             ),
         ]
 
@@ -541,6 +576,12 @@ class CreditPolicy(models.Model):
     )
     early_review_deadline = models.DateField(
         _("提前审核截止日期"), null=True, blank=True, help_text=_("留空则本年度不开放提前审核")
+    )
+    # Seed 004: Zhejiang's system does not handle TCM credits (中医学分暂不通过本系统管理); a province's choice.
+    handles_tcm = models.BooleanField(
+        _("受理中医药管理局学分"),
+        default=True,
+        help_text=_("不勾选则学员不能录入国家或省中医药管理局所授学分"),
     )
 
     class Meta:

@@ -14,11 +14,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cme_portal.accounts.models import Role, User
+from cme_portal.accounts.validators import canonical_personnel_number
 from cme_portal.errors import DomainError
 from projects import numbers
 from projects.models import Entry, Project, Session, SessionState
+from projects.selectors import remote_filed_as_of
 
-from .models import Category, CreditLevel, CreditPolicy, EntryDeadline, Platform
+from .models import ActivityMode, Category, CreditLevel, CreditPolicy, EntryDeadline, Platform
 
 # The six national first-level societies whose Class I credits count as
 # "out-of-province provincial (national first-level society)" (seed 004), with their
@@ -42,7 +44,9 @@ EVIDENCE = {
         gettext_lazy("学分证"),
         gettext_lazy("会议通知"),
         gettext_lazy("国家 CME 项目学分查询结果截图"),
-        gettext_lazy("单位外出学习审批单、缴费发票、交通票据等参会证明"),
+        gettext_lazy("培训缴费发票"),
+        gettext_lazy("单位同意外出学习审批单（线上项目可不提供）"),
+        gettext_lazy("线下项目：本人出行飞机（动车）票或单位报销单"),
     ],
     Category.COUNTERPART_SUPPORT: [gettext_lazy("派遣文件"), gettext_lazy("受援单位对派遣人的考核评价证明")],
     Category.RESIDENCY: [gettext_lazy("年度考核成绩（最后一年为结业考核合格证明）")],
@@ -53,6 +57,17 @@ EVIDENCE = {
 
 # Categories a learner or unit admin may enter by hand (the others arrive by award or import).
 ENTERABLE = list(EVIDENCE)
+TCM_CATEGORIES = (Category.TCM_NATIONAL, Category.TCM_PROVINCIAL)
+
+# Seed 004 rule 2: what the one merged PDF of an out-of-province credit holds, ticked by whoever enters it.
+EVIDENCE_ITEMS = {
+    "certificate": gettext_lazy("学分证"),
+    "notice": gettext_lazy("会议通知（含项目编号、时间、地点、举办形式）"),
+    "cme_query": gettext_lazy("国家 CME 项目学分查询结果截图"),
+    "approval": gettext_lazy("单位同意外出学习审批单"),
+    "invoice": gettext_lazy("培训缴费发票"),
+    "travel": gettext_lazy("本人出行飞机（动车）票或单位报销单"),
+}
 FULL_YEAR = Decimal("25")
 
 
@@ -103,6 +118,10 @@ def check_entry(
     certificate_date=None,
     lecturer=False,
     entering_unit=None,
+    residency_years=None,
+    training_year=None,
+    annual_assessment_passed=False,
+    final_assessment_passed=False,
 ):
     """Apply ``category``'s rule; return Derived(level, class, year, activity key) or raise DomainError.
 
@@ -198,8 +217,13 @@ def check_entry(
                 "out_of_province",
                 "activity_number",
             )
-    elif category in (Category.COUNTERPART_SUPPORT, Category.RESIDENCY):
+    elif category == Category.COUNTERPART_SUPPORT:
         level = CreditLevel.OTHER
+    elif category == Category.RESIDENCY:
+        check_residency(residency_years, training_year, annual_assessment_passed, final_assessment_passed)
+        level = CreditLevel.OTHER
+        # One credit per training year: the year is the activity (a second entry of it is a duplicate).
+        key = key or f"RESIDENCY-{residency_years}Y-{training_year}"
     elif category == Category.ADVANCED_STUDY:
         if not certificate_date:
             _refuse(_("请填写进修合格证的取得日期：跨年进修以合格证取得的年度计。"), "certificate_date", "certificate_date")
@@ -226,6 +250,106 @@ def check_entry(
     return Derived(level=level, credit_class=credit_class, year=year, activity_key=key)
 
 
+def check_residency(residency_years, training_year, annual_passed, final_passed):
+    """Seed 003 (七、规培): three-year trainees are credited per year on the annual assessment, the last year only
+    on passing the final (结业) assessment; one-year trainees on the annual assessment."""
+    if residency_years not in (1, 3):
+        _refuse(_("规培学分请选择规培年限：1 年或 3 年。"), "residency_years", "residency_years")
+    if not training_year or not 1 <= training_year <= residency_years:
+        _refuse(
+            _("请填写本次授分的培训年度：规培 %(years)s 年的，为第 1 至第 %(years)s 年。") % {"years": residency_years},
+            "training_year",
+            "training_year",
+        )
+    if residency_years == 3 and training_year == 3:
+        if not final_passed:
+            _refuse(
+                _("规培 3 年的最后一年，须以最后（结业）考核成绩合格才可授分：请在结业考核合格后录入，并上传结业考核合格证明。"),
+                "final_assessment",
+                "final_assessment_passed",
+            )
+    elif not annual_passed:
+        _refuse(
+            _("规培以每年的年度考核成绩作为授分凭证：第 %(year)s 年的年度考核合格后才可录入，并上传年度考核成绩。")
+            % {"year": training_year},
+            "annual_assessment",
+            "annual_assessment_passed",
+        )
+
+
+def required_evidence(category, mode):
+    """Seed 004 rule 2: the items an out-of-province credit's evidence must hold, by the activity's form.
+
+    Online activities may omit the unit's approval form; offline ones add the travel tickets or a reimbursement slip.
+    """
+    if category != Category.OUT_OF_PROVINCE:
+        return []
+    items = ["certificate", "notice", "cme_query", "invoice"]
+    if mode == ActivityMode.OFFLINE:
+        items += ["approval", "travel"]
+    return items
+
+
+def check_evidence(category, mode, evidence_items):
+    """Refuse an out-of-province credit without its form (线上/线下) or without an item its form requires."""
+    if mode and mode not in ActivityMode.values:
+        _refuse(_("举办形式为线上或线下。"), "mode", "mode")
+    if category != Category.OUT_OF_PROVINCE:
+        return
+    if mode not in ActivityMode.values:
+        _refuse(
+            _("赴外省学习请选择举办形式（线上或线下）：线上项目可不提供单位外出学习审批单，线下项目还需出行票据或单位报销单。"),
+            "mode",
+            "mode",
+        )
+    ticked = set(evidence_items or ())
+    missing = [str(EVIDENCE_ITEMS[item]) for item in required_evidence(category, mode) if item not in ticked]
+    if missing:
+        if mode == ActivityMode.OFFLINE:
+            message = _("线下项目的证明材料还缺：%(items)s。请合并成一个 PDF 上传，并勾选所含材料。")
+        else:
+            message = _(
+                "线上项目的证明材料还缺：%(items)s（单位外出学习审批单可不提供）。请合并成一个 PDF 上传，并勾选所含材料。"
+            )
+        _refuse(message % {"items": "、".join(missing)}, "evidence_missing", "evidence_items")
+
+
+def check_personnel_number(typed, on_profile):
+    """Seed 004 rule 5: the 人员编号 printed on the certificate must be the learner's own (the profile's).
+
+    Left blank (a certificate that prints none) it is not compared; typed, it must match, and the
+    profile must hold one to match against. A mismatch is refused: the certificate is someone else's.
+    """
+    typed = canonical_personnel_number(typed)
+    if not typed:
+        return
+    own = canonical_personnel_number(on_profile)
+    if not own:
+        _refuse(
+            _("请先在“个人信息”中填写您的人员编号，再录入印有人员编号的学分证。"), "personnel_number_missing", "personnel_number"
+        )
+    if typed != own:
+        _refuse(
+            _("学分证上的人员编号 %(typed)s 与您个人信息中的人员编号不一致：学分证须为本人的（姓名、人员编号须与学分证一致）。")
+            % {"typed": typed},
+            "personnel_number_mismatch",
+            "personnel_number",
+        )
+
+
+def enterable_categories(province):
+    """The categories entered by hand in ``province``: without TCM where the province does not handle it."""
+    if policy_for(province).handles_tcm:
+        return list(ENTERABLE)
+    return [category for category in ENTERABLE if category not in TCM_CATEGORIES]
+
+
+def check_category_handled(province, category):
+    """Seed 004 rule 3: a province that does not handle TCM credits refuses them (中医学分暂不通过本系统管理)."""
+    if category in TCM_CATEGORIES and not policy_for(province).handles_tcm:
+        _refuse(_("本省学分系统暂不管理中医学分：学习中医药项目所获学分不在本系统录入和审核。"), "tcm_not_handled", "category")
+
+
 def _co_organiser_enters(project, unit):
     unit_node = project.co_organiser_unit
     return unit is not None and unit_node is not None and unit.path.startswith(unit_node.path)
@@ -245,9 +369,12 @@ def _refuse_remote_filed(project):
         if admins
         else _("请联系%(unit)s科教科。") % {"unit": name}
     )
+    as_of = remote_filed_as_of()
+    listed = _("（见异地备案项目名单，截止 %(date)s）") % {"date": as_of.isoformat()} if as_of else _("（见异地备案项目名单）")
     _refuse(
         _("“%(project)s”已在本省异地备案，学分由省内承办（协办）单位%(unit)s统一录入上报，个人不能录入。")
         % {"project": project.name, "unit": name}
+        + listed
         + contact,
         "remote_filed",
         "activity_number",

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from cme_portal.accounts.models import LearnerProfile, Organisation, OrgKind, Role, User
 from projects import numbers
 from projects.models import Entry, Project, Session
+from projects.selectors import remote_filed_imports
 
 from . import compliance
 from .filters import ComplianceFilter
@@ -32,6 +33,8 @@ def entries():
             catalogue_sponsor=Subquery(listed.values("sponsor")[:1]),
             catalogue_credits=Subquery(listed.values("credits")[:1]),
             catalogue_entry=Subquery(listed.values("entry")[:1]),
+            # The remote-filed list's as-of date (seed 004), shown when the number is on that list.
+            catalogue_as_of=Subquery(remote_filed_imports().values("as_of")[:1]),
             # The span of all the project's sessions (期数): an entry of a later session is no mismatch.
             catalogue_start=Subquery(held.annotate(first=Min("start_date")).values("first")[:1]),
             catalogue_end=Subquery(held.annotate(last=Max("end_date")).values("last")[:1]),
@@ -161,6 +164,13 @@ def co_organised_project(unit_admin, activity_key):
     return None
 
 
+def co_organised_projects(unit_admin):
+    """The remote-filed projects the admin's unit co-organises (seed 004: it reports their attendees' credits)."""
+    return Project.objects.filter(
+        entry=Entry.REMOTE_FILED, co_organiser_unit__in=unit_admin.scope_nodes(Role.UNIT_ADMIN)
+    ).order_by("-year", "number_key")
+
+
 def batch_learners(user, activity_number=""):
     """Whom a unit admin may enter a batch for: the unit's learners, or every learner when the activity is a
     remote-filed project the unit co-organises (seed 004: the co-organiser reports all attendees)."""
@@ -179,3 +189,16 @@ def get_platform(pk):
     if not str(pk).isdigit():
         raise Http404
     return get_object_or_404(Platform, pk=pk)
+
+
+def entry_categories(user, role=None):
+    """The categories ``user`` may enter by hand: the province's (its TCM switch, seed 004) of their unit,
+    or of the unit they administer (``role``)."""
+    from .rules import enterable_categories
+
+    if role is not None:
+        node = user.scope_nodes(role).first()
+    else:
+        profile = LearnerProfile.objects.filter(user=user).select_related("unit").first()
+        node = profile.unit if profile else None
+    return enterable_categories(compliance.province_of(node) if node is not None else None)

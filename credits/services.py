@@ -54,7 +54,13 @@ ENTRY_FIELDS = (
     "end_date",
     "certificate_date",
     "lecturer",
+    "residency_years",
+    "training_year",
+    "annual_assessment_passed",
+    "final_assessment_passed",
 )
+# Kept on the entry and checked by their own rules (seed 004): the activity's form, the evidence held, 人员编号.
+SAVED_FIELDS = (*ENTRY_FIELDS, "mode", "evidence_items", "personnel_number")
 
 
 def learner_unit(learner):
@@ -76,7 +82,13 @@ def _duplicate(learner, key, exclude_pk=None):
     return entries.exists() or records.exists()
 
 
-def _duplicate_error(number):
+def _duplicate_error(number, data=None):
+    if data and data.get("category") == Category.RESIDENCY and not number:
+        return DomainError(
+            _("第 %(year)s 年的规培学分已有录入或学分记录：规培每个培训年度授分一次。") % {"year": data.get("training_year")},
+            code="duplicate",
+            field="training_year",
+        )
     return DomainError(
         _("活动编号 %(number)s 已有学分记录或录入，同一活动不能重复录入。如需更正，请在原记录上修改。") % {"number": number},
         code="duplicate",
@@ -85,8 +97,13 @@ def _duplicate_error(number):
 
 
 def _derive(unit, data, entering_unit=None):
-    """The category's rule, then the province's window; return the derived fields."""
+    """The province's categories, the category's rule, its evidence, then the province's window; return the derived fields."""
+    rules.check_category_handled(province_of(unit), data.get("category"))
+    if data.get("category") != Category.RESIDENCY:
+        # The training year belongs to residency training only: typed for another category, it is not kept.
+        data.update(residency_years=None, training_year=None, annual_assessment_passed=False, final_assessment_passed=False)
     derived = rules.check_entry(**{k: data.get(k) for k in ENTRY_FIELDS if k != "activity_name"}, entering_unit=entering_unit)
+    rules.check_evidence(data.get("category"), data.get("mode"), data.get("evidence_items"))
     rules.check_window(
         province_of(unit),
         year=derived.year,
@@ -100,8 +117,10 @@ def _derive(unit, data, entering_unit=None):
 
 def _checked(learner, data, exclude_pk=None, entering_unit=None):
     derived = _derive(learner_unit(learner), data, entering_unit=entering_unit)
+    profile = LearnerProfile.objects.filter(user=learner).only("personnel_number").first()
+    rules.check_personnel_number(data.get("personnel_number"), profile.personnel_number if profile else "")
     if _duplicate(learner, derived.activity_key, exclude_pk):
-        raise _duplicate_error(data["activity_number"])
+        raise _duplicate_error(data["activity_number"], data)
     return derived
 
 
@@ -122,13 +141,13 @@ def enter_credit(learner, *, evidence, entered_by=None, **data):
                 year=derived.year,
                 activity_key=derived.activity_key,
                 evidence_pages=pages,
-                **{k: data.get(k) for k in ENTRY_FIELDS if k in data},
+                **{k: data.get(k) for k in SAVED_FIELDS if k in data},
             )
             entry.evidence.save("evidence.pdf", merged, save=False)
             entry.save()
             perform(CREDIT_ENTRY_WORKFLOW, entry, "submit", learner)
     except IntegrityError:
-        raise _duplicate_error(data["activity_number"]) from None
+        raise _duplicate_error(data["activity_number"], data) from None
     return entry
 
 
@@ -144,7 +163,7 @@ def correct_entry(entry, learner, *, evidence=None, **data):
         entry = CreditEntry.objects.select_for_update().get(pk=entry.pk)
         if entry.learner_id != learner.pk or entry.state != EntryState.RETURNED:
             raise DomainError(_("只有被退回的学分录入可以修改。"), code="not_editable")
-        for key in ENTRY_FIELDS:
+        for key in SAVED_FIELDS:
             if key in data:
                 setattr(entry, key, data[key])
         entry.level, entry.year, entry.activity_key = derived.level, derived.year, derived.activity_key
@@ -194,7 +213,7 @@ def batch_enter(unit_admin, learners, *, evidence, **data):
                 year=derived.year,
                 activity_key=derived.activity_key,
                 evidence_pages=pages,
-                **{k: data.get(k) for k in ENTRY_FIELDS if k in data},
+                **{k: data.get(k) for k in SAVED_FIELDS if k in data},
             )
             entry.evidence.save("evidence.pdf", ContentFile(content), save=False)
             entry.save()

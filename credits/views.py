@@ -48,7 +48,7 @@ def my_credits(request):
 
 @login_required
 def entry_new(request):
-    form = ActivityForm(request.POST or None, request.FILES or None)
+    form = ActivityForm(request.POST or None, request.FILES or None, categories=selectors.entry_categories(request.user))
     if request.method == "POST" and form.is_valid():
         try:
             entry = services.enter_credit(request.user, evidence=form.cleaned_data["evidence"], **form.activity_data())
@@ -57,7 +57,8 @@ def entry_new(request):
         else:
             messages.success(request, _("学分已录入并上报单位科教科审核。"))
             return redirect("credits:entry_detail", entry.pk)
-    return render(request, "credits/entry_form.html", {"form": form, "evidence": EVIDENCE})
+    evidence = {c: EVIDENCE[c] for c in selectors.entry_categories(request.user)}
+    return render(request, "credits/entry_form.html", {"form": form, "evidence": evidence})
 
 
 @login_required
@@ -65,7 +66,13 @@ def entry_edit(request, pk):
     entry = selectors.get_entry(request.user, pk, own=True)
     if entry.state != EntryState.RETURNED:
         raise Http404
-    form = ActivityForm(request.POST or None, request.FILES or None, instance=entry, require_evidence=False)
+    form = ActivityForm(
+        request.POST or None,
+        request.FILES or None,
+        instance=entry,
+        require_evidence=False,
+        categories=selectors.entry_categories(request.user),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.correct_entry(

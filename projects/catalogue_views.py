@@ -1,7 +1,6 @@
 """The province admin's catalogue: disciplines, and projects in and out of Excel."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,6 +10,7 @@ from django.utils.translation import gettext as _
 from cme_portal.accounts.models import Role
 from cme_portal.accounts.permissions import role_required
 from cme_portal.errors import DomainError
+from cme_portal.pagination import paginate
 
 from . import selectors, services
 from .forms import DisciplineForm, ImportForm
@@ -27,7 +27,7 @@ def discipline_list(request):
         queryset = queryset.filter(year=int(year))
     if text:
         queryset = queryset.filter(Q(name__icontains=text) | Q(code__startswith=text))
-    page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    page = paginate(request, queryset, 50)
     years = Discipline.objects.order_by("-year").values_list("year", flat=True).distinct()
     return render(request, "projects/discipline_list.html", {"page_obj": page, "years": years, "year": year, "q": text})
 
@@ -57,7 +57,11 @@ def project_import(request):
         else:
             run_catalogue_import.delay_on_commit(job.pk)
             return redirect("projects:import_status", job.public_id)
-    return render(request, "projects/import.html", {"form": form, "jobs": selectors.recent_imports(request.user)})
+    return render(
+        request,
+        "projects/import.html",
+        {"form": form, "jobs": selectors.recent_imports(request.user), "remote_filed_as_of": selectors.remote_filed_as_of()},
+    )
 
 
 @role_required(Role.PROVINCE_ADMIN)
@@ -115,5 +119,9 @@ def co_organisers(request):
                     request, _("“%(project)s”的协办单位已确认为%(unit)s。") % {"project": project.name, "unit": unit.name}
                 )
         return redirect("projects:co_organisers")
-    page = Paginator(selectors.remote_filed_projects(), 30).get_page(request.GET.get("page"))
-    return render(request, "projects/co_organisers.html", {"page_obj": page, "candidates": selectors.candidate_units(page)})
+    page = paginate(request, selectors.remote_filed_projects(), 30)
+    return render(
+        request,
+        "projects/co_organisers.html",
+        {"page_obj": page, "candidates": selectors.candidate_units(page), "as_of": selectors.remote_filed_as_of()},
+    )

@@ -11,12 +11,24 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from cme_portal.accounts.models import Organisation, Role, User
 
 from . import services
 from .imports import import_projects
-from .models import HOSTING_WORKFLOW, CreditClass, Discipline, Entry, Level, MaterialKind, Project, Session
+from .models import (
+    HOSTING_WORKFLOW,
+    CatalogueImport,
+    CreditClass,
+    Discipline,
+    Entry,
+    ImportState,
+    Level,
+    MaterialKind,
+    Project,
+    Session,
+)
 
 REMOTE_FILED = Path(settings.BASE_DIR) / "fixtures" / "remote_filed_2021.xlsx"
 
@@ -146,6 +158,19 @@ def seed():
     organiser = User.objects.filter(roles__role=Role.ORGANISER).order_by("pk").first()
     unit_admin = User.objects.filter(roles__role=Role.UNIT_ADMIN, roles__org__name="浙江大学医学院附属第一医院").first()
     province_admin = User.objects.filter(roles__role=Role.PROVINCE_ADMIN).first()
+    # Seed 004's list is published "as of" a date (2021年异地备案项目（截止11月16日）): the import on file says so.
+    CatalogueImport.objects.get_or_create(
+        entry=Entry.REMOTE_FILED,
+        original_name=REMOTE_FILED.name,
+        defaults={
+            "as_of": date(2021, 11, 16),
+            "state": ImportState.DONE,
+            "rows": 28,
+            "imported": 28,
+            "requested_by": province_admin,
+            "finished_at": timezone.now(),
+        },
+    )
     unit = Organisation.objects.get(name="浙江大学医学院附属第一医院")
     projects = seed_provincial_projects(unit, organiser)
     seed_sessions(organiser, unit_admin, province_admin, projects)

@@ -34,7 +34,13 @@ class MySessionFilter(django_filters.FilterSet):
     """The organiser's own applications."""
 
     q = _q()
-    year = django_filters.NumberFilter(label=_("年份"), field_name="project__year")
+    # Seed 001's search line: 项目年份 项目级别 项目名称 项目负责人.
+    year = django_filters.NumberFilter(label=_("项目年份"), field_name="project__year")
+    level = django_filters.ChoiceFilter(
+        label=_("项目级别"), field_name="project__level", choices=Level.choices, empty_label=_("全部")
+    )
+    name = django_filters.CharFilter(label=_("项目名称"), field_name="project__name", lookup_expr="icontains")
+    leader = django_filters.CharFilter(label=_("项目负责人"), field_name="project__leader", lookup_expr="icontains")
     state = django_filters.ChoiceFilter(label=_("状态"), choices=SessionState.choices, empty_label=_("全部"))
 
 

@@ -266,6 +266,11 @@ def import_projects(source, *, entry=Entry.DECLARED, user=None, progress=None):
     check and the import have gone (two passes over the rows: total is twice the rows).
     """
     dataset = _load(source)
+    # Seed 004's own list heads its credits column "I类学分": the same column as 学分.
+    headers = list(dataset.headers or [])
+    if COLUMNS["award"] not in headers and "I类学分" in headers:
+        headers[headers.index("I类学分")] = COLUMNS["award"]
+        dataset.headers = headers
     total = 2 * dataset.height
     report = (lambda done: progress(done, total)) if progress else None
     if progress:

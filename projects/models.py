@@ -269,6 +269,17 @@ class Session(Reviewable):
     def editable(self):
         return self.state in (SessionState.DRAFT, SessionState.RETURNED)
 
+    @property
+    def review_reason(self):
+        """Seed 001's 审核理由: who decided last and what, with their reason (“省继教办[退回修改]：…”);
+        empty while no reviewer has acted (the state badge says 未上报). Needs ``projects.selectors.with_last_review``."""
+        role = getattr(self, "last_role", None)
+        if not role:
+            return ""
+        state = SessionState(self.last_state).label if self.last_state in SessionState.values else self.last_state
+        text = f"{Role(role).label}[{state}]"
+        return f"{text}：{self.last_reason}" if self.last_reason else text
+
 
 class MaterialKind(models.TextChoices):
     NOTICE = "notice", _("会议通知（带红章）")

@@ -4,19 +4,32 @@ Services push, selectors pull. Every view that takes a session or material id
 goes through a loader here; outside the viewer's scope it answers 404.
 """
 
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from cme_portal.accounts.models import Organisation, OrgKind, Role
+from cme_portal.review.models import ReviewEvent
 
 from .filters import MySessionFilter, PublicProjectFilter
-from .models import CatalogueImport, Entry, Material, Project, ProjectStatus, Session, SessionState
+from .models import CatalogueImport, Entry, ImportState, Material, Project, ProjectStatus, Session, SessionState
+
+
+def with_last_review(queryset):
+    """Annotate each session with its latest review event (seed 001's 审核理由 column), in the same query."""
+    last = ReviewEvent.objects.filter(
+        content_type__app_label="projects", content_type__model="session", object_id=OuterRef("pk")
+    ).order_by("-created_at", "-pk")
+    return queryset.annotate(
+        last_reason=Subquery(last.values("reason")[:1]),
+        last_role=Subquery(last.values("actor_role")[:1]),
+        last_state=Subquery(last.values("to_state")[:1]),
+    )
 
 
 def sessions():
-    """Sessions with what every list and page of them shows."""
-    return Session.objects.select_related("project", "project__discipline__parent", "unit", "organiser")
+    """Sessions with what every list and page of them shows (审核理由 included)."""
+    return with_last_review(Session.objects.select_related("project", "project__discipline__parent", "unit", "organiser"))
 
 
 def get_session(user, pk, *, own=False, approved=False):
@@ -70,6 +83,16 @@ def public_project(pk):
     project = get_object_or_404(Project.objects.select_related("discipline__parent", "holding_unit"), pk=pk)
     held = project.sessions.filter(state__in=[SessionState.APPROVED, SessionState.FILED]).order_by("sequence")
     return project, held
+
+
+def remote_filed_imports():
+    """Imports of the remote-filed list that went through, the one in force first."""
+    return CatalogueImport.objects.filter(entry=Entry.REMOTE_FILED, state=ImportState.DONE).order_by("-finished_at", "-pk")
+
+
+def remote_filed_as_of():
+    """The as-of date of the remote-filed list in force (seed 004: 异地备案项目（截止11月16日）), or None."""
+    return remote_filed_imports().values_list("as_of", flat=True).first()
 
 
 def remote_filed_projects(*, unmatched_first=True):

@@ -6,7 +6,6 @@ a scope check and answers 404 outside it (DESIGN.md §3).
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,6 +16,7 @@ from cme_portal import ratelimit
 from cme_portal.accounts.models import Role
 from cme_portal.accounts.permissions import role_required
 from cme_portal.errors import DomainError
+from cme_portal.pagination import paginate
 from cme_portal.ratelimit import client_ip
 from cme_portal.review.views import take_action
 from cme_portal.review.workflow import timeline
@@ -29,7 +29,7 @@ PAGE_SIZE = 20
 
 
 def _page(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return paginate(request, queryset, PAGE_SIZE)
 
 
 # --- organiser ---------------------------------------------------------------

@@ -152,7 +152,15 @@ def test_tcm_is_not_flagged_and_an_out_of_province_national_number_is(client, ca
     from credits.selectors import entries
 
     credit_entry(cast["learner"], category="tcm_national", activity_number="中医2026-001", credits=3, hours=9)
-    credit_entry(cast["learner"], category="out_of_province", activity_number="2026-04-01-002（国）", credits=3, hours=9)
+    credit_entry(
+        cast["learner"],
+        category="out_of_province",
+        activity_number="2026-04-01-002（国）",
+        credits=3,
+        hours=9,
+        mode="offline",
+        evidence_items=["certificate", "notice", "cme_query", "approval", "invoice", "travel"],
+    )
     checks = {e.category: catalogue_check(e).not_found for e in entries().filter(pk__in=CreditEntry.objects.values("pk"))}
     assert checks == {"tcm_national": False, "out_of_province": True}
 

@@ -133,10 +133,13 @@ def test_advanced_study_counts_in_the_certificates_year_at_five_a_month():
     assert refused(category=Category.ADVANCED_STUDY, credit_class="I", certificate_date=None).code == "certificate_date"
 
 
-@pytest.mark.parametrize("category", [Category.COUNTERPART_SUPPORT, Category.RESIDENCY])
-def test_counterpart_support_and_residency_up_to_a_full_year(category):
-    assert entry(category=category, credit_class="I", credits=D("25")).level == CreditLevel.OTHER
-    assert refused(category=category, credit_class="I", credits=D("26")).code == "credits"
+RESIDENT = dict(residency_years=1, training_year=1, annual_assessment_passed=True)
+
+
+@pytest.mark.parametrize("category, fields", [(Category.COUNTERPART_SUPPORT, {}), (Category.RESIDENCY, RESIDENT)])
+def test_counterpart_support_and_residency_up_to_a_full_year(category, fields):
+    assert entry(category=category, credit_class="I", credits=D("25"), **fields).level == CreditLevel.OTHER
+    assert refused(category=category, credit_class="I", credits=D("26"), **fields).code == "credits"
 
 
 def test_tcm_national_is_class_i_only_provincial_either():

@@ -127,7 +127,15 @@ def test_a_platforms_credit_arrives_by_feed_not_by_hand(client, cast, tree):
 )
 def test_the_six_societies_with_their_branches(client, cast, issuer, level):
     response = enter(
-        client, cast["learner"], category="out_of_province", activity_number="", issuer=issuer, credits="3", hours="9"
+        client,
+        cast["learner"],
+        category="out_of_province",
+        activity_number="",
+        issuer=issuer,
+        credits="3",
+        hours="9",
+        mode="online",  # seed 004: an online activity's evidence without the unit's approval form
+        evidence_items=["certificate", "notice", "cme_query", "invoice"],
     )
     if level is None:
         assert "六家国家一级学（协）会" in errors(response, "activity_number")

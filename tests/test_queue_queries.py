@@ -47,3 +47,37 @@ def test_same_queries_for_5_and_50_rows(client, cast, tree, page, who, state):
     fill(cast, tree, 45, state)
     fifty = queries_for(client, cast[who], page, rows=20)  # a page of 20 out of 50
     assert fifty == five, f"{page}: {five} queries with 5 rows, {fifty} with 50"
+
+
+def test_certificate_query_pages_take_the_same_queries_for_5_and_15_certificates(
+    client, cast, tree, django_capture_on_commit_callbacks
+):
+    """Seed 000's 项目列表 (issue 17): its columns come with the certificates, not one query per row."""
+    from datetime import date, timedelta
+
+    from credits.services import award
+
+    from .factories import held_session, learner
+
+    person = learner(unit=tree["unit_a"], name="王秀英")
+
+    def give(count, offset):
+        for n in range(count):
+            with django_capture_on_commit_callbacks(execute=True):
+                day = date(2026, 3, 1) + timedelta(days=offset + n)
+                award(held_session(cast["organiser"], tree["unit_a"], day), [person])
+
+    def count_page():
+        data = {"by": "document", "id_number": person.id_number, "name": person.name, "captcha_0": "x", "captcha_1": "PASSED"}
+        client.post(reverse("certificates:query") + "?by=document", data)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(reverse("certificates:query"), {"by": "document", "page": 1})
+        return len(captured), len(response.context["results"])
+
+    give(5, 0)
+    five, rows = count_page()
+    assert rows == 5
+    give(10, 5)
+    fifteen, rows = count_page()
+    assert rows == 10
+    assert fifteen == five, f"{five} queries with 5 certificates, {fifteen} with 15"

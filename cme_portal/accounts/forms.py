@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import DocumentType, LearnerProfile, Organisation, OrgKind, Sex, User
-from .validators import validate_document, validate_mobile
+from .validators import canonical_personnel_number, validate_document, validate_mobile
 
 
 class UnitChoiceField(forms.ModelChoiceField):
@@ -24,6 +24,44 @@ class RegionChoiceField(forms.ModelChoiceField):
 
     def label_from_instance(self, obj):
         return f"{obj.parent.name} · {obj.name}" if obj.kind == OrgKind.DISTRICT else obj.name
+
+
+class DepartmentSelect(forms.Select):
+    """Each department says its unit (data-unit), so the page shows only the picked unit's (js/department-picker.js)."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-unit"] = instance.parent_id
+        return option
+
+
+class DepartmentChoiceField(forms.ModelChoiceField):
+    """Seed 000's 科室 (请选择科室): the departments the tree holds under the units."""
+
+    widget = DepartmentSelect
+
+    def __init__(self, **kwargs):
+        queryset = Organisation.objects.filter(kind=OrgKind.DEPARTMENT).select_related("parent")
+        kwargs.setdefault("empty_label", _("请选择科室"))
+        super().__init__(queryset=queryset.order_by("parent__name", "name"), **kwargs)
+
+    def label_from_instance(self, obj):
+        return f"{obj.parent.name} · {obj.name}" if obj.parent_id else obj.name
+
+
+def department_fields(required=False):
+    """The pair every form that asks 科室 uses: picked from the unit's departments, or typed when not listed."""
+    return (
+        DepartmentChoiceField(label=_("科室"), required=False),
+        forms.CharField(
+            label=_("科室（列表中没有时填写）"),
+            max_length=50,
+            required=required,
+            help_text=_("下拉列表中没有您的科室时，请在此填写"),
+        ),
+    )
 
 
 class MobileField(forms.CharField):
@@ -69,6 +107,31 @@ class ProfileFieldsMixin:
         elif required and not unit and not typed:
             self.add_error("unit", _("请从列表选择工作单位；列表中没有时，在下方“未列出时填写”处输入单位全称。"))
 
+    def clean_department_choice(self, cleaned, required=False):
+        """A department picked must be one of the picked unit's; it is kept by name. Typing one stays allowed."""
+        picked, typed = cleaned.get("department_pick"), (cleaned.get("department") or "").strip()
+        if picked is not None:
+            unit = cleaned.get("unit")
+            if unit is None or picked.parent_id != unit.pk:
+                self.add_error(
+                    "department_pick",
+                    _("所选科室不属于所选工作单位：请先选择工作单位再选科室；列表中没有时，在“科室（列表中没有时填写）”处输入。"),
+                )
+                return
+            cleaned["department"] = picked.name
+        elif required and not typed:
+            self.add_error("department_pick", _("请选择科室；列表中没有时，在“科室（列表中没有时填写）”处输入。"))
+        else:
+            cleaned["department"] = typed
+
+    def pick_known_department(self, unit, name):
+        """Show a stored department as picked when it is one of the unit's nodes."""
+        if unit is not None and name:
+            node = Organisation.objects.filter(kind=OrgKind.DEPARTMENT, parent=unit, name=name).first()
+            if node is not None:
+                self.initial["department_pick"] = node.pk
+                self.initial["department"] = ""
+
 
 class RegistrationForm(DocumentFieldsMixin, ProfileFieldsMixin, forms.Form):
     """The registration form of seed 000, field for field."""
@@ -102,7 +165,7 @@ class RegistrationForm(DocumentFieldsMixin, ProfileFieldsMixin, forms.Form):
         help_text=_("下拉列表中没有您的单位时，请在此填写单位全称"),
     )
     mailing_address = forms.CharField(label=_("通讯地址"), max_length=200)
-    department = forms.CharField(label=_("科室"), max_length=50, required=False)
+    department_pick, department = department_fields()
     password1 = forms.CharField(
         label=_("密码"),
         strip=False,
@@ -128,6 +191,7 @@ class RegistrationForm(DocumentFieldsMixin, ProfileFieldsMixin, forms.Form):
                 if not cleaned.get(field) and field not in self.errors:
                     self.add_error(field, message)
         self.clean_unit_choice(cleaned)
+        self.clean_department_choice(cleaned)
         p1, p2 = cleaned.get("password1"), cleaned.get("password2")
         if p1 and p2 and p1 != p2:
             self.add_error("password2", _("两次输入的密码不一致。"))
@@ -202,6 +266,7 @@ class ProfileForm(ProfileFieldsMixin, forms.ModelForm):
     email = forms.EmailField(label=_("电子邮箱"), required=False)
     region = RegionChoiceField(label=_("所属区域"), required=False)
     unit = UnitChoiceField(label=_("工作单位"), required=False)
+    department_pick = DepartmentChoiceField(label=_("科室"), required=False)
 
     class Meta:
         model = LearnerProfile
@@ -218,6 +283,7 @@ class ProfileForm(ProfileFieldsMixin, forms.ModelForm):
             "unit_location",
             "grassroots",
             "mailing_address",
+            "personnel_number",
         ]
         widgets = {
             "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -238,10 +304,21 @@ class ProfileForm(ProfileFieldsMixin, forms.ModelForm):
             coerce=lambda value: value in (True, "True", "true", "1"),
             empty_value=None,
         )
+        # 科室: picked from the unit's departments, typed when not listed (seed 000).
+        self.fields["department"].label = _("科室（列表中没有时填写）")
+        self.fields["department"].help_text = _("下拉列表中没有您的科室时，请在此填写")
+        names = [name for name in self.fields if name != "department_pick"]
+        names.insert(names.index("department"), "department_pick")
+        self.order_fields(names)
+        if self.instance.pk:
+            self.pick_known_department(self.instance.unit, self.instance.department)
         if self.document_fixes_birth():
             for field in ("sex", "birth_date"):
                 self.fields[field].disabled = True
                 self.fields[field].help_text = _("由证件号读取，不可修改")
+
+    def clean_personnel_number(self):
+        return canonical_personnel_number(self.cleaned_data.get("personnel_number"))
 
     def document_fixes_birth(self):
         return self.user.id_type in (DocumentType.RESIDENT_ID, DocumentType.HMT_RESIDENCE_PERMIT)
@@ -249,6 +326,7 @@ class ProfileForm(ProfileFieldsMixin, forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         self.clean_unit_choice(cleaned, required=False)
+        self.clean_department_choice(cleaned)
         return cleaned
 
 

@@ -372,6 +372,10 @@ class LearnerProfile(models.Model):
     staff_category = models.CharField(
         _("人员类别"), max_length=20, choices=StaffCategory.choices, default=StaffCategory.HEALTH_TECHNICAL
     )
+    # Seed 004: 人员编号 as the province's system prints it on credit certificates; entries must carry the same.
+    personnel_number = models.CharField(
+        _("人员编号"), max_length=32, blank=True, help_text=_("省继续医学教育系统中的人员编号，学分证上印有此编号")
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -131,6 +131,7 @@ PROFILE_FIELDS = (
     "unit_location",
     "grassroots",
     "mailing_address",
+    "personnel_number",
 )
 
 

@@ -135,3 +135,10 @@ def mask_name(name):
     if len(name) == 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def canonical_personnel_number(value):
+    """人员编号 as compared (seed 004): full-width characters folded, spaces dropped, letters upper-case."""
+    import unicodedata
+
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", value or "")).upper()

@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_POST
 from cme_portal.accounts.models import Role
 from cme_portal.accounts.permissions import role_required
 from cme_portal.errors import DomainError
+from cme_portal.pagination import paginate
 
 from . import registry
 from .workflow import OWNER
@@ -35,7 +35,7 @@ def _queue(request, model, level):
     workflow = model.workflow
     rows = import_string(workflow.selector)().in_scope_of(request.user, level.role)
     filterset = import_string(workflow.filterset)(request.GET, queryset=rows, role=level.role)
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, filterset.qs, PAGE_SIZE)
     for obj in page:
         obj.actions = workflow.available(obj, request.user)
     return render(
@@ -81,7 +81,7 @@ def take_action(request, obj, *, submit, review, back_to, next_prefix):
 @login_required
 def inbox(request):
     """The person's notifications, newest first; opening the page marks them read."""
-    page = Paginator(request.user.notifications.all(), 20).get_page(request.GET.get("page"))
+    page = paginate(request, request.user.notifications.all(), 20)
     unread_ids = [n.pk for n in page if n.read_at is None]
     response = render(request, "review/inbox.html", {"page_obj": page, "unread_ids": set(unread_ids)})
     request.user.notifications.filter(pk__in=unread_ids).update(read_at=timezone.now())

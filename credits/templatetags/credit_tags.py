@@ -9,3 +9,11 @@ register = template.Library()
 def catalogue(entry):
     """What the province's lists say of an entry's number: {% with check=entry|catalogue %}."""
     return catalogue_check(entry)
+
+
+@register.filter
+def evidence_labels(items):
+    """The labels of the evidence items an entry's merged PDF holds (seed 004's checklist)."""
+    from credits.rules import EVIDENCE_ITEMS
+
+    return [str(EVIDENCE_ITEMS[item]) for item in items or () if item in EVIDENCE_ITEMS]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from cme_portal.accounts.models import User
+from cme_portal.accounts.models import Organisation, OrgKind, User
 
 from ..conftest import last_sms_code
 from ..factories import make_tree
@@ -12,6 +12,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_register_on_a_phone(live_server, phone, screenshot):
     tree = make_tree()
+    other = Organisation.objects.create(name="急诊科", kind=OrgKind.DEPARTMENT, parent=tree["unit_b"])
     page = phone
     page.goto(f"{live_server.url}/accounts/register/")
     screenshot(page, "register-phone-empty")
@@ -23,7 +24,11 @@ def test_register_on_a_phone(live_server, phone, screenshot):
     page.get_by_label("所属区域").select_option(str(tree["city_a"].pk))
     page.locator("#id_unit").select_option(str(tree["unit_a"].pk))
     page.get_by_label("通讯地址").fill("甲市健康路 8 号")
-    page.get_by_label("科室").fill("心内科")
+    # 科室 (seed 000: 请选择科室): only the picked unit's departments are offered.
+    pick = page.get_by_label("科室", exact=True)
+    assert pick.locator(f"option[value='{other.pk}']").evaluate("o => o.hidden")
+    assert not pick.locator(f"option[value='{tree['dept_a'].pk}']").evaluate("o => o.hidden")
+    pick.select_option(str(tree["dept_a"].pk))
     page.locator("#id_password1").fill("Winter-Plum-2026")
     page.get_by_label("确认密码").fill("Winter-Plum-2026")
     page.get_by_label("手机号码").fill("13912345678")
@@ -47,3 +52,4 @@ def test_register_on_a_phone(live_server, phone, screenshot):
 
     user = User.objects.get(id_number="11010519491231002X")
     assert user.profile.sex == "F" and str(user.profile.birth_date) == "1949-12-31"
+    assert user.profile.department == "心内科"
