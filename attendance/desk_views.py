@@ -23,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
 
+from cme_portal import ratelimit
 from cme_portal.accounts.models import Role
 from cme_portal.accounts.permissions import role_required
 from cme_portal.errors import DomainError
@@ -37,6 +38,10 @@ DESK_CSP = {
     "script-src": [*settings.SECURE_CSP.get("script-src", [CSP.SELF]), CSP.WASM_UNSAFE_EVAL],
     "media-src": [CSP.SELF, "blob:", "mediastream:"],
 }
+
+
+# A desk scans a person every few seconds at most; a script turning numbers into check-ins meets this.
+DESK_SCANS_PER_MINUTE = 60
 
 
 @never_cache
@@ -71,25 +76,32 @@ def desk_scan(request, pk):
         text = str(payload.get("text", ""))[:64]
         if direction not in tokens.DIRECTIONS or not text.strip():
             raise ValueError
-    except (ValueError, TypeError, AttributeError):
+    except (ValueError, TypeError, AttributeError, RecursionError):
         return JsonResponse({"ok": False, "message": _("请求有误：请刷新签到台页面后重试。")}, status=400)
-    scan = services.desk_scan(
-        session=session,
-        staff=request.user,
-        scan_id=scan_id,
-        direction=direction,
-        text=text,
-        scanned_at=_scan_moment(payload.get("scanned_at")),
-        now=timezone.now(),
-        client_ip=client_ip(request),
-    )
+    if not ratelimit.hit("desk-scan", f"{session.pk}:{request.user.pk}", limit=DESK_SCANS_PER_MINUTE, period=60):
+        return JsonResponse({"ok": False, "message": _("扫码过于频繁，请稍后再试。")}, status=429)
+    try:
+        scan = services.desk_scan(
+            session=session,
+            staff=request.user,
+            scan_id=scan_id,
+            direction=direction,
+            text=text,
+            scanned_at=_scan_moment(payload.get("scanned_at")),
+            now=timezone.now(),
+            client_ip=client_ip(request),
+        )
+    except DomainError as error:
+        return JsonResponse({"ok": False, "message": error.message}, status=400)
+    ok = scan.outcome in ("done", "repeat")
     return JsonResponse(
         {
-            "ok": scan.outcome in ("done", "repeat"),
+            "ok": ok,
             "scan_id": str(scan.scan_id),
             "outcome": scan.outcome,
             "message": scan.message,
-            "name": scan.learner.name if scan.learner_id else "",
+            # A refusal names nobody: the desk is not a way to turn numbers into names.
+            "name": scan.learner.name if ok and scan.learner_id else "",
             "time": timezone.localtime(scan.scanned_at).strftime("%H:%M:%S"),
         }
     )

@@ -64,9 +64,10 @@ class AttendancePlan(models.Model):
         default=PROJECTOR_REFRESH_SECONDS,
         help_text=_("默认 2 分钟；打印的海报使用当天有效的二维码"),
     )
+    # W9: one phone checks in one person unless the organiser allows more.
     one_device_one_person = models.BooleanField(
         _("一机一人"),
-        default=False,
+        default=True,
         help_text=_("开启后，一部手机只能为一位学员签到、撤离；没有手机的学员请到签到台由工作人员扫码。"),
     )
     grace_minutes = models.PositiveSmallIntegerField(

@@ -7,12 +7,13 @@ refusal raises DomainError whose code is recorded as a DeniedScan.
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cme_portal import ratelimit
 from cme_portal.accounts import services as account_services
@@ -163,7 +164,11 @@ def validate_scan(session, direction, token, moment, client_ip=None, device=""):
     via = Via.SCREEN
     if not tokens.token_matches(token, session.pk, direction, _day_of(plan), plan.refresh_seconds, moment):
         via = Via.POSTER
-    if via == Via.POSTER and not tokens.poster_matches(token, session.pk, direction, timezone.localtime(moment).date()):
+    if (
+        via == Via.POSTER
+        and not tokens.poster_matches(token, session.pk, direction, timezone.localtime(moment).date())
+        and not tokens.legacy_day_matches(token, session.pk, direction, _day_of(plan), moment)
+    ):
         if _matches_an_older_window(plan, direction, token, moment):
             _refuse(
                 "expired",
@@ -227,6 +232,8 @@ def _matches_an_older_window(plan, direction, token, moment):
 
 def find_learner(identifier):
     identifier = (identifier or "").strip()
+    if not identifier or "\x00" in identifier or len(identifier) > 32:
+        return None
     return User.objects.find_by_identifier(normalise_mobile(identifier) if identifier[:1] in "+0" else identifier)
 
 
@@ -256,10 +263,10 @@ DOOR_CODES_PER_ADDRESS_HOUR = 1000
 def send_door_code(*, id_number, mobile, device, client_ip):
     """Send the SMS code a first-timer confirms the typed mobile with; return the code.
 
-    Raises DomainError when the number is already registered, the mobile belongs to
-    another account, or the device or the address asked too often.
+    The limits come first (per phone mark, which the door page set before this request, and a ceiling per
+    address), so nobody learns whether a number is registered without spending them. Raises DomainError when
+    a limit is reached, the number is already registered or the mobile belongs to another account.
     """
-    _door_registration_conflict(id_number, mobile)
     if not device:
         raise DomainError(_("请重新扫描二维码打开签到页面（浏览器须允许保存 Cookie）。"), code="no_device", field="mobile")
     if not ratelimit.hit("door-sms-device", device, limit=DOOR_CODES_PER_DEVICE_HOUR, period=3600):
@@ -268,7 +275,10 @@ def send_door_code(*, id_number, mobile, device, client_ip):
         )
     if not ratelimit.hit("door-sms-address", client_ip or "-", limit=DOOR_CODES_PER_ADDRESS_HOUR, period=3600):
         raise DomainError(_("当前网络获取验证码过于频繁，请到签到台签到。"), code="sms_address_limit", field="mobile")
-    return account_services.send_sms_code(mobile, SmsPurpose.DOOR)
+    _door_registration_conflict(id_number, mobile)
+    # The address is kept with the code; the registration limit per address (twenty an hour) is not applied:
+    # a hall's first-timers share one Wi-Fi address, and the limits above hold the door.
+    return account_services.send_sms_code(mobile, SmsPurpose.DOOR, client_ip, per_address_limit=False)
 
 
 def _door_registration_conflict(id_number, mobile):
@@ -501,7 +511,7 @@ def attended_hours(plan, checked_in, checked_out):
         overlap = min(end, checked_out) - max(start, checked_in)
         if overlap > timedelta():
             total += overlap
-    return Decimal(str(round(total.total_seconds() / 3600, 1)))
+    return (Decimal(int(total.total_seconds())) / 3600).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def attendance_to_close(session, learner, day):
@@ -583,10 +593,48 @@ DESK_CLOCK_TRUST = timedelta(hours=24)
 def learner_from_desk_input(text, moment):
     """The learner a personal code (我的签到码) or a typed document or mobile number names, or None."""
     text = (text or "").strip()
+    if "\x00" in text:
+        return None
     if text.startswith("CME1."):
         learner_id = tokens.read_personal_code(text, moment)
         return User.objects.filter(pk=learner_id, is_active=True).first() if learner_id else None
     return find_learner(text.upper())
+
+
+def _same_desk(scan, session, staff):
+    """A scan id is the desk's own: one reused by another desk or session is refused, not answered."""
+    if (scan.session_id, scan.staff_id) != (session.pk, staff.pk):
+        raise DomainError(_("请求有误：请刷新签到台页面后重试。"), code="scan_id_taken")
+    return scan
+
+
+def _desk_act(session, staff, direction, text, scanned_at, client_ip):
+    """Find the learner and check them in or out; return (learner, attendance, outcome, message)."""
+    learner = learner_from_desk_input(text, scanned_at)
+    if learner is None:
+        message = _("没有找到该学员：请核对证件号，或请学员出示“我的签到码”。首次参加者须先注册本平台账号。")
+        return None, None, "unknown_learner", message
+    if learner.pk == staff.pk:
+        return None, None, "self", _("不能为自己签到：请请其他工作人员扫码，或用自己的手机扫会场二维码。")
+    mark = Mark(ip=client_ip, via=Via.DESK, by=staff)
+    try:
+        plan = plan_for(session)
+        day = scan_day(plan, scanned_at)
+        opens, closes = open_window(plan, direction, day)
+        if session.state != SessionState.APPROVED or not (opens <= scanned_at <= closes):
+            raise DomainError(
+                _("扫码时间不在本期的%(what)s时间内。") % {"what": _("签到") if direction == "in" else _("撤离")},
+                code="outside_window",
+            )
+        if direction == tokens.CHECK_IN:
+            attendance, created = check_in(session, learner, scanned_at, day, mark)
+        else:
+            attendance, created = check_out(session, learner, scanned_at, day, {}, plan, mark)
+    except DomainError as error:
+        return learner, None, error.code or "refused", error.message
+    if created:
+        return learner, attendance, "done", _("签到成功") if direction == "in" else _("撤离成功")
+    return learner, attendance, "repeat", _("已签到，无需重复") if direction == "in" else _("已撤离，无需重复")
 
 
 def desk_scan(*, session, staff, scan_id, direction, text, scanned_at, now, client_ip=None):
@@ -597,40 +645,13 @@ def desk_scan(*, session, staff, scan_id, direction, text, scanned_at, now, clie
     """
     existing = DeskScan.objects.filter(scan_id=scan_id).select_related("learner").first()
     if existing:
-        return existing
+        return _same_desk(existing, session, staff)
     if scanned_at is None or not (now - DESK_CLOCK_TRUST <= scanned_at <= now + timedelta(minutes=2)):
         scanned_at = now
     scanned_at = min(scanned_at, now)
-    learner = learner_from_desk_input(text, scanned_at)
-    attendance, outcome, message = None, "", ""
-    mark = Mark(ip=client_ip, via=Via.DESK, by=staff)
-    if learner is None:
-        outcome = "unknown_learner"
-        message = _("没有找到该学员：请核对证件号，或请学员出示“我的签到码”。首次参加者须先注册本平台账号。")
-    else:
-        try:
-            plan = plan_for(session)
-            day = scan_day(plan, scanned_at)
-            opens, closes = open_window(plan, direction, day)
-            if session.state != SessionState.APPROVED or not (opens <= scanned_at <= closes):
-                raise DomainError(
-                    _("扫码时间不在本期的%(what)s时间内。") % {"what": _("签到") if direction == "in" else _("撤离")},
-                    code="outside_window",
-                )
-            if direction == tokens.CHECK_IN:
-                attendance, created = check_in(session, learner, scanned_at, day, mark)
-            else:
-                attendance, created = check_out(session, learner, scanned_at, day, {}, plan, mark)
-            outcome = "done" if created else "repeat"
-            message = (
-                (_("签到成功") if direction == "in" else _("撤离成功"))
-                if created
-                else (_("已签到，无需重复") if direction == "in" else _("已撤离，无需重复"))
-            )
-        except DomainError as error:
-            outcome, message = error.code or "refused", error.message
     try:
         with transaction.atomic():
+            learner, attendance, outcome, message = _desk_act(session, staff, direction, text, scanned_at, client_ip)
             scan = DeskScan.objects.create(
                 scan_id=scan_id,
                 session=session,
@@ -642,8 +663,8 @@ def desk_scan(*, session, staff, scan_id, direction, text, scanned_at, now, clie
                 outcome=outcome,
                 message=message[:200],
             )
-    except IntegrityError:  # the same scan sent twice at once: the first one's row answers both
-        return DeskScan.objects.select_related("learner").get(scan_id=scan_id)
+    except IntegrityError:  # the same scan sent twice at once: nothing of the second stays, the first answers
+        return _same_desk(DeskScan.objects.select_related("learner").get(scan_id=scan_id), session, staff)
     log.info(
         "desk_scan",
         extra={"session_id": session.pk, "direction": direction, "outcome": outcome, "actor_id": staff.pk},
@@ -654,13 +675,16 @@ def desk_scan(*, session, staff, scan_id, direction, text, scanned_at, now, clie
 # --- flags for the roster (W9): evidence of one phone checking in for many ------------------
 
 SECONDS_APART = 60
-ROOM_MARGIN = timedelta(minutes=30)
 FLAG_LABELS = {
-    "shared_device": _("一机多人"),
-    "rapid": _("同一手机连续扫码"),
-    "device_changed": _("签到、撤离不是同一手机"),
-    "poster_outside": _("会场时间外使用海报二维码"),
+    "shared_device": gettext_lazy("一机多人"),
+    "rapid": gettext_lazy("同一手机连续扫码"),
+    "device_changed": gettext_lazy("签到、撤离不是同一手机"),
+    "poster_outside": gettext_lazy("会场时间外使用海报二维码"),
+    "no_device": gettext_lazy("扫码时浏览器未带设备标记"),
+    "desk_late": gettext_lazy("签到台补录"),
 }
+# A desk scan that reached the portal this long after the time it claims was entered afterwards, not at the desk.
+DESK_LATE = timedelta(minutes=15)
 
 
 def door_flags(session, plan):
@@ -733,9 +757,22 @@ def door_flags(session, plan):
                     _("签到设备 %(a)s，撤离设备 %(b)s") % {"a": row["in_device"][:6], "b": row["out_device"][:6]},
                 )
         for side, moment in (("in", row["checked_in_at"]), ("out", row["checked_out_at"])):
+            # A scan through the door (it has an address) without the phone's mark: cookies refused or dropped.
+            if moment and row[f"{side}_via"] not in (Via.DESK, "") and not row[f"{side}_device"] and row[f"{side}_ip"]:
+                flag(
+                    row["learner_id"],
+                    "no_device",
+                    _("%(what)s %(time)s，地址 %(ip)s")
+                    % {
+                        "what": _("签到") if side == "in" else _("撤离"),
+                        "time": local(moment).strftime("%m-%d %H:%M:%S"),
+                        "ip": row[f"{side}_ip"] or "—",
+                    },
+                )
             if moment and row[f"{side}_via"] == Via.POSTER:
+                # The room's hours: the day's schedule, from when check-in opens to when check-out closes.
                 start, end = plan.day_bounds(local(moment).date())
-                if not (start - ROOM_MARGIN <= moment <= end + ROOM_MARGIN):
+                if not (start - plan.open_before <= moment <= end + plan.close_after):
                     flag(
                         row["learner_id"],
                         "poster_outside",
@@ -747,6 +784,20 @@ def door_flags(session, plan):
                             "end": plan.day_end.strftime("%H:%M"),
                         },
                     )
+    late = DeskScan.objects.filter(session=session, outcome="done").select_related("staff")
+    for scan in late:
+        if scan.received_at - scan.scanned_at > DESK_LATE and scan.learner_id:
+            flag(
+                scan.learner_id,
+                "desk_late",
+                _("%(staff)s 记为 %(scanned)s %(what)s，%(received)s 才提交")
+                % {
+                    "staff": scan.staff.name,
+                    "scanned": local(scan.scanned_at).strftime("%m-%d %H:%M"),
+                    "what": _("签到") if scan.direction == "in" else _("撤离"),
+                    "received": local(scan.received_at).strftime("%m-%d %H:%M"),
+                },
+            )
     return flags
 
 
@@ -759,6 +810,9 @@ def roster_for(session):
         defaults={"organiser": session.organiser, "unit": session.unit, "due_date": session.end_date + timedelta(days=14)},
     )
     return roster
+
+
+ROUNDING = Decimal("0.05")
 
 
 def roster_rows(session, plan):
@@ -783,6 +837,7 @@ def roster_rows(session, plan):
             surveys=Count("survey"),
             posters=Count("pk", filter=Q(in_via=Via.POSTER) | Q(out_via=Via.POSTER)),
             desk=Count("pk", filter=Q(in_via=Via.DESK) | Q(out_via=Via.DESK)),
+            desk_staff=Max("in_by__name"),
         )
         .order_by("learner__name")
     )
@@ -791,7 +846,8 @@ def roster_rows(session, plan):
     result = []
     for row in rows:
         row["both_scans"] = row["complete"] == row["days"]
-        row["meets"] = row["both_scans"] and (row["hours"] or 0) >= needed
+        # Each day's hours are kept to 0.1: allow the rounding of each day (at most 0.05 an hour-record).
+        row["meets"] = row["both_scans"] and (row["hours"] or 0) + ROUNDING * row["days"] >= needed
         row["unit"] = row["learner__profile__unit__name"] or row["learner__profile__unit_name"] or ""
         row["flags"] = flags.get(row["learner_id"], [])
         result.append(row)

@@ -43,7 +43,8 @@ def at(day, hour, minute=0, second=0):
 def session(cast, tree):
     """Two days, 08:30–17:30: 18 scheduled hours; the projector's code turns every two minutes by default."""
     session = held_session(cast["organiser"], tree["unit_a"], DAY1, DAY2, hours=18)
-    AttendancePlan.objects.create(session=session)
+    # The organiser allowed several people per phone, so the roster shows the flags (一机一人 is tested on its own).
+    AttendancePlan.objects.create(session=session, one_device_one_person=False)
     return session
 
 
@@ -175,13 +176,14 @@ def test_a_poster_code_used_outside_the_rooms_hours_is_flagged_and_marked(client
     early, on_time = cast["learner"], learner(unit=tree["unit_a"])
     poster = services.code_for_day(services.plan_for(session), "in", DAY1)
     url = reverse("attendance:door", args=[session.pk, "in", poster])
-    for person, moment in ((early, at(DAY1, 7, 40)), (on_time, at(DAY1, 8, 15))):
+    # The session's check-in stays open between its two days; the room does not: 22:10 is outside its hours.
+    for person, moment in ((early, at(DAY1, 22, 10)), (on_time, at(DAY1, 7, 45))):
         client_phone = phone()
         with time_machine.travel(moment, tick=False):
             client_phone.get(url)
             client_phone.post(url, {"step": "confirm", "identifier": person.id_number})
     page = roster_page(client, cast["organiser"], session)
-    assert set(flags_of(page, early)) == {"poster_outside"} and "07:40" in flags_of(page, early)["poster_outside"]
+    assert set(flags_of(page, early)) == {"poster_outside"} and "22:10" in flags_of(page, early)["poster_outside"]
     assert flags_of(page, on_time) == {}
     assert all(row["posters"] == 1 for row in page.context["rows"]) and "海报码" in page.content.decode()
 
@@ -221,11 +223,51 @@ def test_one_phone_one_person_refuses_a_second_learner_and_sends_them_to_the_des
     assert refused_out.status_code == 409 and Attendance.objects.get(learner=mate).checked_out_at is None
 
 
-def test_without_the_setting_a_second_learner_on_a_phone_is_let_in_and_flagged(session, cast, tree):
+def test_without_the_setting_a_second_learner_on_a_phone_is_let_in_and_flagged(client, session, cast, tree):
     mate = learner(unit=tree["unit_a"])
     shared = phone()
     check_in(shared, session, cast["learner"], at(DAY1, 8, 20))
     assert "签到成功" in check_in(shared, session, mate, at(DAY1, 8, 22)).content.decode()
+    assert "shared_device" in flags_of(roster_page(client, cast["organiser"], session), mate)
+
+
+def test_new_plans_are_one_phone_one_person(cast, tree):
+    fresh = held_session(cast["organiser"], tree["unit_a"], DAY1)
+    assert services.plan_for(fresh).one_device_one_person  # W9: unless the organiser allows more
+
+
+def test_one_phone_one_person_refuses_a_phone_without_its_mark(session, cast):
+    """A script that drops the door's cookie does not slip past 一机一人 on the one-statement fast path."""
+    AttendancePlan.objects.filter(session=session).update(one_device_one_person=True)
+    from attendance.selectors import forget_door_sessions
+
+    forget_door_sessions()
+    bare = phone()
+    url = door_url(session, "in", at(DAY1, 8, 20))
+    with time_machine.travel(at(DAY1, 8, 20), tick=False):
+        refused = bare.post(url, {"step": "confirm", "identifier": cast["learner"].id_number})
+    assert refused.status_code == 409 and not Attendance.objects.exists()
+
+
+def test_a_scan_without_the_phones_mark_is_flagged(client, session, cast):
+    bare = phone()
+    url = door_url(session, "in", at(DAY1, 8, 20))
+    with time_machine.travel(at(DAY1, 8, 20), tick=False):
+        assert "签到成功" in bare.post(url, {"step": "confirm", "identifier": cast["learner"].id_number}).content.decode()
+    assert set(flags_of(roster_page(client, cast["organiser"], session), cast["learner"])) == {"no_device"}
+
+
+def test_a_poster_printed_before_this_change_still_works_on_its_day(session, cast):
+    """Posters on the walls carried the day-long window's code; they keep working on their day, as poster scans."""
+    old_poster = tokens.make_token(session.pk, "in", None, tokens.window_index(at(DAY1, 8, 0), 86400))
+    client = phone()
+    url = reverse("attendance:door", args=[session.pk, "in", old_poster])
+    with time_machine.travel(at(DAY1, 15, 0), tick=False):
+        client.get(url)
+        client.post(url, {"step": "confirm", "identifier": cast["learner"].id_number})
+    assert Attendance.objects.get().in_via == "poster"
+    with time_machine.travel(at(DAY2, 9, 0), tick=False):
+        assert client.get(url).status_code == 403
 
 
 # --- not me ----------------------------------------------------------------------------------------
@@ -284,6 +326,20 @@ def test_fifteen_minutes_late_still_meets_the_hours_by_the_provinces_grace(clien
     with time_machine.travel(at(DAY2 + timedelta(days=1), 10)):
         services.submit_roster(services.roster_for(session), cast["organiser"])
     assert Roster.objects.get().selections.get(learner=late).selected
+
+
+def test_the_grace_holds_each_day_of_a_daily_session(client, cast, tree):
+    """One pair a day, two days of 08:30–17:00, fifteen minutes late each morning: 8.25 hours a day still meets."""
+    from attendance.models import PairMode
+
+    two_days = held_session(cast["organiser"], tree["unit_a"], DAY1, DAY2)
+    plan = AttendancePlan.objects.create(session=two_days, mode=PairMode.DAILY, day_end=time(17, 0), one_device_one_person=False)
+    assert plan.hours_needed == D("16.5")
+    for day in (DAY1, DAY2):
+        services.check_in(two_days, cast["learner"], at(day, 8, 45), day)
+        services.check_out(two_days, cast["learner"], at(day, 17, 5), day, ANSWERS, plan)
+    [row] = services.roster_rows(two_days, plan)
+    assert row["meets"] and row["hours"] == D("16.6")
 
 
 def test_the_province_and_the_organiser_set_the_grace(client, session, cast):
@@ -361,6 +417,59 @@ def test_the_desk_checks_out_without_a_survey_and_refuses_what_it_should(session
     assert row.out_via == "desk" and row.out_by == cast["organiser"] and not hasattr(row, "survey")
 
 
+def test_the_desk_does_not_check_in_its_own_staff_nor_name_strangers(session, cast):
+    desk = Client()
+    with time_machine.travel(at(DAY1, 8, 30), tick=False):
+        desk.force_login(cast["organiser"])
+        own = desk_post(desk, session, cast["organiser"].id_number).json()
+        assert own["outcome"] == "self" and not own["ok"]
+    with time_machine.travel(at(DAY2, 17, 40), tick=False):
+        desk.force_login(cast["organiser"])
+        early = desk_post(desk, session, cast["learner"].id_number, direction="out").json()
+        assert early["outcome"] == "no_check_in" and early["name"] == ""  # a refusal names nobody
+    assert not Attendance.objects.exists()
+
+
+def test_a_desk_scan_entered_long_after_it_claims_is_flagged(client, session, cast):
+    desk = Client()
+    with time_machine.travel(at(DAY1, 11, 0), tick=False):
+        desk.force_login(cast["organiser"])
+        assert desk_post(desk, session, cast["learner"].id_number, scanned_at=at(DAY1, 8, 25)).json()["ok"]
+    flags = flags_of(roster_page(client, cast["organiser"], session), cast["learner"])
+    assert set(flags) == {"desk_late"} and "张立项" in flags["desk_late"] and "11:00" in flags["desk_late"]
+
+
+def test_a_reused_scan_id_from_another_session_is_not_its_answer(session, cast, tree):
+    other = held_session(cast["organiser"], tree["unit_a"], DAY1, DAY2)
+    AttendancePlan.objects.create(session=other)
+    desk, scan_id = Client(), uuid.uuid4()
+    with time_machine.travel(at(DAY1, 8, 30), tick=False):
+        desk.force_login(cast["organiser"])
+        assert desk_post(desk, session, cast["learner"].id_number, scan_id=scan_id).json()["ok"]
+        again = desk_post(desk, other, cast["learner"].id_number, scan_id=scan_id)
+    assert again.status_code == 400 and not Attendance.objects.filter(session=other).exists()
+
+
+@pytest.mark.parametrize(
+    "body", ["[" * 100000, '{"scan_id": "x"}', '{"scan_id": "%s", "direction": "in", "text": "\u0000"}' % uuid.uuid4()]
+)
+def test_the_desk_answers_bad_bodies_with_a_message(session, cast, body):
+    desk = Client()
+    with time_machine.travel(at(DAY1, 8, 30), tick=False):
+        desk.force_login(cast["organiser"])
+        response = desk.post(reverse("attendance:desk_scan", args=[session.pk]), body, content_type="application/json")
+    assert response.status_code in (200, 400) and response.json()["message"] and not Attendance.objects.exists()
+
+
+def test_a_nul_in_the_door_number_is_no_learner(session):
+    client = phone()
+    url = door_url(session, "in", at(DAY1, 8, 20))
+    with time_machine.travel(at(DAY1, 8, 20), tick=False):
+        client.get(url)
+        for step in ("identify", "confirm"):
+            assert client.post(url, {"step": step, "identifier": "3301\x00"}).status_code == 200
+
+
 def test_a_printed_code_holds_for_a_year_and_a_forged_one_never(session, cast):
     printed = tokens.printed_personal_code(cast["learner"].pk, date(2026, 3, 1))
     assert tokens.read_personal_code(printed, at(DAY1, 9)) == cast["learner"].pk
@@ -392,18 +501,22 @@ def test_my_code_shows_a_readable_code_that_names_me(client, cast):
     import zxingcpp
     from PIL import Image
 
-    client.force_login(cast["learner"])
-    page = client.get(reverse("attendance:my_code"))
-    assert page.status_code == 200 and 'http-equiv="refresh"' in page.content.decode()
-    code = tokens.personal_code(cast["learner"].pk, __import__("django.utils.timezone").utils.timezone.now())
-    # The SVG on the page carries the code: rendered the same way, it reads back to this learner.
+    from attendance import posters
+
+    moment = at(DAY1, 9, 0, 30)
+    with time_machine.travel(moment, tick=False):
+        client.force_login(cast["learner"])
+        page = client.get(reverse("attendance:my_code")).content.decode()
+    assert 'http-equiv="refresh"' in page
+    # The page's SVG is this learner's code of this minute, and that code reads back to them.
+    code = tokens.personal_code(cast["learner"].pk, moment)
+    assert posters.qr_svg(code) in page
     import qrcode
 
-    image = qrcode.make(code)
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    qrcode.make(code).save(buffer, format="PNG")
     [read] = zxingcpp.read_barcodes(Image.open(io.BytesIO(buffer.getvalue())))
-    assert tokens.read_personal_code(read.text, __import__("django.utils.timezone").utils.timezone.now()) == cast["learner"].pk
+    assert read.text == code and tokens.read_personal_code(read.text, moment) == cast["learner"].pk
     printed = client.get(reverse("attendance:my_code_print"))
     assert printed.status_code == 200 and "纸质签到码" in printed.content.decode()
 
@@ -435,12 +548,51 @@ def test_forged_codes_record_a_bounded_number_of_refusals(session):
 
 @pytest.fixture
 def squatted(tree):
-    """Someone registered 王秀英's number at the door with their own (verified) mobile."""
-    return User.objects.create_user(resident_id(31), None, name="王秀英", mobile="13700000001", claimed=False)
+    """Someone registered 王秀英's number at the door with their own (verified) mobile, at her unit."""
+    from cme_portal.accounts.models import LearnerProfile, RoleAssignment
+
+    user = User.objects.create_user(resident_id(31), None, name="王秀英", mobile="13700000001", claimed=False)
+    LearnerProfile.objects.create(user=user, unit=tree["unit_a"])
+    RoleAssignment.objects.create(user=user, role="learner", org=tree["unit_a"])
+    return user
 
 
 def handover_post(client, person, **data):
     return client.post(reverse("accounts:handover"), data)
+
+
+def test_staff_accounts_and_accounts_of_other_units_go_to_the_province(client, cast, tree):
+    from cme_portal.accounts.services import handover_candidate
+
+    stranger = User.objects.create_user(resident_id(41), None, name="外院", mobile="13700000041", claimed=False)
+    for target in (cast["organiser"], cast["colleague"], stranger, cast["other_learner"]):
+        with pytest.raises(Exception) as refused:
+            handover_candidate(cast["unit_admin"], target.id_number)
+        assert refused.value.code in ("staff_account", "out_of_scope")
+    assert handover_candidate(cast["province_admin"], cast["organiser"].id_number) == cast["organiser"]
+    assert handover_candidate(cast["unit_admin"], cast["learner"].id_number) == cast["learner"]
+
+
+def test_asking_the_door_for_codes_spends_the_limits_before_anything_is_said(session, cast, tree):
+    """Whether a mobile is bound is not learnt for free: the per-phone SMS limit counts the refusals too."""
+    client = phone()
+    url = door_url(session, "in", at(DAY1, 8, 20))
+    form = {"step": "register", "send_code": "1", "id_number": resident_id(61), "mobile": cast["learner"].mobile}
+    with time_machine.travel(at(DAY1, 8, 20), tick=False):
+        client.get(url)
+        pages = [client.post(url, form).content.decode() for _ in range(services.DOOR_CODES_PER_DEVICE_HOUR + 1)]
+    assert all("已绑定其他账号" in page for page in pages[:-1])
+    assert "次数过多" in pages[-1] and "已绑定其他账号" not in pages[-1]
+
+
+def test_a_script_that_drops_its_cookie_meets_the_new_mark_ceiling(session, monkeypatch):
+    from attendance import views
+
+    monkeypatch.setattr(views, "NEW_MARKS_PER_ADDRESS_MINUTE", 5)
+    url = door_url(session, "in", at(DAY1, 8, 20))
+    with time_machine.travel(at(DAY1, 8, 20), tick=False):
+        answers = [phone().get(url).status_code for _ in range(6)]
+    assert answers == [200] * 5 + [429]
 
 
 def test_the_unit_admin_hands_a_squatted_account_to_its_real_holder(client, cast, squatted, django_capture_on_commit_callbacks):

@@ -41,7 +41,7 @@ def held(cast, tree):
         organiser=cast["organiser"],
         unit=tree["unit_a"],
     )
-    plan = AttendancePlan.objects.create(session=session)
+    plan = AttendancePlan.objects.create(session=session, one_device_one_person=False)
     people = [learner(unit=tree["unit_a"], name=f"学员{n}") for n in range(5)]
     for n, person in enumerate(people):
         services.check_in(session, person, at(DAY1, 8, 20), DAY1)

@@ -40,11 +40,12 @@ def _hash_code(mobile, purpose, code):
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
-def send_sms_code(mobile, purpose, client_ip=None):
+def send_sms_code(mobile, purpose, client_ip=None, per_address_limit=True):
     """Create a code for ``mobile`` and send it by SMS after commit; return the code.
 
     Raises DomainError when the number asked too recently or too often today,
-    or the client address asked too often this hour.
+    or the client address asked too often this hour (unless ``per_address_limit``
+    is off: the door keeps its own limits, per phone, for a hall behind one address).
     """
     now = timezone.now()
     recent = SmsCode.objects.filter(mobile=mobile, created_at__gte=now - timedelta(days=1))
@@ -56,6 +57,7 @@ def send_sms_code(mobile, purpose, client_ip=None):
         raise DomainError(_("该手机号今天获取验证码的次数已达上限，请明天再试。"), code="sms_number_limit")
     if (
         client_ip
+        and per_address_limit
         and SmsCode.objects.filter(client_ip=client_ip, created_at__gte=now - timedelta(hours=1)).count()
         >= settings.SMS_MAX_PER_ADDRESS_PER_HOUR
     ):
@@ -65,7 +67,11 @@ def send_sms_code(mobile, purpose, client_ip=None):
     # parallel requests that all passed them at once.
     if not ratelimit.hit("sms-number", mobile, limit=1, period=settings.SMS_RESEND_SECONDS):
         raise DomainError(_("验证码已发送，请稍后再重新获取。"), code="sms_too_soon")
-    if client_ip and not ratelimit.hit("sms-address", client_ip, limit=settings.SMS_MAX_PER_ADDRESS_PER_HOUR, period=3600):
+    if (
+        client_ip
+        and per_address_limit
+        and not ratelimit.hit("sms-address", client_ip, limit=settings.SMS_MAX_PER_ADDRESS_PER_HOUR, period=3600)
+    ):
         raise DomainError(_("当前网络获取验证码过于频繁，请一小时后再试。"), code="sms_address_limit")
     code = f"{secrets.randbelow(1_000_000):06d}"
     SmsCode.objects.create(
@@ -319,9 +325,9 @@ def update_profile(user, **fields):
 
 
 def handover_candidate(admin, id_number):
-    """The account ``admin`` may hand over: a province admin any; a unit or city admin an account of a unit in
-    their scope, or one opened at a check-in door and never claimed (whoever opened it may have typed any unit).
-    Raises DomainError naming whom to ask otherwise."""
+    """The account ``admin`` may hand over: a province admin any but their own; a unit or city admin a learner's
+    account (no other role) of a unit in their scope. Everything else — staff accounts, accounts of other units,
+    door accounts whose unit lies elsewhere — goes to the province. Raises DomainError naming whom to ask."""
     user = User.objects.filter(id_number=normalise_document_number(id_number or "")).select_related("profile__unit").first()
     if user is None:
         raise DomainError(_("没有找到该证件号的账号：本人可直接注册。"), code="unknown", field="id_number")
@@ -331,11 +337,14 @@ def handover_candidate(admin, id_number):
         return user
     unit = getattr(getattr(user, "profile", None), "unit", None)
     in_scope = unit is not None and (admin.in_scope(Role.UNIT_ADMIN, unit.path) or admin.in_scope(Role.CITY_ADMIN, unit.path))
-    if in_scope or not user.claimed:
+    if in_scope and user.role_set() <= {Role.LEARNER}:
         return user
+    if in_scope:
+        raise DomainError(
+            _("该账号还担任管理或立项角色，只能由省继教办办理移交。"), code="staff_account", field="id_number"
+        )
     raise DomainError(
-        _("该账号属于%(unit)s，且已被认领：请由该单位科教科或省继教办办理移交。")
-        % {"unit": unit.name if unit else _("其他单位")},
+        _("该账号属于%(unit)s：请由该单位科教科或省继教办办理移交。") % {"unit": unit.name if unit else _("其他单位")},
         code="out_of_scope",
         field="id_number",
     )

@@ -15,7 +15,13 @@
   let retryTimer = null;
 
   try { queue = JSON.parse(localStorage.getItem(storeKey) || "[]"); } catch (e) { queue = []; }
-  const save = () => localStorage.setItem(storeKey, JSON.stringify(queue.slice(-200)));
+  // Keep every scan still to be sent, and the last hundred that were.
+  const save = () => {
+    const done = queue.filter((s) => s.state !== "pending");
+    const drop = new Set(done.slice(0, Math.max(0, done.length - 100)));
+    queue = queue.filter((s) => !drop.has(s));
+    localStorage.setItem(storeKey, JSON.stringify(queue));
+  };
 
   function uuid() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -60,7 +66,9 @@
     if (sending) return;
     sending = true;
     try {
-      for (const scan of queue.filter((s) => s.state === "pending")) {
+      // Scans added while one is on its way are taken in the same round.
+      let scan;
+      while ((scan = queue.find((s) => s.state === "pending"))) {
         let response;
         try {
           response = await fetch(root.dataset.scanUrl, {
@@ -82,7 +90,11 @@
         }
         let body = {};
         try { body = await response.json(); } catch (e) { body = { ok: false, message: "" }; }
-        if (response.status >= 500) { clearTimeout(retryTimer); retryTimer = setTimeout(flush, 5000); return; }
+        if (response.status >= 500 || response.status === 429) {
+          // The portal is busy or failing: try again later; after five tries leave it refused, so later scans go.
+          scan.tries = (scan.tries || 0) + 1;
+          if (scan.tries < 5) { save(); clearTimeout(retryTimer); retryTimer = setTimeout(flush, 5000); return; }
+        }
         scan.state = body.ok ? "sent" : "refused";
         scan.message = body.message || "";
         scan.name = body.name || "";
@@ -135,13 +147,15 @@
     }
   }
 
+  let reader = null;
   document.getElementById("camera-start").addEventListener("click", async () => {
+    if (reader) return;
     try {
       const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
       video.srcObject = stream;
       video.classList.remove("d-none");
       await video.play();
-      setInterval(readFrame, 250);
+      reader = setInterval(readFrame, 250);
     } catch (e) {
       say(msg("camera"), "danger");
     }
