@@ -511,6 +511,7 @@ def attended_hours(plan, checked_in, checked_out):
         overlap = min(end, checked_out) - max(start, checked_in)
         if overlap > timedelta():
             total += overlap
+    # Half up, day by day: 8 h 15 min is 8.3, so a day's grace of fifteen minutes is never lost to rounding.
     return (Decimal(int(total.total_seconds())) / 3600).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
@@ -812,9 +813,6 @@ def roster_for(session):
     return roster
 
 
-ROUNDING = Decimal("0.05")
-
-
 def roster_rows(session, plan):
     """One row per learner: first in, last out, hours, days complete, survey done, whether hours are met."""
     rows = (
@@ -846,8 +844,7 @@ def roster_rows(session, plan):
     result = []
     for row in rows:
         row["both_scans"] = row["complete"] == row["days"]
-        # Each day's hours are kept to 0.1: allow the rounding of each day (at most 0.05 an hour-record).
-        row["meets"] = row["both_scans"] and (row["hours"] or 0) + ROUNDING * row["days"] >= needed
+        row["meets"] = row["both_scans"] and (row["hours"] or 0) >= needed
         row["unit"] = row["learner__profile__unit__name"] or row["learner__profile__unit_name"] or ""
         row["flags"] = flags.get(row["learner_id"], [])
         result.append(row)
