@@ -310,6 +310,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "cme_portal.api.views.exception_handler",
     "UNAUTHENTICATED_USER": None,
+    # OPTIONS answers 405 like any method an operation does not have: the schema is the description.
+    "DEFAULT_METADATA_CLASS": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "继续医学教育管理平台 API",

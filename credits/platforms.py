@@ -94,6 +94,10 @@ def _check(record, learners):
     missing = [COLUMN_OF[f] for f in REQUIRED if not _text(record, f)]
     if missing:
         raise _Refused(FeedCode.MISSING, _("缺少：%(columns)s") % {"columns": "、".join(missing)})
+    controls = [COLUMN_OF[f] for f in FIELDS if any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in _text(record, f))]
+    if controls:
+        # A database refuses NUL and lone surrogates; nobody types the other control characters.
+        raise _Refused(FeedCode.BAD_FORMAT, _("含有无法识别的控制字符：%(columns)s") % {"columns": "、".join(controls)})
     long = [COLUMN_OF[f] for f, limit in LIMITS.items() if len(_text(record, f)) > limit]
     if long:
         raise _Refused(FeedCode.TOO_LONG, _("内容过长：%(columns)s") % {"columns": "、".join(long)})

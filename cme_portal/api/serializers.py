@@ -1,5 +1,6 @@
 """The API's request and answer shapes; the OpenAPI schema is generated from them."""
 
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -15,10 +16,12 @@ class TextOrNumber(serializers.CharField):
 
     def __init__(self, **kwargs):
         super().__init__(allow_blank=True, trim_whitespace=True, **kwargs)
+        # Control characters are the feed's rule to refuse (one record, not the whole batch).
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
 
 
 class PlatformRecordSerializer(serializers.Serializer):
-    record_id = serializers.CharField(help_text=_("平台自己的记录号：同一平台的同一记录号只计一次（幂等）"))
+    record_id = TextOrNumber(help_text=_("平台自己的记录号：同一平台的同一记录号只计一次（幂等）"))
     id_number = TextOrNumber(help_text=_("学员证件号"))
     name = TextOrNumber(help_text=_("学员姓名，须与证件号登记的姓名一致"))
     project_number = TextOrNumber(help_text=_("项目编号，如 2026-03-01-101（国）"))

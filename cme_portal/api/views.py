@@ -124,6 +124,7 @@ class ComplianceLearners(TokenView):
     def get(self, request):
         query = ComplianceQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
+        PageQuerySerializer(data=request.query_params).is_valid(raise_exception=True)
         token = request.auth
         learners, year = selectors.token_learners(
             token,
