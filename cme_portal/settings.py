@@ -160,6 +160,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cme_portal.notifications.tasks.sweep_deliveries",
         "schedule": timedelta(minutes=1),
     },
+    "remind-entry-deadlines": {
+        "task": "credits.tasks.remind_entry_deadlines",
+        "schedule": timedelta(hours=24),
+    },
     "send-daily-digests": {
         "task": "cme_portal.notifications.tasks.send_daily_digests",
         "schedule": crontab(hour=8, minute=0),

@@ -244,3 +244,26 @@ def test_the_profile_page_keeps_the_choices(client, learner):
     prefs = Preference.objects.get(user=learner)
     assert (prefs.by_email, prefs.by_sms, prefs.daily_digest) == (True, False, False)
     assert client.get(reverse("notifications:preferences")).status_code == 405
+
+
+def test_learners_are_told_three_days_before_the_entry_deadline(cast, learner, tree, outbox, django_capture_on_commit_callbacks):
+    import time_machine
+
+    from credits.models import EntryDeadline
+    from credits.tasks import remind_entry_deadlines
+
+    with django_capture_on_commit_callbacks(execute=True):
+        entry = credit_entry(learner)
+        CREDIT_ENTRY_WORKFLOW.review(entry, cast["unit_admin"], "unit_return", reason="补充材料")
+    credit_entry(cast["other_learner"], activity_number="2026-03-01-009（国）")  # submitted: nothing to do
+    deadline = EntryDeadline.objects.create(
+        province=tree["province"], year=2026, deadline=timezone.localdate() + timedelta(days=5)
+    )
+    assert remind_entry_deadlines() == 0  # five days before: not yet
+    with time_machine.travel(timezone.now() + timedelta(days=2)), django_capture_on_commit_callbacks(execute=True):
+        assert remind_entry_deadlines() == 1
+        assert remind_entry_deadlines() == 0  # once
+    note = Notification.objects.get(user=learner, kind=Kind.DEADLINE)
+    assert deadline.deadline.isoformat() in note.message
+    assert any(deadline.deadline.isoformat() in m for m in texts_to(outbox, learner))
+    assert not Notification.objects.filter(user=cast["other_learner"], kind=Kind.DEADLINE).exists()
