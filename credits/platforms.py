@@ -84,6 +84,10 @@ def _text(record, name):
     return "" if value is None else str(value).strip()
 
 
+def _printable(record, name):
+    return not any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in _text(record, name))
+
+
 class _Refused(Exception):
     def __init__(self, code, message):
         self.code, self.message = code, message
@@ -94,7 +98,7 @@ def _check(record, learners):
     missing = [COLUMN_OF[f] for f in REQUIRED if not _text(record, f)]
     if missing:
         raise _Refused(FeedCode.MISSING, _("缺少：%(columns)s") % {"columns": "、".join(missing)})
-    controls = [COLUMN_OF[f] for f in FIELDS if any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in _text(record, f))]
+    controls = [COLUMN_OF[f] for f in FIELDS if not _printable(record, f)]
     if controls:
         # A database refuses NUL and lone surrogates; nobody types the other control characters.
         raise _Refused(FeedCode.BAD_FORMAT, _("含有无法识别的控制字符：%(columns)s") % {"columns": "、".join(controls)})
@@ -135,8 +139,16 @@ def import_records(*, platform, records, imported_by):
     or refused with a FeedCode and a reason. Raises nothing for a bad record.
     """
     records = list(records)
-    id_numbers = {_text(record, "id_number").upper() for _ref, record in records}
+    # Looked up in two queries; a value no database can hold (control characters) is refused below, not sent.
+    id_numbers = {_text(record, "id_number").upper() for _ref, record in records if _printable(record, "id_number")}
     learners = {u.id_number: u for u in User.objects.filter(id_number__in=id_numbers)}
+    # The batch's record ids already held, in one query (the unique constraint still decides under a race).
+    held = set(
+        PlatformRecord.objects.filter(
+            platform=platform,
+            record_id__in=[_text(record, "record_id") for _ref, record in records if _printable(record, "record_id")],
+        ).values_list("record_id", flat=True)
+    )
     results = []
     for ref, record in records:
         record_id = _text(record, "record_id")
@@ -145,8 +157,18 @@ def import_records(*, platform, records, imported_by):
         except _Refused as refused:
             results.append(RecordResult(ref, record_id, Outcome.REFUSED, refused.code, refused.message))
             continue
-        results.append(_import_one(ref, record, platform, imported_by, learner, credits, hours, finished, credit_class))
+        if record_id in held:
+            results.append(_skipped(ref, record_id))
+            continue
+        result = _import_one(ref, record, platform, imported_by, learner, credits, hours, finished, credit_class)
+        if result.status == Outcome.IMPORTED:
+            held.add(record_id)
+        results.append(result)
     return results
+
+
+def _skipped(ref, record_id):
+    return RecordResult(ref, record_id, Outcome.SKIPPED, FeedCode.ALREADY_IMPORTED, _("记录 %(id)s 已导入") % {"id": record_id})
 
 
 def _import_one(ref, record, platform, imported_by, learner, credits, hours, finished, credit_class):

@@ -301,3 +301,30 @@ def test_the_schema_and_the_docs_page_are_published(client):
     assert "<style>" not in docs.content.decode()
     script = client.get(reverse("api:docs") + "?script=")
     assert script.status_code == 200 and "SwaggerUIBundle" in script.content.decode()
+
+
+def test_a_full_batch_of_1000_records_imports_once(client, tree, platform_token):
+    """The largest batch allowed: 1,000 records of 20 learners, then the same batch again (all skipped)."""
+    people = [learner(unit=tree["unit_a"], name=f"远程{n}") for n in range(20)]
+    batch = [
+        record(people[n % 20], f"F-{n:04d}", project_number=f"2026-{n // 50 + 1:02d}-01-{n % 50:03d}（国）") for n in range(1000)
+    ]
+    first = post_batch(client, platform_token[1], batch).json()
+    assert (first["imported"], first["skipped"], first["refused"]) == (1000, 0, 0)
+    again = post_batch(client, platform_token[1], batch).json()
+    assert (again["imported"], again["skipped"]) == (0, 1000)
+    assert CreditRecord.objects.filter(source="platform").count() == 1000
+
+
+def test_an_unknown_query_parameter_is_refused(client, people, unit_token):
+    answer = client.get(LEARNERS, {"deparment": "心内科"}, **auth(unit_token[1]))
+    assert answer.status_code == 400 and "deparment" in str(answer.json()["detail"])
+
+
+def test_characters_no_database_holds_refuse_one_record_not_the_batch(client, cast, platform_token):
+    """A NUL in a document number or record id would break PostgreSQL's query: it is refused, never sent."""
+    person = cast["learner"]
+    batch = [record(person, "N-001", id_number="3301\x00"), record(person, "N\x00002"), record(person, "N-003")]
+    body = post_batch(client, platform_token[1], batch).json()
+    assert [r["status"] for r in body["results"]] == ["refused", "refused", "imported"]
+    assert {r["code"] for r in body["results"][:2]} == {"bad_format"}

@@ -63,7 +63,21 @@ def within_token_scope(ctx, response, case):
 
 
 @pytest.fixture
-def tokens(cast, tree, settings):
+def keep_the_test_connection():
+    """Requests reach the WSGI handler directly (not through Django's test client), so, like that client,
+    keep Django from closing the test's connection at each request (on PostgreSQL it is inside a transaction)."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def tokens(cast, tree, settings, keep_the_test_connection):
     settings.API_RATE_LIMIT_PER_MINUTE = 100_000
     settings.ALLOWED_HOSTS = ["testserver", "localhost"]
     admin = cast["province_admin"]

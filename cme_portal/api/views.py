@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularSwaggerSplitView
-from rest_framework import pagination, status
+from rest_framework import exceptions, pagination, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -40,10 +40,15 @@ class TokenView(APIView):
     """Records and logs every call; subclasses put their record counts in ``self.counts``."""
 
     operation = ""
+    query_names = frozenset()
 
     def initial(self, request, *args, **kwargs):
         self.counts = {}
         super().initial(request, *args, **kwargs)
+        # A misspelt filter ("deparment") must not silently answer everything.
+        unknown = sorted(set(request.query_params) - self.query_names)
+        if unknown:
+            raise exceptions.ValidationError({"query": [_("未知的查询参数：%(names)s") % {"names": "、".join(unknown)}]})
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -107,6 +112,7 @@ class LearnerPages(pagination.PageNumberPagination):
 class ComplianceLearners(TokenView):
     permission_classes = [UnitToken]
     operation = "compliance_learners"
+    query_names = frozenset(ComplianceQuerySerializer().fields) | frozenset(PageQuerySerializer().fields)
 
     @extend_schema(
         operation_id="compliance_learners_list",
@@ -167,7 +173,6 @@ def exception_handler(exc, context):
     """DRF's answer in one shape, ``{"detail": …}`` (a message, or each field's messages for a 400), with a
     Chinese message for a 404 and a 429."""
     from django.http import Http404
-    from rest_framework import exceptions
     from rest_framework.views import exception_handler as drf_handler
 
     if isinstance(exc, Http404):
