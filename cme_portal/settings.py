@@ -330,4 +330,5 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"FeedCodeEnum": "credits.platforms.FeedCode", "OutcomeEnum": "credits.platforms.Outcome"},
 }
