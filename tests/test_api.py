@@ -328,3 +328,18 @@ def test_characters_no_database_holds_refuse_one_record_not_the_batch(client, ca
     body = post_batch(client, platform_token[1], batch).json()
     assert [r["status"] for r in body["results"]] == ["refused", "refused", "imported"]
     assert {r["code"] for r in body["results"][:2]} == {"bad_format"}
+
+
+def test_every_api_url_answers_401_without_a_token_and_never_500(client):
+    """Issue 16's URL × role sweep: each /api/v1/ operation refuses a stranger; only the description is public."""
+    from cme_portal.api.urls import urlpatterns
+
+    public = {"schema", "docs"}
+    for pattern in urlpatterns:
+        url = reverse(f"api:{pattern.name}")
+        for method in ("get", "post", "put", "delete"):
+            status = getattr(client, method)(url).status_code
+            if pattern.name in public:
+                assert status in (200, 405), (url, method, status)
+            else:
+                assert status == 401, (url, method, status)
