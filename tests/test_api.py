@@ -343,3 +343,31 @@ def test_every_api_url_answers_401_without_a_token_and_never_500(client):
                 assert status in (200, 405), (url, method, status)
             else:
                 assert status == 401, (url, method, status)
+
+
+def test_token_services_refuse_what_does_not_fit(cast, tree, platform):
+    from cme_portal.accounts.models import Organisation, OrgKind
+    from cme_portal.errors import DomainError
+
+    admin = cast["province_admin"]
+    refusals = [
+        (dict(admin=admin, kind=TokenKind.PLATFORM, name=" "), "name_required"),
+        (dict(admin=admin, kind=TokenKind.PLATFORM, name="甲"), "platform_required"),
+        (dict(admin=admin, kind="other", name="甲"), "kind_required"),
+        (dict(admin=admin, kind=TokenKind.UNIT, name="甲", org=tree["dept_a"]), "org_required"),
+        (dict(admin=cast["unit_admin"], kind=TokenKind.PLATFORM, name="甲", platform=platform), "forbidden"),
+    ]
+    elsewhere = Organisation.objects.create(name="外省", kind=OrgKind.PROVINCE)
+    refusals.append((dict(admin=admin, kind=TokenKind.UNIT, name="甲", org=elsewhere), "forbidden"))
+    for fields, code in refusals:
+        with pytest.raises(DomainError) as refused:
+            api_services.create_token(**fields)
+        assert refused.value.code == code, fields
+    assert not ApiToken.objects.exists()
+    token, _key = api_services.create_token(admin=admin, kind=TokenKind.PLATFORM, name="甲", platform=platform)
+    api_services.revoke_token(token, admin)
+    with pytest.raises(DomainError) as refused:
+        api_services.rotate_token(token, admin)
+    assert refused.value.code == "revoked"
+    with pytest.raises(DomainError):
+        api_services.revoke_token(ApiToken.objects.get(), cast["unit_admin"])
