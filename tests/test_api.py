@@ -371,3 +371,16 @@ def test_token_services_refuse_what_does_not_fit(cast, tree, platform):
     assert refused.value.code == "revoked"
     with pytest.raises(DomainError):
         api_services.revoke_token(ApiToken.objects.get(), cast["unit_admin"])
+
+
+def test_every_call_is_one_structured_log_line(client, cast, platform_token, caplog):
+    token, key = platform_token
+    with caplog.at_level("INFO", logger="cme.api"):
+        post_batch(client, key, [record(cast["learner"], "G-001"), record(cast["learner"], "G-002", credits="0")])
+        client.get(LEARNERS)  # no token: logged too, with no row to keep
+    lines = [r for r in caplog.records if r.getMessage() == "api_call"]
+    assert [(r.token_id, r.method, r.status, r.records, r.imported, r.refused) for r in lines] == [
+        (token.pk, "POST", 200, 2, 1, 1),
+        (None, "GET", 401, 0, 0, 0),
+    ]
+    assert ApiCall.objects.count() == 1
