@@ -164,6 +164,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "credits.tasks.remind_entry_deadlines",
         "schedule": timedelta(hours=24),
     },
+    "purge-old-api-calls": {
+        "task": "cme_portal.api.tasks.purge_old_api_calls",
+        "schedule": timedelta(hours=24),
+    },
     "send-daily-digests": {
         "task": "cme_portal.notifications.tasks.send_daily_digests",
         "schedule": crontab(hour=8, minute=0),
@@ -305,6 +309,8 @@ LOGGING = {
 # --- API (/api/v1/, DESIGN.md §6) ------------------------------------------------
 # Calls a minute per token (platform batches and units' reads alike), counted in the shared cache.
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=60)
+# How long the province admin's call log keeps a call.
+API_CALL_LOG_DAYS = env.int("API_CALL_LOG_DAYS", default=365)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["cme_portal.api.auth.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["cme_portal.api.auth.AnyToken"],

@@ -1,7 +1,7 @@
 """The API (/api/v1/): platform feeds through the same service as the file import, units' read-only
 compliance through the token's scope, tokens made, rotated and revoked by the province, every call logged."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -384,3 +384,15 @@ def test_every_call_is_one_structured_log_line(client, cast, platform_token, cap
         (None, "GET", 401, 0, 0, 0),
     ]
     assert ApiCall.objects.count() == 1
+
+
+def test_old_calls_are_purged(client, platform_token, settings):
+    from cme_portal.api.tasks import purge_old_api_calls
+
+    token, key = platform_token
+    client.get(reverse("api:token"), **auth(key))
+    client.get(reverse("api:token"), **auth(key))
+    old = ApiCall.objects.order_by("pk").first()
+    ApiCall.objects.filter(pk=old.pk).update(created_at=old.created_at - timedelta(days=settings.API_CALL_LOG_DAYS + 1))
+    assert purge_old_api_calls() == 1
+    assert ApiCall.objects.filter(token=token).count() == 1
