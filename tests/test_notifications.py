@@ -267,3 +267,30 @@ def test_learners_are_told_three_days_before_the_entry_deadline(cast, learner, t
     assert deadline.deadline.isoformat() in note.message
     assert any(deadline.deadline.isoformat() in m for m in texts_to(outbox, learner))
     assert not Notification.objects.filter(user=cast["other_learner"], kind=Kind.DEADLINE).exists()
+
+
+def test_a_broker_that_is_down_loses_nothing(cast, learner, outbox, django_capture_on_commit_callbacks):
+    """Celery really publishing, to a broker nobody listens on: the return stands, its deliveries wait in the
+    outbox, and once the broker is back the sweeper sends each one once."""
+    from cme_portal.celery import app
+
+    conf = app.conf
+    saved = conf.task_always_eager, conf.broker_url, conf.broker_transport_options
+    conf.task_always_eager, conf.broker_url = False, "redis://127.0.0.1:1/0"
+    conf.broker_transport_options = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1}
+    entry = credit_entry(learner)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            CREDIT_ENTRY_WORKFLOW.review(entry, cast["unit_admin"], "unit_return", reason="请重新上传")
+    finally:
+        conf.task_always_eager, conf.broker_url, conf.broker_transport_options = saved
+        if app._pool is not None:  # the producer pool still points at the dead broker
+            app._pool.force_close_all()
+            app._pool = None
+    entry.refresh_from_db()
+    assert entry.state == EntryState.RETURNED
+    waiting = Delivery.objects.filter(notification__user=learner, state=DeliveryState.PENDING, attempts=0)
+    assert waiting.count() == 2 and texts_to(outbox, learner) == []
+    assert services.sweep(now=timezone.now() + timedelta(minutes=2))["sent"] == 2
+    assert len(texts_to(outbox, learner)) == 1 and len([m for m in mail.outbox if "请重新上传" in m.body]) == 1
+    assert services.sweep(now=timezone.now() + timedelta(minutes=3))["sent"] == 0
