@@ -396,3 +396,18 @@ def test_old_calls_are_purged(client, platform_token, settings):
     ApiCall.objects.filter(pk=old.pk).update(created_at=old.created_at - timedelta(days=settings.API_CALL_LOG_DAYS + 1))
     assert purge_old_api_calls() == 1
     assert ApiCall.objects.filter(token=token).count() == 1
+
+
+def test_the_list_takes_the_same_queries_for_few_or_many_learners(client, tree, people, unit_token):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(page_size):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(LEARNERS, {"page_size": page_size}, **auth(unit_token[1])).status_code == 200
+        return len(captured)
+
+    few = queries(2)
+    for n in range(20):
+        learner(unit=tree["unit_a"], name=f"多{n}")
+    assert queries(25) == few
