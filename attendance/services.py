@@ -616,7 +616,7 @@ def _desk_act(session, staff, direction, text, scanned_at, client_ip):
         message = _("没有找到该学员：请核对证件号，或请学员出示“我的签到码”。首次参加者须先注册本平台账号。")
         return None, None, "unknown_learner", message
     if learner.pk == staff.pk:
-        return None, None, "self", _("不能为自己签到：请请其他工作人员扫码，或用自己的手机扫会场二维码。")
+        return None, None, "self", _("不能为自己签到：请其他工作人员扫码，或用自己的手机扫会场二维码。")
     mark = Mark(ip=client_ip, via=Via.DESK, by=staff)
     try:
         plan = plan_for(session)

@@ -5,8 +5,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cme_portal.accounts.models import Role, RoleAssignment
-from cme_portal.review.models import Notification
+from cme_portal.accounts.models import Role, RoleAssignment, User
+from cme_portal.notifications.kinds import Kind
+from cme_portal.notifications.services import notify
 
 from .models import Roster, RosterState
 
@@ -68,9 +69,9 @@ def _remind(rosters, today, now):
         reviewer = {RosterState.SUBMITTED: Role.UNIT_ADMIN, RosterState.FORWARDED: Role.PROVINCE_ADMIN}.get(roster.state)
         if reviewer:
             people |= set(RoleAssignment.objects.filter(role=reviewer, org_id__in=ancestor_ids).values_list("user_id", flat=True))
-        Notification.objects.bulk_create(
-            [Notification(user_id=uid, message=message[:300], link=roster.get_absolute_url()) for uid in people]
-        )
+        # Inbox, and by each person's choice SMS and e-mail (W8); once per roster, person and day.
+        for user in User.objects.filter(pk__in=people):
+            notify(user, Kind.DEADLINE, message, roster.get_absolute_url(), key=f"roster-due:{roster.pk}:{today}")
         Roster.objects.filter(pk=roster.pk).update(reminded_at=now)
         reminded += 1
     return reminded

@@ -2,12 +2,13 @@
 all behind one address 50 ms from the server, with 30,000 learners enrolled.
 
 A known learner opens the door page, identifies and confirms (three requests); a first-timer opens it,
-identifies, asks for the SMS code and registers with it (four). The phones run in a network namespace the
-bench creates, joined to the server by a veth pair on the benchmarking range 198.18.0.0/15 with `tc netem`
-delaying each direction by half the round trip; without the rights for that (not root), the phones run on
-loopback and the line says rtt_ms=0. The server is gunicorn behind nginx, as docker-compose.yml runs it
+identifies, asks for the SMS code and registers with it (four). Every phone's traffic passes through a delay
+line (bench/delayline.py) that holds each chunk for half the round trip each way: this machine's kernel has
+no `netem`, so the delay is made in user space, and all phones come from one address (127.0.0.1), as a hall
+behind one Wi-Fi address does. The server is gunicorn behind nginx, as docker-compose.yml runs it
 (BENCH_DOOR_MODE=nginx, the default when nginx is installed), or gunicorn alone with sync or threaded
-workers (BENCH_DOOR_MODE=sync|gthread), to compare.
+workers (BENCH_DOOR_MODE=sync|gthread), to compare. The line also prints probe_ms, the median time of a
+one-row request through the delay line, which shows the round trip is there.
 
     BENCH door learners_per_s=<n> known_per_s=<n> first_timers_per_s=<n> p50_ms=<n> p99_ms=<n> http_429=<n>
           errors=<n> rows_ok=<0|1> enrolled=<n> rtt_ms=<n> mode=<nginx|sync|gthread>
@@ -39,37 +40,15 @@ from bench.targets import check
 from cme_portal.accounts.models import User
 
 ENROLLED, KNOWN, PHONES, RTT_MS = 30_000, 2_700, 100, 50
-NAMESPACE, VETH, SERVER_IP, PHONE_IP = "cmebench", "cmeb", "198.18.0.1", "198.18.0.2"
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def sh(*command, check=True):
-    return subprocess.run(command, check=check, capture_output=True, text=True)
-
-
-def network_up():
-    """The phones' namespace, RTT_MS away. Returns the server's address and the command prefix for the phones."""
-    if os.geteuid() != 0 or not shutil.which("ip") or not shutil.which("tc"):
-        return "127.0.0.1", [], 0
-    network_down()
-    half = f"{RTT_MS // 2}ms"
-    sh("ip", "netns", "add", NAMESPACE)
-    sh("ip", "link", "add", f"{VETH}0", "type", "veth", "peer", "name", f"{VETH}1")
-    sh("ip", "link", "set", f"{VETH}1", "netns", NAMESPACE)
-    sh("ip", "addr", "add", f"{SERVER_IP}/30", "dev", f"{VETH}0")
-    sh("ip", "link", "set", f"{VETH}0", "up")
-    inside = ["ip", "netns", "exec", NAMESPACE]
-    sh(*inside, "ip", "addr", "add", f"{PHONE_IP}/30", "dev", f"{VETH}1")
-    sh(*inside, "ip", "link", "set", f"{VETH}1", "up")
-    sh(*inside, "ip", "link", "set", "lo", "up")
-    sh("tc", "qdisc", "add", "dev", f"{VETH}0", "root", "netem", "delay", half, "limit", "100000")
-    sh(*inside, "tc", "qdisc", "add", "dev", f"{VETH}1", "root", "netem", "delay", half, "limit", "100000")
-    return SERVER_IP, inside, RTT_MS
-
-
-def network_down():
-    sh("ip", "netns", "del", NAMESPACE, check=False)
-    sh("ip", "link", "del", f"{VETH}0", check=False)
+def start_delay_line(listen_port, upstream_port):
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench.delayline", str(listen_port), str(upstream_port), str(RTT_MS)],
+        cwd=ROOT,
+        start_new_session=True,
+    )
 
 
 NGINX_CONF = """
@@ -130,13 +109,24 @@ def start_server(mode, ip, port, tmp):
     return processes, f"{mode}, gunicorn {workers} workers"
 
 
-def wait_ready(base, phones_prefix):
+def wait_ready(base):
+    """Wait for the server; then the median of ten one-row requests through the delay line (ms)."""
+    import urllib.request
+
     for _ in range(300):
-        probe = subprocess.run([*phones_prefix, "curl", "-sf", "-o", "/dev/null", f"{base}/healthz/db/"], check=False)
-        if probe.returncode == 0:
-            return
-        time.sleep(0.1)
-    raise RuntimeError("the server did not start")
+        try:
+            urllib.request.urlopen(f"{base}/healthz/db/", timeout=2).read()
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        raise RuntimeError("the server did not start")
+    probes = []
+    for _ in range(10):
+        started = time.perf_counter()
+        urllib.request.urlopen(f"{base}/healthz/db/", timeout=5).read()
+        probes.append((time.perf_counter() - started) * 1000)
+    return statistics.median(probes)
 
 
 def main():
@@ -147,14 +137,14 @@ def main():
     )
     first = list(enumerate(first_timer_numbers()))
     mode = os.environ.get("BENCH_DOOR_MODE") or ("nginx" if shutil.which("nginx") else "gthread")
-    ip, phones_prefix, rtt = network_up()
-    port = free_port()
-    base = f"http://{ip}:{port}"
+    server_port, phones_port = free_port(), free_port()
+    base = f"http://127.0.0.1:{phones_port}"
     door_url = f"{base}/attendance/s/{session.pk}/in/{services.current_code(plan, 'in')}/"
     with tempfile.TemporaryDirectory() as tmp:
-        processes, described = start_server(mode, ip, port, tmp)
+        processes, described = start_server(mode, "127.0.0.1", server_port, tmp)
+        processes.append(start_delay_line(phones_port, server_port))
         try:
-            wait_ready(base, phones_prefix)
+            probe_ms = wait_ready(base)
             job = {
                 "door_url": door_url,
                 "known": known,
@@ -165,16 +155,12 @@ def main():
             }
             job_file, results_file = Path(tmp) / "job.json", Path(tmp) / "results.json"
             job_file.write_text(json.dumps(job))
-            subprocess.run(
-                [*phones_prefix, sys.executable, "-m", "bench.door_client", job_file, results_file], cwd=ROOT, check=True
-            )
+            subprocess.run([sys.executable, "-m", "bench.door_client", job_file, results_file], cwd=ROOT, check=True)
             results = json.loads(results_file.read_text())
         finally:
             for process in reversed(processes):
                 os.killpg(process.pid, signal.SIGTERM)
                 process.wait(timeout=30)
-            if phones_prefix:
-                network_down()
     rows = Attendance.objects.filter(session=session)
     expected = len(known) + len(first)
     rows_ok = int(rows.count() == expected == rows.values("learner").distinct().count())
@@ -194,7 +180,7 @@ def main():
     print(
         "BENCH door "
         + " ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items())
-        + f" enrolled={ENROLLED} rtt_ms={rtt} mode={mode}",
+        + f" enrolled={ENROLLED} rtt_ms={RTT_MS} mode={mode} probe_ms={probe_ms:.0f}",
         flush=True,
     )
     check("door", **figures)

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
@@ -55,6 +56,12 @@ INSTALLED_APPS = [
     "attendance",
     "credits",
     "certificates",
+    # The API (issue 14): Django REST framework + drf-spectacular, Swagger UI vendored by the sidecar package.
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "cme_portal.api",
+    "cme_portal.notifications",
 ]
 
 MIDDLEWARE = [
@@ -150,6 +157,23 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired-bulk-downloads": {
         "task": "certificates.tasks.purge_expired_bulk_downloads",
         "schedule": timedelta(hours=1),
+    },
+    # The notification outbox (cme_portal/notifications): pending deliveries re-sent, reviewers' digests.
+    "sweep-notification-deliveries": {
+        "task": "cme_portal.notifications.tasks.sweep_deliveries",
+        "schedule": timedelta(minutes=1),
+    },
+    "remind-entry-deadlines": {
+        "task": "credits.tasks.remind_entry_deadlines",
+        "schedule": timedelta(hours=24),
+    },
+    "purge-old-api-calls": {
+        "task": "cme_portal.api.tasks.purge_old_api_calls",
+        "schedule": timedelta(hours=24),
+    },
+    "send-daily-digests": {
+        "task": "cme_portal.notifications.tasks.send_daily_digests",
+        "schedule": crontab(hour=8, minute=0),
     },
     "purge-expired-sms-codes": {
         "task": "cme_portal.accounts.tasks.purge_expired_sms_codes",
@@ -283,4 +307,37 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- API (/api/v1/, DESIGN.md §6) ------------------------------------------------
+# Calls a minute per token (platform batches and units' reads alike), counted in the shared cache.
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=60)
+# How long the province admin's call log keeps a call.
+API_CALL_LOG_DAYS = env.int("API_CALL_LOG_DAYS", default=365)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["cme_portal.api.auth.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["cme_portal.api.auth.AnyToken"],
+    "DEFAULT_THROTTLE_CLASSES": ["cme_portal.api.auth.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "cme_portal.api.views.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    # OPTIONS answers 405 like any method an operation does not have: the schema is the description.
+    "DEFAULT_METADATA_CLASS": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "继续医学教育管理平台 API",
+    "DESCRIPTION": (
+        "远程教育平台推送学分记录；单位系统只读查询本单位学员的年度学分与达标情况。"
+        "令牌由省继教办创建、轮换和停用。版本化：不兼容的变更发布为 /api/v2/。"
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"FeedCodeEnum": "credits.platforms.FeedCode", "OutcomeEnum": "credits.platforms.Outcome"},
 }

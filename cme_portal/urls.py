@@ -20,4 +20,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("cme_portal.api.urls")),
+    path("integrations/", include("cme_portal.api.page_urls")),
+    path("notifications/", include("cme_portal.notifications.urls")),
 ]

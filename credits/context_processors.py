@@ -25,6 +25,7 @@ def navigation(request):
         links.append({"label": _("达标统计"), "url": reverse("credits:compliance_report")})
     if user.has_role(Role.PROVINCE_ADMIN):
         links.append({"label": _("平台学分导入"), "url": reverse("credits:platform_import")})
+        links.append({"label": _("数据接口令牌"), "url": reverse("integrations:tokens")})
         links.append({"label": _("达标规则"), "url": reverse("credits:rules")})
         links.append({"label": _("学分录入规则与平台"), "url": reverse("credits:entry_policy")})
         links.append({"label": _("证书管理"), "url": reverse("certificates:manage")})

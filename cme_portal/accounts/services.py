@@ -340,9 +340,7 @@ def handover_candidate(admin, id_number):
     if in_scope and user.role_set() <= {Role.LEARNER}:
         return user
     if in_scope:
-        raise DomainError(
-            _("该账号还担任管理或立项角色，只能由省继教办办理移交。"), code="staff_account", field="id_number"
-        )
+        raise DomainError(_("该账号还担任管理或立项角色，只能由省继教办办理移交。"), code="staff_account", field="id_number")
     raise DomainError(
         _("该账号属于%(unit)s：请由该单位科教科或省继教办办理移交。") % {"unit": unit.name if unit else _("其他单位")},
         code="out_of_scope",

@@ -85,6 +85,10 @@ class Notification(models.Model):
     message = models.CharField(_("内容"), max_length=300)
     link = models.CharField(_("链接"), max_length=300, blank=True)
     event = models.ForeignKey(ReviewEvent, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications")
+    # What it tells of (cme_portal.notifications.kinds.Kind) and, for events outside the review mechanism
+    # (a certificate drawn, an account handed over), a key that makes telling twice impossible.
+    kind = models.CharField(_("类型"), max_length=24, blank=True, default="")
+    key = models.CharField(max_length=100, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -94,4 +98,5 @@ class Notification(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["user", "event"], name="notification_once_per_event"),
+            models.UniqueConstraint(fields=["user", "key"], condition=~Q(key=""), name="notification_once_per_key"),
         ]

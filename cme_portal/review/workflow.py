@@ -27,7 +27,7 @@ from cme_portal.accounts.models import Role, RoleAssignment
 from cme_portal.errors import DomainError
 
 from .models import ReviewEvent
-from .tasks import deliver_review_notifications
+from .signals import event_recorded
 
 OWNER = "owner"
 log = logging.getLogger("cme.review")
@@ -170,8 +170,16 @@ class Workflow:
 
     # --- who hears about it -------------------------------------------------
     def recipients(self, obj, transition):
-        """The owner when it comes back to them or is decided; else the next reviewers."""
-        next_actors = {t.actor for t in self.transitions if transition.target in t.sources}
+        """The owner when it comes back to them or is decided; else the next reviewers.
+
+        Steps nobody waits for (internal ones, a reviewer's own withdrawals) name no next reviewer: an
+        approved entry is decided, and its learner is told.
+        """
+        next_actors = {
+            t.actor
+            for t in self.transitions
+            if transition.target in t.sources and not t.internal and (t.in_queue or t.actor == OWNER)
+        }
         user_ids = set()
         if OWNER in next_actors or not next_actors:
             user_ids.add(getattr(obj, f"{self.owner_field}_id"))
@@ -240,7 +248,9 @@ def _perform(workflow, obj, action, actor, reason):
             reason=reason,
         )
         transition.run_effect(locked, event)
-        deliver_review_notifications.delay_on_commit(event.pk)
+        # In the same transaction: the people it concerns get their inbox rows and outbox deliveries
+        # (cme_portal/notifications), sent after commit; a rolled-back transition tells nobody.
+        event_recorded.send(sender=model, event=event, obj=locked, workflow=workflow, transition=transition)
     log.info(
         "transition",
         extra={

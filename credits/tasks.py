@@ -1,0 +1,47 @@
+from datetime import timedelta
+
+from celery import shared_task
+from django.db.models import Count
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cme_portal.accounts.models import User
+from cme_portal.notifications.kinds import Kind
+from cme_portal.notifications.services import notify
+
+from .models import CreditEntry, EntryDeadline, EntryState
+
+
+@shared_task
+def remind_entry_deadlines():
+    """Daily (Celery beat): three days before a year's entry deadline, learners with entries of that year
+    still to submit or to correct (draft, returned) are told. Once per learner and deadline; returns how many."""
+    day = timezone.localdate() + timedelta(days=3)
+    told = 0
+    for deadline in EntryDeadline.objects.filter(deadline=day).select_related("province"):
+        waiting = (
+            CreditEntry.objects.filter(
+                year=deadline.year,
+                state__in=[EntryState.DRAFT, EntryState.RETURNED],
+                unit__path__startswith=deadline.province.path,
+            )
+            .values("learner_id")
+            .annotate(n=Count("pk"))
+        )
+        counts = {row["learner_id"]: row["n"] for row in waiting}
+        for learner in User.objects.filter(pk__in=counts):
+            message = _("您有 %(count)s 条 %(year)s 年度的学分录入尚未上报或待修改，录入将于 %(date)s 截止。") % {
+                "count": counts[learner.pk],
+                "year": deadline.year,
+                "date": deadline.deadline.isoformat(),
+            }
+            if notify(
+                learner,
+                Kind.DEADLINE,
+                message,
+                reverse("credits:my_credits"),
+                key=f"entry-deadline:{deadline.pk}:{deadline.deadline}",
+            ):
+                told += 1
+    return told
