@@ -29,7 +29,10 @@ REQUIRED = ("name", "sex", "age", "unit", "project_name", "project_number", "dat
 
 def issuing_body(record):
     unit = record.session.unit if record.session_id and record.session.unit_id else None
-    province = unit.ancestor_of_kind(OrgKind.PROVINCE) if unit else None
+    return province_issuing_body(unit.ancestor_of_kind(OrgKind.PROVINCE) if unit else None)
+
+
+def province_issuing_body(province):
     return _("%(province)s继续医学教育委员会") % {"province": province.name} if province else _("继续医学教育委员会")
 
 
