@@ -16,9 +16,15 @@ TARGETS = {
     # §7 Check-in burst: at least half the throughput of a trivial one-row view, p99 under 250 ms with
     # 100 concurrent phones, no error, exactly one attendance row per learner afterwards.
     "checkin": {"ratio": (">=", 0.5), "p99_ms": ("<", 250), "errors": ("==", 0), "rows_ok": ("==", 1)},
-    # §7 Certificates: at least 200 PDFs a second per core including the QR code; 10,000 certificates in
-    # one batch (every one rendered) and nothing rendered twice.
-    "certificates": {"pdfs_per_s_per_core": (">=", 200), "unrendered": ("==", 0), "rendered_twice": ("==", 0)},
+    # §7 Certificates: at least 200 PDFs a second per core including the QR code; at least 150 a second per core
+    # signed, with the embedded font, the QR code and the seal image; 10,000 certificates in one batch (every one
+    # rendered) and nothing rendered twice.
+    "certificates": {
+        "pdfs_per_s_per_core": (">=", 200),
+        "signed_pdfs_per_s_per_core": (">=", 150),
+        "unrendered": ("==", 0),
+        "rendered_twice": ("==", 0),
+    },
 }
 
 _COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}
