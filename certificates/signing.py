@@ -124,6 +124,33 @@ def _load_material():
 _GENERATE_LOCK = threading.Lock()
 
 
+def signing_key_check(app_configs=None, **kwargs):
+    """`manage.py check --deploy`: certificates need the province's own key in production."""
+    from django.core.checks import Warning
+
+    configured = getattr(settings, "CERTIFICATE_SIGNING_PKCS12", "") or (
+        getattr(settings, "CERTIFICATE_SIGNING_KEY", "") and getattr(settings, "CERTIFICATE_SIGNING_CERT", "")
+    )
+    if configured:
+        return []
+    if getattr(settings, "CERTIFICATE_SIGNING_SELF_SIGNED", False):
+        return [
+            Warning(
+                "Certificates are signed with a self-signed demo key.",
+                hint="Set CERTIFICATE_SIGNING_KEY and CERTIFICATE_SIGNING_CERT (or CERTIFICATE_SIGNING_PKCS12 and "
+                "CERTIFICATE_SIGNING_PASSWORD) to the province's key.",
+                id="certificates.W001",
+            )
+        ]
+    return [
+        Warning(
+            "No certificate signing key is configured: certificates cannot be rendered.",
+            hint="Set CERTIFICATE_SIGNING_KEY and CERTIFICATE_SIGNING_CERT, or CERTIFICATE_SIGNING_PKCS12.",
+            id="certificates.W002",
+        )
+    ]
+
+
 # ---------------------------------------------------------------- DER by hand (the per-PDF part)
 
 
