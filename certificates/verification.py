@@ -84,7 +84,11 @@ def _signature(embedded, ours, roots):
 def check_pdf(data):
     """The ``Verdict`` on a PDF's bytes; a DomainError (in Chinese) for something that is not a readable PDF."""
     if len(data) > MAX_PDF_BYTES:
-        raise DomainError(_("文件过大：证书 PDF 不超过 5 MB。"), code="too_large", field="pdf")
+        raise DomainError(
+            _("文件过大：证书 PDF 不超过 %(mb)s MB。") % {"mb": max(1, MAX_PDF_BYTES // (1024 * 1024))},
+            code="too_large",
+            field="pdf",
+        )
     if not data[:1024].lstrip().startswith(b"%PDF-"):
         raise DomainError(_("这不是 PDF 文件，请上传平台颁发的证书 PDF。"), code="not_pdf", field="pdf")
     try:
@@ -97,9 +101,9 @@ def check_pdf(data):
     if not signatures:
         return Verdict(Signature.NONE, certificate=same, same_file=same is not None)
     ours, roots = _trust()
+    # The last signature: an earlier one no longer covers the whole file (see _signature), so a forger's signature
+    # added after the province's is judged as the forger's.
     verdict = _signature(signatures[-1], ours, roots)
-    if len(signatures) > 1 and verdict == Signature.VALID:
-        verdict = Signature.INVALID  # the portal signs once; a second signature means the file was changed
     certificate = same
     if certificate is None and verdict == Signature.VALID:
         found = CODE_IN_KEYWORDS.search(_keywords(reader))

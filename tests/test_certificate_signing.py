@@ -172,6 +172,23 @@ def test_an_older_copy_still_names_its_certificate_by_the_signed_code(client, aw
     assert "较早的版本" in page.content.decode()
 
 
+def test_a_pdf_signed_with_another_key_is_not_the_provinces(client, awarded, tree, tmp_path):
+    """A forger's PDF: a valid signature, the code of a real certificate in its keywords, but not the province's key."""
+    certificate = awarded(learner(unit=tree["unit_a"]))[0]
+    key_path, cert_path = signing.generate_self_signed(tmp_path, common_name=signing.DEMO_SUBJECT)
+    from cryptography import x509 as cx509
+    from cryptography.hazmat.primitives import serialization
+
+    forger = signing.Signer(
+        serialization.load_pem_private_key(key_path.read_bytes(), None), cx509.load_pem_x509_certificates(cert_path.read_bytes())
+    )
+    forged = render.render({**certificate.snapshot, "credits_text": "国家级 I类 99 分"}, signer=forger)
+    page = upload(client, forged)
+    verdict = page.context["verdict"]
+    assert verdict.signature == "other_signer" and verdict.certificate is None
+    assert "不是本省发证机构的密钥签署的" in page.content.decode()
+
+
 def test_a_signed_pdf_of_an_unknown_certificate_says_unknown(client):
     pdf = render.render(FIELDS_FOR_BENCH, signer=signing.signer())
     page = upload(client, pdf)
@@ -202,6 +219,35 @@ def test_a_too_large_upload_is_refused_without_being_kept(client, monkeypatch):
     monkeypatch.setattr(verification, "MAX_PDF_BYTES", 10_000)
     page = upload(client, b"%PDF-1.4\n" + b"0" * 50_000)
     assert page.status_code == 400 and "文件过大" in page.content.decode()
+
+
+def test_the_upload_handler_keeps_nothing_beyond_the_limit(rf):
+    from django.core.files.uploadhandler import StopUpload
+
+    request = rf.post("/")
+    handler = views.MemoryOnlyUploadHandler(request, limit=100)
+    with pytest.raises(Exception):  # StopFutureHandlers: no other handler (no temporary file) sees the upload
+        handler.new_file("pdf", "a.pdf", "application/pdf", 500)
+    handler.receive_data_chunk(b"x" * 64, 0)
+    with pytest.raises(StopUpload):
+        handler.receive_data_chunk(b"x" * 64, 64)
+    assert request.upload_too_large and handler.buffer.getvalue() == b"x" * 64
+
+
+def test_a_change_appended_after_signing_is_refused(client, awarded, tree):
+    """An incremental update (what a PDF editor writes when it saves a change) leaves the signature intact over
+    the first revision, but it no longer covers the file: refused."""
+    from pyhanko.pdf_utils.generic import pdf_string
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    certificate = awarded(learner(unit=tree["unit_a"]))[0]
+    writer = IncrementalPdfFileWriter(io.BytesIO(file_bytes(certificate)))
+    writer.root["/Lang"] = pdf_string("en")
+    writer.update_root()
+    changed = io.BytesIO()
+    writer.write(changed)
+    page = upload(client, changed.getvalue())
+    assert page.status_code == 200 and page.context["verdict"].signature == "invalid"
 
 
 def test_the_upload_check_is_rate_limited(client):
