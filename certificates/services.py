@@ -139,7 +139,7 @@ def render_certificate(record_id, *, reissue=False):
     record = CreditRecord.objects.select_related("learner", "session__unit").get(pk=record_id)
     certificate = issue(record)
     with transaction.atomic():
-        certificate = Certificate.objects.select_for_update().select_related("template").get(pk=certificate.pk)
+        certificate = Certificate.objects.select_for_update(of=("self",)).select_related("template").get(pk=certificate.pk)
         if certificate.template_id and not reissue:
             template = certificate.template
         else:

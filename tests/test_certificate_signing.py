@@ -222,11 +222,11 @@ def test_a_too_large_upload_is_refused_without_being_kept(client, monkeypatch):
 
 
 def test_the_upload_handler_keeps_nothing_beyond_the_limit(rf):
-    from django.core.files.uploadhandler import StopUpload
+    from django.core.files.uploadhandler import StopFutureHandlers, StopUpload
 
     request = rf.post("/")
     handler = views.MemoryOnlyUploadHandler(request, limit=100)
-    with pytest.raises(Exception):  # StopFutureHandlers: no other handler (no temporary file) sees the upload
+    with pytest.raises(StopFutureHandlers):  # no other handler (no temporary file) sees the upload
         handler.new_file("pdf", "a.pdf", "application/pdf", 500)
     handler.receive_data_chunk(b"x" * 64, 0)
     with pytest.raises(StopUpload):
