@@ -191,20 +191,20 @@ def build():
             "unit": unit,
         },
     )
-    # The province's template with its red seal, as the demo has it: the batch is drawn and signed with it.
-    if not designs.current_template(province).province_id:
-        from django.core.files.uploadedfile import SimpleUploadedFile
+    # The province's template with its red seal, as the demo has it: the batch is drawn and signed with it. A new
+    # version each run, its seal in this run's media folder.
+    from django.core.files.uploadedfile import SimpleUploadedFile
 
-        admin, _ = User.objects.get_or_create(id_number="PROVINCE-CERT", defaults={"name": "省级管理员"})
-        designs.save_template(
-            admin,
-            province,
-            title="",
-            issuing_body="",
-            frame=True,
-            layout={},
-            uploads={"seal": SimpleUploadedFile("seal.png", SEAL, "image/png")},
-        )
+    admin, _ = User.objects.get_or_create(id_number="PROVINCE-CERT", defaults={"name": "省级管理员"})
+    designs.save_template(
+        admin,
+        province,
+        title="",
+        issuing_body="",
+        frame=True,
+        layout={},
+        uploads={"seal": SimpleUploadedFile("seal.png", SEAL, "image/png")},
+    )
     # A fresh batch each run.
     Certificate.objects.filter(record__session=session).delete()
     CreditRecord.objects.filter(session=session).delete()
