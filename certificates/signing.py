@@ -329,11 +329,14 @@ def seal_pdf(pdf, the_signer=None):
     end = pdf.index(b">", start + 1) + 1
     ranges = f"/ByteRange [0 {start} {end} {len(pdf) - end}]".encode()
     ranges = ranges[:-1] + b" " * (len(BYTE_RANGE_PLACEHOLDER) - len(ranges)) + b"]"
-    pdf = pdf[:at] + ranges + pdf[at + len(ranges) :]
-    digest = hashlib.sha256(memoryview(pdf)[:start])
-    digest.update(memoryview(pdf)[end:])
-    signed = the_signer.cms(digest.digest()).hex().encode()
-    room = end - start - 2
-    if len(signed) > room:
+    signed = bytearray(pdf)  # one copy, patched in place
+    signed[at : at + len(ranges)] = ranges
+    view = memoryview(signed)
+    digest = hashlib.sha256(view[:start])
+    digest.update(view[end:])
+    view.release()
+    contents = the_signer.cms(digest.digest()).hex().encode()
+    if len(contents) > end - start - 2:
         raise ValueError("signature larger than its placeholder")
-    return pdf[: start + 1] + signed + b"0" * (room - len(signed)) + pdf[end - 1 :]
+    signed[start + 1 : start + 1 + len(contents)] = contents
+    return bytes(signed)
