@@ -198,6 +198,22 @@ def test_a_bad_seal_is_refused_with_a_reason_and_nothing_saved(client, tree, upl
     assert not CertificateTemplate.objects.filter(province=tree["province"]).exists()
 
 
+def test_a_background_image_fills_the_page(client, tree):
+    client.force_login(staff(Role.PROVINCE_ADMIN, tree["province"]))
+    out = io.BytesIO()
+    Image.new("RGB", (842, 595), (250, 235, 200)).save(out, "JPEG")
+    background = SimpleUploadedFile("paper.jpg", out.getvalue(), "image/jpeg")
+    preview = client.post(reverse("certificates:template_preview"), {**form_data(), "frame": "", "background": background})
+    assert preview.status_code == 200
+    picture = Image.open(io.BytesIO(preview.content)).convert("RGB")
+    corner = picture.getpixel((3, 3))
+    assert all(abs(a - b) < 12 for a, b in zip(corner, (250, 235, 200)))
+    background.seek(0)
+    client.post(reverse("certificates:template"), {**form_data(), "frame": "", "background": background})
+    saved = CertificateTemplate.objects.get(province=tree["province"])
+    assert saved.background and not saved.frame
+
+
 def test_positions_off_the_page_are_refused(client, tree):
     client.force_login(staff(Role.PROVINCE_ADMIN, tree["province"]))
     page = client.post(reverse("certificates:template"), form_data(title_x="9000", qr_size=""))
