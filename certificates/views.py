@@ -359,9 +359,12 @@ def template_preview(request):
         "issuer": form.cleaned_data["issuing_body"] or services.province_issuing_body(province),
     }
     pdf = renderer.render(fields, designs.design_from_form(form.layout, form.cleaned_data["frame"], images))
-    if not shutil.which("pdftoppm"):
-        return HttpResponse(pdf, content_type="application/pdf")
-    return HttpResponse(_preview_png(pdf), content_type="image/png", headers={"Cache-Control": "no-store"})
+    if shutil.which("pdftoppm"):
+        try:
+            return HttpResponse(_preview_png(pdf), content_type="image/png", headers={"Cache-Control": "no-store"})
+        except (OSError, subprocess.SubprocessError):  # the PDF itself is the preview then, never a 500
+            pass
+    return HttpResponse(pdf, content_type="application/pdf", headers={"Cache-Control": "no-store"})
 
 
 @require_POST

@@ -214,6 +214,18 @@ def test_a_background_image_fills_the_page(client, tree):
     assert saved.background and not saved.frame
 
 
+def test_without_pdftoppm_the_preview_is_the_pdf(client, tree, monkeypatch):
+    client.force_login(staff(Role.PROVINCE_ADMIN, tree["province"]))
+    monkeypatch.setattr("certificates.views.subprocess.run", _broken_pdftoppm)
+    preview = client.post(reverse("certificates:template_preview"), form_data(title="预览标题"))
+    assert preview.status_code == 200 and preview["Content-Type"] == "application/pdf"
+    assert "预览标题" in PdfReader(io.BytesIO(preview.content)).pages[0].extract_text()
+
+
+def _broken_pdftoppm(*args, **kwargs):
+    raise subprocess.TimeoutExpired("pdftoppm", 20)
+
+
 def test_positions_off_the_page_are_refused(client, tree):
     client.force_login(staff(Role.PROVINCE_ADMIN, tree["province"]))
     page = client.post(reverse("certificates:template"), form_data(title_x="9000", qr_size=""))
