@@ -295,3 +295,44 @@ def test_the_qr_link_still_verifies(client, awarded, tree):
     assert page.status_code == 200 and "证书有效" in page.content.decode()
     # The address in the signed PDF's keywords is the one in its QR code.
     assert re.search(rb"cme-verify:" + certificate.code.encode(), file_bytes(certificate))
+
+
+def test_an_rsa_key_signs_too(tmp_path):
+    """A province whose CA issued an RSA key: the same pre-encoded CMS, with an RSA signature."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509 as cx509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = cx509.Name([cx509.NameAttribute(NameOID.COMMON_NAME, "测试省继续医学教育委员会")])
+    now = datetime.now(UTC)
+    cert = (
+        cx509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(cx509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(cx509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    signer = signing.Signer(key, [cert])
+    pdf = render.render(FIELDS_FOR_BENCH, signer=signer)
+    [embedded] = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
+    root = x509.Certificate.load(signer.certificate_der())
+    status = validate_pdf_signature(embedded, ValidationContext(trust_roots=[root]))
+    assert status.bottom_line and status.md_algorithm == "sha256"
+
+
+def test_the_deploy_check_warns_about_a_demo_key_or_none(settings):
+    settings.CERTIFICATE_SIGNING_KEY = settings.CERTIFICATE_SIGNING_CERT = settings.CERTIFICATE_SIGNING_PKCS12 = ""
+    settings.CERTIFICATE_SIGNING_SELF_SIGNED = True
+    assert [w.id for w in signing.signing_key_check()] == ["certificates.W001"]
+    settings.CERTIFICATE_SIGNING_SELF_SIGNED = False
+    assert [w.id for w in signing.signing_key_check()] == ["certificates.W002"]
+    settings.CERTIFICATE_SIGNING_KEY, settings.CERTIFICATE_SIGNING_CERT = "/keys/province.key", "/keys/province.pem"
+    assert signing.signing_key_check() == []
