@@ -2,9 +2,10 @@
 FROM python:3.13-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
-# CJK fonts for certificates (W7): WenQuanYi Zen Hei, and HanaMin for rare characters.
+# CJK fonts for certificates (W7): WenQuanYi Zen Hei, and HanaMin for rare characters; poppler-utils (pdftoppm)
+# draws the certificate template editor's preview.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends fonts-wqy-zenhei fonts-hanazono gettext \
+ && apt-get install -y --no-install-recommends fonts-wqy-zenhei fonts-hanazono gettext poppler-utils \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -19,9 +19,15 @@ TARGETS = {
     # §7 The whole door as phones use it: 100 phones behind one address, 50 ms away, 30,000 enrolled; at least
     # 150 known learners a second through the whole flow, p99 under 500 ms per request, no 429, no error, one row each.
     "door": {"known_per_s": (">=", 150), "p99_ms": ("<", 500), "http_429": ("==", 0), "errors": ("==", 0), "rows_ok": ("==", 1)},
-    # §7 Certificates: at least 200 PDFs a second per core including the QR code; 10,000 certificates in
-    # one batch (every one rendered) and nothing rendered twice.
-    "certificates": {"pdfs_per_s_per_core": (">=", 200), "unrendered": ("==", 0), "rendered_twice": ("==", 0)},
+    # §7 Certificates: at least 200 PDFs a second per core including the QR code; at least 150 a second per core
+    # signed, with the embedded font, the QR code and the seal image; 10,000 certificates in one batch (every one
+    # rendered) and nothing rendered twice.
+    "certificates": {
+        "pdfs_per_s_per_core": (">=", 200),
+        "signed_pdfs_per_s_per_core": (">=", 150),
+        "unrendered": ("==", 0),
+        "rendered_twice": ("==", 0),
+    },
 }
 
 _COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}

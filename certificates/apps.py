@@ -7,6 +7,12 @@ class CertificatesConfig(AppConfig):
     verbose_name = _("学分证书")
 
     def ready(self):
+        from django.core import checks
+
+        from .signing import signing_key_check
+
+        checks.register(signing_key_check, checks.Tags.security, deploy=True)
+
         from cme_portal.accounts.services import profile_changed
         from credits.signals import credits_awarded, credits_reversed
 

@@ -1,5 +1,7 @@
 """Reads of certificates: the learner's own, the province's, the public query and verification, bulk jobs."""
 
+from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
@@ -8,7 +10,7 @@ from projects import numbers
 from projects.models import Session, SessionState
 
 from .filters import CertificateFilter
-from .models import BulkDownload, BulkState, Certificate, CertificateStatus
+from .models import BulkDownload, BulkState, Certificate, CertificateStatus, ReissueJob
 
 
 def mine(user):
@@ -32,6 +34,14 @@ def get_issued(pk):
 def by_code(code):
     """The certificate a verification code names, or None (the verify page is public)."""
     return Certificate.objects.filter(code=code.strip().upper()).first()
+
+
+def by_code_or_number(text):
+    """The certificate a typed verification code or certificate number names, or None."""
+    text = (text or "").strip().upper().replace(" ", "")
+    if not text:
+        return None
+    return Certificate.objects.filter(Q(code=text) | Q(number=text)).first()
 
 
 def public_query(*, name, id_number=None, project_number=None):
@@ -90,3 +100,22 @@ def get_bulk_job(user, pk, *, ready=False):
     if ready:
         queryset = queryset.filter(state=BulkState.READY)
     return get_object_or_404(queryset, pk=pk)
+
+
+def template_province(user):
+    """The province whose certificate template the province admin edits; 404 for an admin without one."""
+    province = user.scope_nodes(Role.PROVINCE_ADMIN).first()
+    if province is None:
+        raise Http404
+    return province
+
+
+def my_reissue_jobs(user, province, limit=5):
+    return ReissueJob.objects.filter(province=province).select_related("template")[:limit]
+
+
+def get_reissue_job(user, pk):
+    """A re-issue job of a province the admin administers; else 404."""
+    return get_object_or_404(
+        ReissueJob.objects.filter(user.scope_q(Role.PROVINCE_ADMIN, "province__path")).select_related("template"), pk=pk
+    )

@@ -4,6 +4,7 @@ Like Indico, a certificate is filled in first (a snapshot of every printed
 field) and checked for missing fields before any PDF is drawn.
 """
 
+import hashlib
 import logging
 
 from django.conf import settings
@@ -18,7 +19,7 @@ from cme_portal.accounts.validators import mask_name
 from cme_portal.errors import DomainError
 from credits.models import CreditRecord, RecordStatus, Source
 
-from . import render
+from . import designs, render, signing
 from .models import BulkDownload, Certificate, CertificateStatus
 
 log = logging.getLogger("cme.certificates")
@@ -28,18 +29,27 @@ REQUIRED = ("name", "sex", "age", "unit", "project_name", "project_number", "dat
 
 def issuing_body(record):
     unit = record.session.unit if record.session_id and record.session.unit_id else None
-    province = unit.ancestor_of_kind(OrgKind.PROVINCE) if unit else None
+    return province_issuing_body(unit.ancestor_of_kind(OrgKind.PROVINCE) if unit else None)
+
+
+def province_issuing_body(province):
     return _("%(province)s继续医学教育委员会") % {"province": province.name} if province else _("继续医学教育委员会")
 
 
-def snapshot_for(record, certificate):
+def snapshot_for(record, certificate, template=None):
     """Every printed field of ``record``'s certificate, as it will be printed.
 
     Printed in the portal's language (not the requester's) and with the age
     at the session, so re-rendering later changes nothing that was true then.
+    The template version may set the title and the issuing body.
     """
     with translation.override(settings.LANGUAGE_CODE):
-        return _snapshot(record, certificate)
+        snapshot = _snapshot(record, certificate)
+    if template is not None and template.title:
+        snapshot["title"] = template.title
+    if template is not None and template.issuing_body:
+        snapshot["issuer"] = template.issuing_body
+    return snapshot
 
 
 def _age_at(profile, day):
@@ -116,27 +126,36 @@ def issue(record):
     return certificate
 
 
-def render_certificate(record_id):
-    """Issue and render the certificate of one award; safe to run twice.
+def render_certificate(record_id, *, reissue=False):
+    """Issue and render the certificate of one award, signed with the province's key; safe to run twice.
 
-    A render whose snapshot equals the stored one and whose file exists is
-    skipped, so a task redelivered after a worker died does not draw again.
-    Returns the certificate.
+    A certificate is drawn with the template version it was first drawn with
+    (a new one with its province's current version); ``reissue`` draws it
+    with the current version instead. A render whose snapshot and version
+    equal the stored ones and whose file exists is skipped, so a task
+    redelivered after a worker died does not draw again. Returns the
+    certificate.
     """
     record = CreditRecord.objects.select_related("learner", "session__unit").get(pk=record_id)
     certificate = issue(record)
     with transaction.atomic():
-        certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
-        snapshot = snapshot_for(record, certificate)
-        if certificate.file and certificate.snapshot == snapshot:
+        certificate = Certificate.objects.select_for_update(of=("self",)).select_related("template").get(pk=certificate.pk)
+        if certificate.template_id and not reissue:
+            template = certificate.template
+        else:
+            template = designs.current_template(designs.province_of_record(record))
+        snapshot = snapshot_for(record, certificate, template)
+        if certificate.file and certificate.snapshot == snapshot and certificate.template_id == getattr(template, "pk", None):
             return certificate
-        pdf = render.render(snapshot)
+        pdf = render.render(snapshot, designs.design_for(template), signer=signing.signer())
         old = certificate.file.name if certificate.file else None
         certificate.file.save(f"{certificate.code}.pdf", ContentFile(pdf), save=False)
         certificate.snapshot = snapshot
+        certificate.template = template
+        certificate.sha256 = hashlib.sha256(pdf).hexdigest()
         certificate.rendered_at = timezone.now()
         certificate.render_count = F("render_count") + 1
-        certificate.save(update_fields=["file", "snapshot", "rendered_at", "render_count"])
+        certificate.save(update_fields=["file", "snapshot", "template", "sha256", "rendered_at", "render_count"])
         if old and old != certificate.file.name:
             storage, name = certificate.file.storage, old
             transaction.on_commit(lambda: storage.delete(name))
@@ -177,9 +196,13 @@ def revoke_reversed(record_ids, reason, actor_id=None):
     return revoked
 
 
-def request_bulk_download(user, unit, *, session=None, year=None):
-    """A unit admin asks for a ZIP of the unit's certificates (tasks.build_bulk_download builds it)."""
-    return BulkDownload.objects.create(requested_by=user, unit=unit, session=session, year=year)
+def request_bulk_download(user, unit, *, session=None, year=None, force=False):
+    """A unit admin asks for a ZIP of the unit's certificates (tasks.build_bulk_download builds it).
+
+    With ``force`` (Indico's receipts) the ZIP is built even when some certificates have missing fields: those are
+    left out and listed in a text file inside the ZIP.
+    """
+    return BulkDownload.objects.create(requested_by=user, unit=unit, session=session, year=year, force=force)
 
 
 def public_view(certificate):

@@ -1,5 +1,6 @@
 """Rendering and bulk downloads in Celery workers. Tasks take ids and are safe to run twice."""
 
+import logging
 import tempfile
 import zipfile
 from datetime import timedelta
@@ -10,8 +11,10 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import services
-from .models import BulkDownload, BulkState, Certificate
+from . import designs, services
+from .models import BulkDownload, BulkState, Certificate, ReissueJob, ReissueState
+
+log = logging.getLogger("cme.certificates")
 
 CHUNK = 200
 
@@ -65,9 +68,10 @@ def build_bulk_download(bulk_id):
 
 
 def _build(bulk):
+    """Indico's two passes: check every certificate first; without ``force`` any problem ends the job with the list,
+    with ``force`` the ZIP is built without those certificates and lists them in a text file inside it."""
     certificates = list(_certificates_for(bulk))
-    BulkDownload.objects.filter(pk=bulk.pk).update(total=len(certificates), done=0)
-    problems = []
+    problems, complete = [], []
     for certificate in certificates:
         missing = services.missing_fields(certificate.snapshot)
         if missing or not certificate.file:
@@ -78,12 +82,17 @@ def _build(bulk):
                     "missing": missing or [str(_("证书文件"))],
                 }
             )
-    if problems or not certificates:
-        BulkDownload.objects.filter(pk=bulk.pk).update(state=BulkState.FAILED, problems=problems)
+        else:
+            complete.append(certificate)
+    if (problems and not bulk.force) or not complete:
+        BulkDownload.objects.filter(pk=bulk.pk).update(total=len(certificates), state=BulkState.FAILED, problems=problems)
         return BulkState.FAILED
-    BulkDownload.objects.filter(pk=bulk.pk).update(state=BulkState.BUILDING)
+    certificates = complete
+    BulkDownload.objects.filter(pk=bulk.pk).update(total=len(certificates), done=0, state=BulkState.BUILDING, left_out=problems)
     with tempfile.TemporaryFile() as spool:
         with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as archive:
+            if problems:
+                archive.writestr(str(_("未打包的证书.txt")), _left_out_text(problems))
             for index, certificate in enumerate(certificates, start=1):
                 certificate.refresh_from_db(fields=["file"])  # a re-render meanwhile replaced the file
                 with certificate.file.open("rb") as pdf:
@@ -96,6 +105,16 @@ def _build(bulk):
         file=bulk.file.name, state=BulkState.READY, done=F("total"), expires_at=timezone.now() + timedelta(hours=24)
     )
     return BulkState.READY
+
+
+def _left_out_text(problems):
+    lines = [str(_("以下证书缺少内容，未放入本压缩包：")), ""]
+    for problem in problems:
+        lines.append(
+            str(_("%(number)s %(name)s 缺：%(missing)s"))
+            % {"number": problem["number"], "name": problem["name"], "missing": "、".join(problem["missing"])}
+        )
+    return "\r\n".join(lines) + "\r\n"
 
 
 def _certificates_for(bulk):
@@ -114,3 +133,32 @@ def purge_expired_bulk_downloads():
     for bulk in expired:
         bulk.file.delete(save=False)
     return expired.update(file="")
+
+
+@shared_task
+def reissue(job_id):
+    """Draw the province's issued certificates again with the job's template version, with progress.
+
+    Only the worker that moves the job out of "pending" runs it. A certificate that cannot be drawn is counted and
+    logged, and the job goes on; a run that dies part-way is safe to run again (drawn ones are skipped).
+    """
+    if not ReissueJob.objects.filter(pk=job_id, state=ReissueState.PENDING).update(state=ReissueState.RUNNING):
+        return "taken"
+    job = ReissueJob.objects.select_related("province", "template").get(pk=job_id)
+    try:
+        record_ids = list(designs.stale_certificates(job.province, job.template).values_list("record_id", flat=True))
+        ReissueJob.objects.filter(pk=job.pk).update(total=len(record_ids), done=0)
+        failed = 0
+        for index, record_id in enumerate(record_ids, start=1):
+            try:
+                services.render_certificate(record_id, reissue=True)
+            except Exception:
+                failed += 1
+                log.exception("certificate_reissue_failed", extra={"object_id": job.pk, "record_id": record_id})
+            if index % 20 == 0 or index == len(record_ids):
+                ReissueJob.objects.filter(pk=job.pk).update(done=index, failed=failed)
+        ReissueJob.objects.filter(pk=job.pk).update(state=ReissueState.DONE, finished_at=timezone.now())
+        return len(record_ids)
+    except Exception:
+        ReissueJob.objects.filter(pk=job.pk).update(state=ReissueState.FAILED, finished_at=timezone.now())
+        raise

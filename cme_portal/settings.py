@@ -341,3 +341,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {"FeedCodeEnum": "credits.platforms.FeedCode", "OutcomeEnum": "credits.platforms.Outcome"},
 }
+# Certificates are signed with the province's key (certificates/signing.py): PEM key and certificate files (the
+# certificate file may carry the chain after the signer's certificate), or a PKCS#12 file and its password. With none
+# configured, CERTIFICATE_SIGNING_SELF_SIGNED (on with DEBUG: the demo) makes a self-signed demo key in MEDIA_ROOT/keys.
+CERTIFICATE_SIGNING_KEY = env.str("CERTIFICATE_SIGNING_KEY", default="")
+CERTIFICATE_SIGNING_CERT = env.str("CERTIFICATE_SIGNING_CERT", default="")
+CERTIFICATE_SIGNING_PKCS12 = env.str("CERTIFICATE_SIGNING_PKCS12", default="")
+CERTIFICATE_SIGNING_PASSWORD = env.str("CERTIFICATE_SIGNING_PASSWORD", default="")
+CERTIFICATE_SIGNING_SELF_SIGNED = env.bool("CERTIFICATE_SIGNING_SELF_SIGNED", default=DEBUG)

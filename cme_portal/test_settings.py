@@ -27,4 +27,5 @@ SMS_SHOW_CODE_IN_PAGE = False
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 MEDIA_ROOT = BASE_DIR / "test-artifacts" / "media" / os.environ.get("PYTEST_XDIST_WORKER", "main")
 CAPTCHA_TEST_MODE = True
+CERTIFICATE_SIGNING_SELF_SIGNED = True  # a demo key in MEDIA_ROOT/keys, made on first use
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
