@@ -8,14 +8,13 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
 from cme_portal.accounts.models import Role
 from cme_portal.accounts.permissions import role_required
 from cme_portal.accounts.validators import mask_id_number
 from cme_portal.errors import DomainError
+from cme_portal.exports import stamp, xlsx_response
 
 from . import compliance, letters, rules, selectors, services
 from .forms import BatchForm, DeadlineForm, EarlyReviewForm, PlatformForm, PlatformImportForm, PolicyForm, RuleForm
@@ -202,24 +201,22 @@ def compliance_report(request, export=False):
 
 
 def _export(learners, year):
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("达标情况"))
-    sheet.append([_("单位"), _("姓名"), _("证件号"), _("人员类别"), _("I 类"), _("II 类"), _("五年国家级"), _("是否达标")])
-    for profile in learners.iterator(chunk_size=2000):
-        sheet.append(
-            [
-                profile.unit.name,
-                profile.user.name,
-                mask_id_number(profile.user.id_number),
-                profile.get_staff_category_display(),
-                float(profile.c1),
-                float(profile.c2),
-                float(profile.national5),
-                _("是") if profile.compliant else _("否"),
-            ]
-        )
-    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    book.save(response)
-    stamp = timezone.localtime().strftime("%Y%m%d")
-    response["Content-Disposition"] = f'attachment; filename="compliance-{year}-{stamp}.xlsx"'
-    return response
+    rows = (
+        [
+            profile.unit.name,
+            profile.user.name,
+            mask_id_number(profile.user.id_number),
+            profile.get_staff_category_display(),
+            float(profile.c1),
+            float(profile.c2),
+            float(profile.national5),
+            _("是") if profile.compliant else _("否"),
+        ]
+        for profile in learners.iterator(chunk_size=2000)
+    )
+    return xlsx_response(
+        filename=f"compliance-{year}-{stamp()}.xlsx",
+        title=_("达标情况"),
+        headers=[_("单位"), _("姓名"), _("证件号"), _("人员类别"), _("I 类"), _("II 类"), _("五年国家级"), _("是否达标")],
+        rows=rows,
+    )

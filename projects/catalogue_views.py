@@ -3,14 +3,13 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cme_portal.accounts.models import Role
 from cme_portal.accounts.permissions import role_required
 from cme_portal.errors import DomainError
+from cme_portal.exports import stamp, xlsx_file_response
 
 from . import selectors, services
 from .forms import DisciplineForm, ImportForm
@@ -84,12 +83,7 @@ def project_export(request):
         entry = ""
     if entry:
         queryset = queryset.filter(entry=entry)
-    response = HttpResponse(
-        export_projects(queryset), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    stamp = timezone.localtime().strftime("%Y%m%d")
-    response["Content-Disposition"] = f'attachment; filename="projects-{entry or "all"}-{stamp}.xlsx"'
-    return response
+    return xlsx_file_response(export_projects(queryset), f"projects-{entry or 'all'}-{stamp()}.xlsx")
 
 
 @role_required(Role.PROVINCE_ADMIN)
