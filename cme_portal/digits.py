@@ -10,21 +10,25 @@ import unicodedata
 
 from django import forms
 
-# Full-width letters, brackets and spaces (ＡＢＣ（）　) fold to their ASCII forms under NFKC.
-_FOLD = str.maketrans({"\u3000": " "})
-
 
 def ascii_digits(value):
-    """``value`` with every Unicode decimal digit as its ASCII digit and full-width forms folded (NFKC).
-
-    Not a validator: anything that is not a digit is kept (the field's own check refuses it).
+    """``value`` with every Unicode decimal digit (full-width １, Arabic-Indic ١, Devanagari १ …) as its
+    ASCII digit. Everything else is kept as typed (a project number keeps its full-width （国）);
+    not a validator: the field's own check refuses what is not a number.
     """
     if not value:
         return value
-    value = unicodedata.normalize("NFKC", str(value)).translate(_FOLD)
+    value = str(value)
     if value.isascii():
         return value
     return "".join(str(unicodedata.decimal(ch)) if unicodedata.category(ch) == "Nd" else ch for ch in value)
+
+
+def ascii_code(value):
+    """A document or mobile number: digits as ASCII, full-width letters and signs folded (Ｘ → X, ＋ → +)."""
+    if not value:
+        return value
+    return ascii_digits(unicodedata.normalize("NFKC", str(value)))
 
 
 class DigitsMixin:
@@ -34,6 +38,27 @@ class DigitsMixin:
         if isinstance(value, str):
             value = ascii_digits(value)
         return super().to_python(value)
+
+
+class DigitsFormMixin:
+    """A form mixin: the fields named in ``digit_fields`` read their digits as ASCII before validating
+    (for model forms, whose fields are made by Django)."""
+
+    digit_fields = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.digit_fields:
+            field = self.fields.get(name)
+            if field is not None:
+                field.to_python = _reading_digits(field.to_python)
+
+
+def _reading_digits(to_python):
+    def wrapped(value):
+        return to_python(ascii_digits(value) if isinstance(value, str) else value)
+
+    return wrapped
 
 
 class DigitsCharField(DigitsMixin, forms.CharField):

@@ -65,6 +65,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before any view reads the body: a request over MAX_REQUEST_BYTES is refused unread, in Chinese.
+    "cme_portal.middleware.RequestSizeLimitMiddleware",
+    "cme_portal.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -212,6 +215,12 @@ STORAGES = {
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = 100
+# The largest upload is one 50 MB file (a material, or evidence files together) plus its form: a body
+# declared larger is refused before it is read (cme_portal.middleware.RequestSizeLimitMiddleware).
+MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=51 * 1024 * 1024)
+# Anonymous pages that show a person's details: never kept by a cache (signed-in pages and files always).
+NO_STORE_PATHS = ["/attendance/", "/certificates/", "/accounts/"]
 
 # --- Forms -----------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -21,3 +21,5 @@ urlpatterns = [
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "cme_portal.views.bad_request"

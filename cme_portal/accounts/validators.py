@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from stdnum.cn import ric
 from stdnum.exceptions import InvalidComponent
 
-from cme_portal.digits import ascii_digits
+from cme_portal.digits import ascii_code
 
 from .models import DocumentType, Sex
 
@@ -47,12 +47,12 @@ class DocumentFacts:
 
 def normalise_document_number(number):
     """ASCII digits, upper case, no spaces: the form every document number is stored and matched in."""
-    return re.sub(r"\s+", "", ascii_digits(number or "")).upper()
+    return re.sub(r"\s+", "", ascii_code(number or "")).upper()
 
 
 def normalise_mobile(number):
     """ASCII digits; strip spaces, dashes and a +86 / 0086 prefix."""
-    number = re.sub(r"[\s-]+", "", ascii_digits(number or ""))
+    number = re.sub(r"[\s-]+", "", ascii_code(number or ""))
     for prefix in ("+86", "0086"):
         if number.startswith(prefix):
             number = number[len(prefix) :]
