@@ -170,9 +170,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Failed logins: the account locks for LOGIN_LOCKOUT_MINUTES after this many in a row.
+# Failed logins: an account locks for LOGIN_LOCKOUT_MINUTES after this many from one address (that
+# address only, so a stranger cannot lock the owner out); an account failed this often in an hour from
+# anywhere asks everyone for a captcha (the slower global back-off). A reset by SMS ends both.
 LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", default=5)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+LOGIN_ACCOUNT_CAPTCHA_AFTER = env.int("LOGIN_ACCOUNT_CAPTCHA_AFTER", default=20)
 # A client address that fails this often is asked for a captcha.
 LOGIN_CAPTCHA_AFTER = env.int("LOGIN_CAPTCHA_AFTER", default=3)
 
@@ -183,8 +186,9 @@ SMS_CODE_MAX_ATTEMPTS = 5
 SMS_RESEND_SECONDS = env.int("SMS_RESEND_SECONDS", default=60)
 SMS_MAX_PER_NUMBER_PER_DAY = env.int("SMS_MAX_PER_NUMBER_PER_DAY", default=10)
 SMS_MAX_PER_ADDRESS_PER_HOUR = env.int("SMS_MAX_PER_ADDRESS_PER_HOUR", default=20)
-# Show the code on the page: only for local development with the console backend.
-SMS_SHOW_CODE_IN_PAGE = env.bool("SMS_SHOW_CODE_IN_PAGE", default=DEBUG)
+# Show the code on the page: only when this setting is given (never by default, not even under DEBUG or
+# `make run`: anyone could take over any demo account by password reset).
+SMS_SHOW_CODE_IN_PAGE = env.bool("SMS_SHOW_CODE_IN_PAGE", default=False)
 
 # Number of reverse proxies in front of the portal whose X-Forwarded-For is trusted.
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
@@ -272,9 +276,14 @@ if not DEBUG:
     # Behind TLS in production; a plain-HTTP intranet sets SECURE_COOKIES=0.
     SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    if NUM_PROXIES > 0:
+        # Only a proxy we were told about may say the request came over TLS; without one, anyone could.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+    # Secure cookies mean the site is served over TLS: browsers are told to keep to it (a year).
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if SESSION_COOKIE_SECURE else 0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 
 LOGGING = {
     "version": 1,
