@@ -128,8 +128,8 @@ def render_certificate(record_id):
     with transaction.atomic():
         certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
         snapshot = snapshot_for(record, certificate)
-        if certificate.file and certificate.snapshot == snapshot:
-            return certificate
+        if certificate.file and certificate.snapshot == snapshot and certificate.file.storage.exists(certificate.file.name):
+            return certificate  # drawn already (a redelivered task); a file storage lost is drawn again
         pdf = render.render(snapshot)
         old = certificate.file.name if certificate.file else None
         certificate.file.save(f"{certificate.code}.pdf", ContentFile(pdf), save=False)

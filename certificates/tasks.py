@@ -10,6 +10,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cme_portal.queueing import enqueue
+
 from . import services
 from .models import BulkDownload, BulkState, Certificate
 
@@ -28,7 +30,7 @@ def send_render_tasks(record_ids):
     """After the award's transaction commits, in chunks so a 3,000-person roster spreads over workers."""
     ids = list(record_ids)
     for start in range(0, len(ids), CHUNK):
-        render_certificates.delay_on_commit(ids[start : start + CHUNK])
+        enqueue(render_certificates, ids[start : start + CHUNK])
 
 
 @shared_task
@@ -114,3 +116,11 @@ def purge_expired_bulk_downloads():
     for bulk in expired:
         bulk.file.delete(save=False)
     return expired.update(file="")
+
+
+@shared_task
+def reconcile():
+    """Every few minutes (beat): queue again the work a dead worker or an absent broker left undone."""
+    from .reconcile import reconcile as run
+
+    return run()

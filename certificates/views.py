@@ -14,6 +14,7 @@ from cme_portal import ratelimit
 from cme_portal.accounts.models import Role
 from cme_portal.accounts.permissions import role_required
 from cme_portal.errors import DomainError
+from cme_portal.queueing import enqueue
 from cme_portal.ratelimit import client_ip
 
 from . import selectors, services
@@ -126,7 +127,7 @@ def bulk(request):
         job = services.request_bulk_download(
             request.user, unit, session=form.cleaned_data["session"], year=form.cleaned_data["year"]
         )
-        build_bulk_download.delay_on_commit(job.pk)
+        enqueue(build_bulk_download, job.pk)
         return redirect("certificates:bulk_status", job.pk)
     jobs = selectors.my_bulk_jobs(request.user)
     return render(request, "certificates/bulk.html", {"form": form, "jobs": jobs})

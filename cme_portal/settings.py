@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Inside the messages middleware: a committed action whose tasks could not be queued says so.
+    "cme_portal.queueing.QueueingMiddleware",
 ]
 
 ROOT_URLCONF = "cme_portal.urls"
@@ -117,7 +119,8 @@ if REDIS_URL:
     # Rate limits and lockouts must be shared by every web process.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis with a per-process fallback: a Redis outage never takes pages down (cme_portal/cache.py).
+            "BACKEND": "cme_portal.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="cme"),
         }
@@ -140,7 +143,19 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A message taken by a worker that dies is handed out again after the visibility timeout: it must be
+# longer than the longest task (the catalogue import may run an hour: projects.services.IMPORT_TIME_LIMIT),
+# or a long task still running would be started twice. What a whole dead worker leaves sooner than that,
+# the reconciler queues again (certificates.reconcile).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600 + 300,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+# Publishing to an absent broker gives up within a second: the action has committed, the reconciler follows.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+RECONCILE_GRACE_SECONDS = env.int("RECONCILE_GRACE_SECONDS", default=300)
+RECONCILE_FILE_CHECK_DAYS = env.int("RECONCILE_FILE_CHECK_DAYS", default=2)
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE = {
     "remind-roster-deadlines": {
@@ -150,6 +165,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired-bulk-downloads": {
         "task": "certificates.tasks.purge_expired_bulk_downloads",
         "schedule": timedelta(hours=1),
+    },
+    "reconcile-lost-work": {
+        "task": "certificates.tasks.reconcile",
+        "schedule": timedelta(minutes=5),
     },
     "purge-expired-sms-codes": {
         "task": "cme_portal.accounts.tasks.purge_expired_sms_codes",

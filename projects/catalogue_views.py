@@ -10,6 +10,7 @@ from cme_portal.accounts.models import Role
 from cme_portal.accounts.permissions import role_required
 from cme_portal.errors import DomainError
 from cme_portal.exports import stamp, xlsx_file_response
+from cme_portal.queueing import enqueue
 
 from . import selectors, services
 from .forms import DisciplineForm, ImportForm
@@ -54,7 +55,7 @@ def project_import(request):
         except DomainError as error:
             error.add_to(form)
         else:
-            run_catalogue_import.delay_on_commit(job.pk)
+            enqueue(run_catalogue_import, job.pk)
             return redirect("projects:import_status", job.public_id)
     return render(request, "projects/import.html", {"form": form, "jobs": selectors.recent_imports(request.user)})
 

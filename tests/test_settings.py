@@ -68,7 +68,7 @@ def test_database_and_redis_urls_switch_to_postgres_and_a_real_broker():
     assert probe["engine"] == "django.db.backends.postgresql"
     assert probe["eager"] is False
     assert probe["broker"] == "redis://redis:6379/0"
-    assert probe["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert probe["cache"] == "cme_portal.cache.ResilientRedisCache"
     assert probe["debug"] is False
     assert probe["base"] == "https://cme.example.org"
 

@@ -18,7 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cme_portal import ratelimit
+from cme_portal.cache import cache_is_shared
 from cme_portal.errors import DomainError
+from cme_portal.queueing import enqueue
 
 from .models import LearnerProfile, Role, RoleAssignment, SmsCode, SmsPurpose, User
 from .tasks import send_sms
@@ -60,9 +62,13 @@ def send_sms_code(mobile, purpose, client_ip=None):
 
     # The counts above give precise messages; these atomic gates in the shared cache stop
     # parallel requests that all passed them at once.
-    if not ratelimit.hit("sms-number", mobile, limit=1, period=settings.SMS_RESEND_SECONDS):
+    if not cache_is_shared():
+        raise DomainError(_("短信服务暂时不可用，请几分钟后再获取验证码。"), code="sms_unavailable")
+    if not ratelimit.hit("sms-number", mobile, limit=1, period=settings.SMS_RESEND_SECONDS, on_outage="closed"):
         raise DomainError(_("验证码已发送，请稍后再重新获取。"), code="sms_too_soon")
-    if client_ip and not ratelimit.hit("sms-address", client_ip, limit=settings.SMS_MAX_PER_ADDRESS_PER_HOUR, period=3600):
+    if client_ip and not ratelimit.hit(
+        "sms-address", client_ip, limit=settings.SMS_MAX_PER_ADDRESS_PER_HOUR, period=3600, on_outage="closed"
+    ):
         raise DomainError(_("当前网络获取验证码过于频繁，请一小时后再试。"), code="sms_address_limit")
     code = f"{secrets.randbelow(1_000_000):06d}"
     SmsCode.objects.create(
@@ -78,7 +84,10 @@ def send_sms_code(mobile, purpose, client_ip=None):
         "code": code,
         "minutes": minutes,
     }
-    send_sms.delay_on_commit(mobile, message)
+    if enqueue(send_sms, mobile, message) is False:
+        # Not queued (the broker is away and we are outside a transaction, so we know now): no code was sent.
+        SmsCode.objects.filter(mobile=mobile, created_at=now, purpose=purpose).delete()
+        raise DomainError(_("短信服务暂时不可用，请几分钟后再获取验证码。"), code="sms_unavailable")
     return code
 
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from cme_portal.accounts.models import Role, RoleAssignment
 from cme_portal.errors import DomainError
+from cme_portal.queueing import enqueue
 
 from .models import ReviewEvent
 from .tasks import deliver_review_notifications
@@ -240,7 +241,7 @@ def _perform(workflow, obj, action, actor, reason):
             reason=reason,
         )
         transition.run_effect(locked, event)
-        deliver_review_notifications.delay_on_commit(event.pk)
+        enqueue(deliver_review_notifications, event.pk)
     log.info(
         "transition",
         extra={
