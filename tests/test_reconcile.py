@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from other test modules)
 """Nothing lost (issue 16, item 2): the reconciler queues again what a dead worker or an absent broker
 left undone, and running it twice changes nothing."""
 
