@@ -55,6 +55,9 @@ INSTALLED_APPS = [
     "attendance",
     "credits",
     "certificates",
+    # Who changed what beyond review transitions (django-auditlog, MIT): cme_portal/audit/.
+    "auditlog",
+    "cme_portal.audit",
 ]
 
 MIDDLEWARE = [
@@ -73,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Inside the messages middleware: a committed action whose tasks could not be queued says so.
     "cme_portal.queueing.QueueingMiddleware",
+    "cme_portal.audit.services.AuditMiddleware",
 ]
 
 ROOT_URLCONF = "cme_portal.urls"

@@ -48,6 +48,13 @@ def _refuse(message, name, code):
     return DomainError(message % {"name": name}, code=code)
 
 
+def _not_a_document(name):
+    return DomainError(
+        _("文件“%(name)s”的内容不是 PDF、JPEG 或 PNG（可能是改了扩展名的其他文件）。请上传扫描件或照片。") % {"name": name},
+        code="bad_type",
+    )
+
+
 def _check_image(upload, name):
     upload.seek(0)
     unreadable = _refuse(_("图片“%(name)s”无法读取（文件可能已损坏），请重新拍照或导出后上传。"), name, "bad_image")
@@ -72,7 +79,9 @@ def _check_image(upload, name):
             _("图片“%(name)s”的尺寸超过上限（约 6400 万像素）。请缩小或重新扫描后上传。") % {"name": name},
             code="image_too_large",
         ) from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+    except UnidentifiedImageError:  # a PNG/JPEG signature on something that is no picture
+        raise _not_a_document(name) from None
+    except (OSError, SyntaxError, ValueError, EOFError):
         raise unreadable from None
 
 
@@ -141,10 +150,7 @@ def check_upload(upload, *, max_bytes=MAX_UPLOAD_BYTES):
     head = upload.read(16)
     content_type = next((kind for magic, kind in _SIGNATURES if head.startswith(magic)), None)
     if content_type is None:
-        raise DomainError(
-            _("文件“%(name)s”的内容不是 PDF、JPEG 或 PNG（可能是改了扩展名的其他文件）。请上传扫描件或照片。") % {"name": name},
-            code="bad_type",
-        )
+        raise _not_a_document(name)
     digest = hashlib.sha256()
     upload.seek(0)
     for chunk in upload.chunks():

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from cme_portal.accounts.models import Role
 from cme_portal.accounts.permissions import role_required
 from cme_portal.accounts.validators import mask_id_number
+from cme_portal.audit.services import record_event
 from cme_portal.errors import DomainError
 from cme_portal.exports import stamp, xlsx_response
 
@@ -120,6 +121,14 @@ def platform_import(request):
     report = None
     if request.method == "POST" and form.is_valid():
         report = import_platform_file(form.cleaned_data["file"], form.cleaned_data["platform"].name, request.user)
+        record_event(
+            form.cleaned_data["platform"],
+            "platform_imported",
+            actor=request.user,
+            file=form.cleaned_data["file"].name[:100],
+            imported=report.imported,
+            refused=len(report.refused),
+        )
     return render(request, "credits/platform_import.html", {"form": form, "report": report})
 
 

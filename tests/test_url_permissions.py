@@ -68,6 +68,8 @@ ROLE_PAGES = {
     "credits:compliance_export": ADMINS,
     "credits:batch_new": {Role.UNIT_ADMIN},
     "credits:early_review": {Role.UNIT_ADMIN, Role.PROVINCE_ADMIN},
+    "audit:log": {Role.PROVINCE_ADMIN},
+    "audit:export": {Role.PROVINCE_ADMIN},
 }
 
 ROLES = ["learner", "organiser", "unit_admin", "city_admin", "province_admin"]
