@@ -86,7 +86,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(tree):
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "PYTHONPATH": str(ROOT),
     }
-    env.pop("PYTEST_XDIST_WORKER", None)  # the same media folder as this process ("main")
+    # PYTEST_XDIST_WORKER stays: the worker uses this process's media folder (test_settings.MEDIA_ROOT).
     redis = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
