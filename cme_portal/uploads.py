@@ -98,6 +98,51 @@ def _scan_for_markup(upload, name):
         tail = chunk[-64:]
 
 
+# Arrays and dictionaries nested deeper than this are no document a scanner or an office program writes;
+# pypdf reads them recursively, and a file nesting thousands deep exhausts Python's stack (a RecursionError
+# whose unwinding can trip object finalisers): such files are refused before pypdf sees them.
+MAX_PDF_NESTING = 64
+_PDF_TOKEN = re.compile(rb"stream\r?\n|[\[\]()%]|<<|>>")
+
+
+def _skip_literal_string(data, pos):
+    """The position after the literal string whose ``(`` ended at ``pos`` (nested parentheses, escapes)."""
+    depth, end = 1, len(data)
+    while pos < end and depth:
+        byte = data[pos]
+        if byte == 0x5C:  # backslash: the next byte is escaped
+            pos += 2
+            continue
+        depth += byte == 0x28
+        depth -= byte == 0x29
+        pos += 1
+    return pos
+
+
+def pdf_nesting_too_deep(data, limit=MAX_PDF_NESTING):
+    """True when ``data`` nests arrays/dictionaries deeper than ``limit`` outside its streams and strings."""
+    depth, pos = 0, 0
+    while match := _PDF_TOKEN.search(data, pos):
+        token, pos = match.group(), match.end()
+        if token.startswith(b"stream"):
+            end = data.find(b"endstream", pos)
+            if end < 0:
+                return False
+            pos = end + len(b"endstream")
+        elif token == b"%":
+            line_end = data.find(b"\n", pos)
+            pos = len(data) if line_end < 0 else line_end + 1
+        elif token == b"(":
+            pos = _skip_literal_string(data, pos)
+        elif token in (b"[", b"<<"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif token in (b"]", b">>"):
+            depth = max(0, depth - 1)
+    return False
+
+
 def read_pdf(source, name):
     """Open ``source`` with pypdf and read every page's object; return the PdfReader.
 
@@ -107,6 +152,11 @@ def read_pdf(source, name):
     from pypdf import PdfReader
 
     unreadable = _refuse(_("文件“%(name)s”无法作为 PDF 读取（可能已加密、损坏或结构异常），请重新导出后上传。"), name, "bad_pdf")
+    source.seek(0)
+    if pdf_nesting_too_deep(source.read()):
+        log.warning("pdf_refused", extra={"file": name, "reason": "nesting"})
+        raise unreadable
+    source.seek(0)
     try:
         reader = PdfReader(source, strict=False)
         if reader.is_encrypted:

@@ -389,3 +389,14 @@ def test_every_bad_input_gets_a_clear_answer(client, ctx, case):
         text = response.content.decode()
     assert CHINESE.search(text), (case.name, text[:500])
     assert case.expect_in_page in text, (case.name, text[:3000])
+
+
+def test_nesting_is_measured_outside_strings_and_streams():
+    from cme_portal.uploads import MAX_PDF_NESTING, pdf_nesting_too_deep
+
+    assert pdf_nesting_too_deep(badfiles.nested_pdf(MAX_PDF_NESTING + 1))
+    assert not pdf_nesting_too_deep(badfiles.nested_pdf(MAX_PDF_NESTING - 2))  # the page adds one level
+    deep = b"[" * 5000
+    assert not pdf_nesting_too_deep(b"%PDF-1.4\n(" + deep + b")\n%%EOF")  # inside a string
+    assert not pdf_nesting_too_deep(b"%PDF-1.4\n1 0 obj <<>> stream\n" + deep + b"\nendstream endobj\n%%EOF")
+    assert not pdf_nesting_too_deep(b"%PDF-1.4\n% " + deep + b"\n%%EOF")  # a comment
