@@ -26,6 +26,10 @@ def test_key_views_with_redis_unreachable():
         "CME_REDIS_AWAY": "1",
     }
     env.pop("PYTEST_XDIST_WORKER", None)
+    if env.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        # Its own test database: the inner run creates and drops it, and must never touch this run's.
+        base, _sep, name = env["DATABASE_URL"].rpartition("/")
+        env["DATABASE_URL"] = f"{base}/{name.split('?')[0]}_redis_away"
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "tests/redis_away/"],
         cwd=ROOT,
