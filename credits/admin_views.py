@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from cme_portal.accounts.models import Role
 from cme_portal.accounts.permissions import role_required
-from cme_portal.accounts.validators import mask_id_number
+from cme_portal.accounts.validators import mask_id_number, normalise_document_number
 from cme_portal.audit.services import record_event
 from cme_portal.errors import DomainError
 from cme_portal.exports import stamp, xlsx_response
@@ -29,7 +29,7 @@ def _sheet_learners(upload, allowed):
         dataset = tablib.Dataset().load(upload.read(), format="xlsx", headers=False)
     except Exception:
         return [], [_("无法读取名单：请上传 Excel（.xlsx）文件，第一列为证件号。")]
-    rows = [(index, str(row[0] or "").strip().upper()) for index, row in enumerate(dataset, start=1)]
+    rows = [(index, normalise_document_number(str(row[0] or ""))) for index, row in enumerate(dataset, start=1)]
     rows = [(index, number) for index, number in rows if number and number not in ("证件号", "身份证号")]
     allowed_ids = {u.id_number: u for u in allowed.filter(id_number__in=[number for _index, number in rows])}
     learners, problems = [], []

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from cme_portal.accounts.models import User
+from cme_portal.accounts.validators import normalise_document_number
 from projects import numbers
 
 from .ledger import next_revisions
@@ -65,14 +66,14 @@ def import_platform_file(upload, platform, imported_by):
     if missing:
         report.refused.append((1, _("缺少列：%(columns)s。") % {"columns": "、".join(missing)}))
         return report
-    id_numbers = {str(row.get("证件号") or "").strip().upper() for row in dataset.dict}
+    id_numbers = {normalise_document_number(str(row.get("证件号") or "")) for row in dataset.dict}
     learners = {u.id_number: u for u in User.objects.filter(id_number__in=id_numbers)}
     for index, row in enumerate(dataset.dict, start=2):
         problem = _row_problem(row)
         if problem:
             report.refused.append((index, problem))
             continue
-        learner = learners.get(str(row["证件号"]).strip().upper())
+        learner = learners.get(normalise_document_number(str(row["证件号"])))
         if learner is None:
             report.refused.append((index, _("证件号 %(number)s 未在平台注册") % {"number": row["证件号"]}))
             continue
@@ -86,8 +87,14 @@ def import_platform_file(upload, platform, imported_by):
         except (InvalidOperation, ValueError):
             report.refused.append((index, _("学分、学时或完成日期（如 2026-05-01）格式不正确")))
             continue
+        if not (credits.is_finite() and hours.is_finite()):  # NaN would raise in a comparison, Infinity overflow
+            report.refused.append((index, _("学分、学时或完成日期（如 2026-05-01）格式不正确")))
+            continue
         if not Decimal("0") < credits <= Decimal("25"):
             report.refused.append((index, _("学分应大于 0，且不超过 25 分")))
+            continue
+        if not Decimal("0") <= hours < Decimal("10000"):
+            report.refused.append((index, _("学时应在 0 到 9999 之间")))
             continue
         given_class = str(row["学分类别"]).strip().upper().replace("Ⅱ", "II").replace("Ⅰ", "I")
         credit_class = {"I": "I", "1": "I", "II": "II", "2": "II"}.get(given_class)

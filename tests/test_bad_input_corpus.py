@@ -153,6 +153,50 @@ def projects(ctx):
     return Project.objects.count()
 
 
+def platform_file(*rows, headers=("记录号", "证件号", "姓名", "项目编号", "项目名称", "学分", "学时", "学分类别", "完成日期")):
+    return xlsx(*rows, headers=headers)
+
+
+def platform_row(ctx_learner_id="{ID}", **changes):
+    values = {
+        "record": "HYW-2026-0001",
+        "id": ctx_learner_id,
+        "name": "{NAME}",
+        "number": "2026-03-11-901（国）",
+        "title": "远程教育：合理用药",
+        "credits": 2,
+        "hours": 6,
+        "class": "I",
+        "date": "2026-02-11",
+    }
+    values.update(changes)
+    return list(values.values())
+
+
+def import_platform(*rows, raw=None):
+    def send(client, ctx):
+        from credits.models import Platform
+
+        person = ctx["learner"]
+        full_id = person.id_number.translate(FULL)
+        filled = [
+            [str(c).replace("{FULLID}", full_id).replace("{ID}", person.id_number).replace("{NAME}", person.name) for c in r]
+            for r in rows
+        ]
+        client.force_login(ctx["province_admin"])
+        content = raw if raw is not None else platform_file(*filled)
+        platform = Platform.objects.filter(active=True).first()
+        return client.post(reverse("credits:platform_import"), {"platform": platform.pk, "file": upload("feed.xlsx", content)})
+
+    return send
+
+
+def ledger(ctx):
+    from credits.models import CreditRecord
+
+    return CreditRecord.objects.count()
+
+
 def row(**changes):
     keys = ["number", "name", "sponsor", "leader", "co", "dates", "award"]
     values = dict(zip(keys, GOOD_ROW))
@@ -323,6 +367,15 @@ CASES = [
     Case("list: a formula cell (no value)", import_list(xlsx(row(name="=1+1"))), False, projects, "第 2 行"),
     Case("list: our export's quoted cell", import_list(xlsx(row(name="'=1+1 讲座"))), True, projects),
     Case("list: 300-character name", import_list(xlsx(row(name="项" * 300))), False, projects, "第 2 行"),
+    Case("platform: a good row", import_platform(platform_row()), True, ledger),
+    Case("platform: full-width ID number", import_platform(platform_row(id="{FULLID}")), True, ledger),
+    Case("platform: unknown ID number", import_platform(platform_row(id="11010519491231002X")), False, ledger, "未在平台注册"),
+    Case("platform: credits NaN", import_platform(platform_row(credits="NaN")), False, ledger, "学分"),
+    Case("platform: hours NaN", import_platform(platform_row(hours="NaN")), False, ledger, "学时"),
+    Case("platform: hours 99999999", import_platform(platform_row(hours="99999999")), False, ledger, "学时"),
+    Case("platform: credits 30", import_platform(platform_row(credits="30")), False, ledger, "不超过 25 分"),
+    Case("platform: date 2026-02-30", import_platform(platform_row(date="2026-02-30")), False, ledger, "完成日期"),
+    Case("platform: not a sheet", import_platform(raw=b"<html></html>"), False, ledger, "缺少列"),
 ]
 
 
@@ -378,10 +431,17 @@ def test_every_bad_input_gets_a_clear_answer(client, ctx, case):
     assert after == before, case.name  # nothing half-written
     form = response.context.get("form") if response.context else None
     refused_at_form = response.status_code == 200 and form is not None and bool(form.errors)
-    refused_page = 400 <= response.status_code < 500 or (response.status_code == 200 and "未导入" in response.content.decode())
+    report = response.context.get("report") if response.context else None
+    refused_page = (
+        400 <= response.status_code < 500
+        or (response.status_code == 200 and "未导入" in response.content.decode())
+        or bool(report and report.refused)
+    )
     flashed = [str(m) for m in (response.context.get("messages") or []) if m.level_tag == "error"] if response.context else []
     assert refused_at_form or refused_page or flashed, (case.name, response.status_code)
-    if refused_at_form:
+    if report and report.refused:
+        text = " ".join(str(reason) for _row, reason in report.refused)
+    elif refused_at_form:
         text = " ".join(str(e) for errs in form.errors.values() for e in errs)
     elif flashed:
         text = " ".join(flashed)
