@@ -31,7 +31,7 @@ def _broker_errors():
     )
 
 
-def _send(task, args, kwargs):
+def _send(task, args, kwargs, quiet=False):
     if task.app.conf.task_always_eager:
         task.apply_async(args, kwargs)
         return True
@@ -40,18 +40,18 @@ def _send(task, args, kwargs):
     except _broker_errors() as error:
         log.warning("task_not_queued", extra={"task": task.name, "error": error.__class__.__name__})
         failed = getattr(_state, "failed", None)
-        if failed is not None:
+        if failed is not None and not quiet:
             failed.append(task.name)
         return False
     return True
 
 
-def enqueue(task, *args, **kwargs):
+def enqueue(task, *args, quiet=False, **kwargs):
     """Send ``task`` after the commit. Returns True/False (sent or not) when sent now, outside a transaction;
-    None when it waits for the commit."""
+    None when it waits for the commit. ``quiet``: the caller tells the person itself (no page message)."""
     if not transaction.get_connection().in_atomic_block:
-        return _send(task, args, kwargs)
-    transaction.on_commit(lambda: _send(task, args, kwargs))
+        return _send(task, args, kwargs, quiet)
+    transaction.on_commit(lambda: _send(task, args, kwargs, quiet))
     return None
 
 

@@ -84,7 +84,7 @@ def send_sms_code(mobile, purpose, client_ip=None):
         "code": code,
         "minutes": minutes,
     }
-    if enqueue(send_sms, mobile, message) is False:
+    if enqueue(send_sms, mobile, message, quiet=True) is False:
         # Not queued (the broker is away and we are outside a transaction, so we know now): no code was sent.
         SmsCode.objects.filter(mobile=mobile, created_at=now, purpose=purpose).delete()
         raise DomainError(_("短信服务暂时不可用，请几分钟后再获取验证码。"), code="sms_unavailable")

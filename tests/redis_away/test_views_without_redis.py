@@ -87,6 +87,8 @@ def test_sms_codes_are_refused_truthfully(client, tree):
     assert page.status_code == 200
     registration = client.post(reverse("accounts:registration_code"), {"mobile": "13912345678"})
     assert registration.status_code == 400 and "短信服务暂时不可用" in registration.json()["message"]
+    page = client.post(reverse("accounts:register"), {"mobile": "13912345678", "action": "send_code"}).content.decode()
+    assert "短信服务暂时不可用" in page and "操作已保存" not in page  # nothing was saved: no such claim
 
 
 @pytest.mark.django_db(transaction=True)  # commits for real: the tasks are sent (and refused) inside the request
