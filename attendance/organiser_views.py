@@ -12,12 +12,12 @@ from django.utils.dateparse import parse_date
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from openpyxl import Workbook
 
 from cme_portal.accounts.models import Role
 from cme_portal.accounts.permissions import role_required
 from cme_portal.accounts.validators import mask_mobile
 from cme_portal.errors import DomainError
+from cme_portal.exports import xlsx_response
 from cme_portal.review.views import take_action
 from cme_portal.review.workflow import timeline
 from projects.models import Project
@@ -203,10 +203,25 @@ def roster_select(request, pk):
 def roster_export(request, pk):
     session = get_session(request.user, pk, approved=True)
     plan = services.plan_for(session)
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("学员名单"))
-    sheet.append(
+    rows = (
         [
+            row["learner__name"],
+            mask_mobile(row["learner__mobile"] or ""),
+            row["unit"],
+            row["learner__profile__department"] or "",
+            timezone.localtime(row["first_in"]).strftime("%Y-%m-%d %H:%M") if row["first_in"] else "",
+            timezone.localtime(row["last_out"]).strftime("%Y-%m-%d %H:%M") if row["last_out"] else "",
+            float(row["hours"] or 0),
+            _("是") if row["surveys"] else _("否"),
+            _("是") if row["meets"] else _("否"),
+            "；".join(f"{flag['label']}：{flag['evidence']}" for flag in row["flags"]),
+        ]
+        for row in services.roster_rows(session, plan)
+    )
+    return xlsx_response(
+        filename=f"roster-{session.pk}.xlsx",
+        title=_("学员名单"),
+        headers=[
             _("姓名"),
             _("手机号码"),
             _("单位"),
@@ -217,27 +232,9 @@ def roster_export(request, pk):
             _("问卷"),
             _("达到学时"),
             _("可疑情况"),
-        ]
+        ],
+        rows=rows,
     )
-    for row in services.roster_rows(session, plan):
-        sheet.append(
-            [
-                row["learner__name"],
-                mask_mobile(row["learner__mobile"] or ""),
-                row["unit"],
-                row["learner__profile__department"] or "",
-                timezone.localtime(row["first_in"]).strftime("%Y-%m-%d %H:%M") if row["first_in"] else "",
-                timezone.localtime(row["last_out"]).strftime("%Y-%m-%d %H:%M") if row["last_out"] else "",
-                float(row["hours"] or 0),
-                _("是") if row["surveys"] else _("否"),
-                _("是") if row["meets"] else _("否"),
-                "；".join(f"{flag['label']}：{flag['evidence']}" for flag in row["flags"]),
-            ]
-        )
-    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    book.save(response)
-    response["Content-Disposition"] = f'attachment; filename="roster-{session.pk}.xlsx"'
-    return response
 
 
 # --- surveys --------------------------------------------------------------------------

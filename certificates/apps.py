@@ -21,7 +21,9 @@ class CertificatesConfig(AppConfig):
         from .tasks import rerender_learner, send_render_tasks
 
         def rerender(sender, user_id, **kwargs):
-            rerender_learner.delay_on_commit(user_id)
+            from cme_portal.queueing import enqueue
+
+            enqueue(rerender_learner, user_id)
 
         def render_awarded(sender, record_ids, replaces=(), **kwargs):
             # A correction never brings back a certificate the province had revoked.

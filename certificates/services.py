@@ -14,8 +14,9 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from cme_portal.accounts.models import LearnerProfile, OrgKind, Sex
+from cme_portal.accounts.models import LearnerProfile, OrgKind, Sex, User
 from cme_portal.accounts.validators import mask_name
+from cme_portal.audit.services import record_event
 from cme_portal.errors import DomainError
 from credits.models import CreditRecord, RecordStatus, Source
 
@@ -145,8 +146,13 @@ def render_certificate(record_id, *, reissue=False):
         else:
             template = designs.current_template(designs.province_of_record(record))
         snapshot = snapshot_for(record, certificate, template)
-        if certificate.file and certificate.snapshot == snapshot and certificate.template_id == getattr(template, "pk", None):
-            return certificate
+        if (
+            certificate.file
+            and certificate.snapshot == snapshot
+            and certificate.template_id == getattr(template, "pk", None)
+            and certificate.file.storage.exists(certificate.file.name)
+        ):
+            return certificate  # drawn already (a redelivered task); a file storage lost is drawn again
         pdf = render.render(snapshot, designs.design_for(template), signer=signing.signer())
         old = certificate.file.name if certificate.file else None
         certificate.file.save(f"{certificate.code}.pdf", ContentFile(pdf), save=False)
@@ -181,6 +187,7 @@ def revoke(certificate, by, reason):
     certificate.status, certificate.revoked_at, certificate.revoke_reason = CertificateStatus.REVOKED, timezone.now(), reason
     certificate.save(update_fields=["status", "revoked_at", "revoke_reason"])
     log.info("revoked", extra={"object_id": certificate.pk, "actor_id": by.pk})
+    record_event(certificate, "certificate_revoked", actor=by, reason=reason)
     return certificate
 
 
@@ -193,6 +200,9 @@ def revoke_reversed(record_ids, reason, actor_id=None):
     )
     if revoked:
         log.info("revoked_with_credits", extra={"records": list(record_ids), "actor_id": actor_id, "certificates": revoked})
+        actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+        for certificate in Certificate.objects.filter(record_id__in=record_ids, status=CertificateStatus.REVOKED):
+            record_event(certificate, "certificate_revoked_with_credits", actor=actor, reason=reason)
     return revoked
 
 

@@ -11,6 +11,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cme_portal.queueing import enqueue
+
 from . import designs, services
 from .models import BulkDownload, BulkState, Certificate, ReissueJob, ReissueState
 
@@ -31,7 +33,7 @@ def send_render_tasks(record_ids):
     """After the award's transaction commits, in chunks so a 3,000-person roster spreads over workers."""
     ids = list(record_ids)
     for start in range(0, len(ids), CHUNK):
-        render_certificates.delay_on_commit(ids[start : start + CHUNK])
+        enqueue(render_certificates, ids[start : start + CHUNK])
 
 
 @shared_task
@@ -162,3 +164,11 @@ def reissue(job_id):
     except Exception:
         ReissueJob.objects.filter(pk=job.pk).update(state=ReissueState.FAILED, finished_at=timezone.now())
         raise
+
+
+@shared_task
+def reconcile():
+    """Every few minutes (beat): queue again the work a dead worker or an absent broker left undone."""
+    from .reconcile import reconcile as run
+
+    return run()

@@ -23,6 +23,7 @@ from cme_portal.accounts.models import Role
 from cme_portal.accounts.permissions import role_required
 from cme_portal.errors import DomainError
 from cme_portal.pagination import paginate
+from cme_portal.queueing import enqueue
 from cme_portal.ratelimit import client_ip
 
 from . import designs, selectors, services, verification
@@ -251,7 +252,7 @@ def bulk(request):
             year=form.cleaned_data["year"],
             force=form.cleaned_data["force"],
         )
-        build_bulk_download.delay_on_commit(job.pk)
+        enqueue(build_bulk_download, job.pk)
         return redirect("certificates:bulk_status", job.pk)
     jobs = selectors.my_bulk_jobs(request.user)
     return render(request, "certificates/bulk.html", {"form": form, "jobs": jobs})

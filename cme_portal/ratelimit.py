@@ -1,6 +1,13 @@
 """Fixed-window rate limits kept in the shared cache (Redis in production).
 
 Used for the things a stranger can hammer: login, SMS codes, public queries.
+
+When Redis is away the cache answers from each process's memory (cme_portal/cache.py), and each limit
+says what it does then (``on_outage``), as the README's table lists:
+- ``"local"`` (the default): count in this process. A limit stays a limit (at most the process count
+  times looser), and nobody is refused for Redis's sake: login, lockouts, public queries, verification.
+- ``"closed"``: refuse while counts cannot be shared, where a wrong "yes" costs more than a wrong "no"
+  (an SMS sent is money and a message to someone's phone; and the broker that sends it is away too).
 """
 
 from django.conf import settings
@@ -21,11 +28,17 @@ def _key(scope, ident):
     return f"rl:{scope}:{ident}"
 
 
-def hit(scope, ident, *, limit, period):
+def hit(scope, ident, *, limit, period, on_outage="local"):
     """Count one attempt; return True while the count is within ``limit`` per ``period`` seconds."""
+    from .cache import cache_is_shared
+
     key = _key(scope, ident)
+    if on_outage == "closed" and not cache_is_shared():
+        return False
     if cache.add(key, 1, timeout=period):
         return 1 <= limit
+    if on_outage == "closed" and not cache_is_shared():  # Redis went away between the two calls
+        return False
     try:
         count = cache.incr(key)
     except ValueError:  # expired between add and incr

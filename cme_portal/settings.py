@@ -62,6 +62,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "cme_portal.api",
     "cme_portal.notifications",
+    # Who changed what beyond review transitions (django-auditlog, MIT): cme_portal/audit/.
+    "auditlog",
+    "cme_portal.audit",
 ]
 
 MIDDLEWARE = [
@@ -75,9 +78,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before any view reads the body: a request over MAX_REQUEST_BYTES is refused unread, in Chinese.
+    "cme_portal.middleware.RequestSizeLimitMiddleware",
+    "cme_portal.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Inside the messages middleware: a committed action whose tasks could not be queued says so.
+    "cme_portal.queueing.QueueingMiddleware",
+    "cme_portal.audit.services.AuditMiddleware",
 ]
 
 ROOT_URLCONF = "cme_portal.urls"
@@ -124,7 +133,8 @@ if REDIS_URL:
     # Rate limits and lockouts must be shared by every web process.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis with a per-process fallback: a Redis outage never takes pages down (cme_portal/cache.py).
+            "BACKEND": "cme_portal.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="cme"),
         }
@@ -147,7 +157,19 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A message taken by a worker that dies is handed out again after the visibility timeout: it must be
+# longer than the longest task (the catalogue import may run an hour: projects.services.IMPORT_TIME_LIMIT),
+# or a long task still running would be started twice. What a whole dead worker leaves sooner than that,
+# the reconciler queues again (certificates.reconcile).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600 + 300,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+# Publishing to an absent broker gives up within a second: the action has committed, the reconciler follows.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+RECONCILE_GRACE_SECONDS = env.int("RECONCILE_GRACE_SECONDS", default=300)
+RECONCILE_FILE_CHECK_DAYS = env.int("RECONCILE_FILE_CHECK_DAYS", default=2)
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE = {
     "remind-roster-deadlines": {
@@ -175,6 +197,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cme_portal.notifications.tasks.send_daily_digests",
         "schedule": crontab(hour=8, minute=0),
     },
+    "reconcile-lost-work": {
+        "task": "certificates.tasks.reconcile",
+        "schedule": timedelta(minutes=5),
+    },
     "purge-expired-sms-codes": {
         "task": "cme_portal.accounts.tasks.purge_expired_sms_codes",
         "schedule": timedelta(hours=1),
@@ -194,9 +220,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Failed logins: the account locks for LOGIN_LOCKOUT_MINUTES after this many in a row.
+# Failed logins: an account locks for LOGIN_LOCKOUT_MINUTES after this many from one address (that
+# address only, so a stranger cannot lock the owner out); an account failed this often in an hour from
+# anywhere asks everyone for a captcha (the slower global back-off). A reset by SMS ends both.
 LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", default=5)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+LOGIN_ACCOUNT_CAPTCHA_AFTER = env.int("LOGIN_ACCOUNT_CAPTCHA_AFTER", default=20)
 # A client address that fails this often is asked for a captcha.
 LOGIN_CAPTCHA_AFTER = env.int("LOGIN_CAPTCHA_AFTER", default=3)
 
@@ -207,8 +236,9 @@ SMS_CODE_MAX_ATTEMPTS = 5
 SMS_RESEND_SECONDS = env.int("SMS_RESEND_SECONDS", default=60)
 SMS_MAX_PER_NUMBER_PER_DAY = env.int("SMS_MAX_PER_NUMBER_PER_DAY", default=10)
 SMS_MAX_PER_ADDRESS_PER_HOUR = env.int("SMS_MAX_PER_ADDRESS_PER_HOUR", default=20)
-# Show the code on the page: only for local development with the console backend.
-SMS_SHOW_CODE_IN_PAGE = env.bool("SMS_SHOW_CODE_IN_PAGE", default=DEBUG)
+# Show the code on the page: only when this setting is given (never by default, not even under DEBUG or
+# `make run`: anyone could take over any demo account by password reset).
+SMS_SHOW_CODE_IN_PAGE = env.bool("SMS_SHOW_CODE_IN_PAGE", default=False)
 
 # Number of reverse proxies in front of the portal whose X-Forwarded-For is trusted.
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
@@ -239,6 +269,12 @@ STORAGES = {
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = 100
+# The largest upload is one 50 MB file (a material, or evidence files together) plus its form: a body
+# declared larger is refused before it is read (cme_portal.middleware.RequestSizeLimitMiddleware).
+MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=51 * 1024 * 1024)
+# Anonymous pages that show a person's details: never kept by a cache (signed-in pages and files always).
+NO_STORE_PATHS = ["/attendance/", "/certificates/", "/accounts/"]
 
 # --- Forms -----------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -290,9 +326,14 @@ if not DEBUG:
     # Behind TLS in production; a plain-HTTP intranet sets SECURE_COOKIES=0.
     SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    if NUM_PROXIES > 0:
+        # Only a proxy we were told about may say the request came over TLS; without one, anyone could.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+    # Secure cookies mean the site is served over TLS: browsers are told to keep to it (a year).
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if SESSION_COOKIE_SECURE else 0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 
 LOGGING = {
     "version": 1,

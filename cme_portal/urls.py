@@ -17,6 +17,7 @@ urlpatterns = [
     path("credits/", include("credits.urls")),
     path("attendance/", include("attendance.urls")),
     path("certificates/", include("certificates.urls")),
+    path("audit/", include("cme_portal.audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
@@ -24,3 +25,5 @@ urlpatterns = [
     path("integrations/", include("cme_portal.api.page_urls")),
     path("notifications/", include("cme_portal.notifications.urls")),
 ]
+
+handler400 = "cme_portal.views.bad_request"

@@ -1,5 +1,6 @@
 """Site-wide pages: the public home page and the health check."""
 
+from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -61,3 +62,21 @@ def healthz(request):
         {"status": status, "database": database, "broker": broker},
         status=503 if database["status"] != "ok" else 200,
     )
+
+
+def bad_request(request, exception=None):
+    """A 400 in the person's language that says what to do (Django's default page is bare)."""
+    from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+    from django.utils.translation import gettext as _
+
+    from .middleware import error_page
+
+    if isinstance(exception, TooManyFilesSent):
+        message = _("一次最多上传 %(limit)d 个文件，请分次上传。") % {"limit": settings.DATA_UPLOAD_MAX_NUMBER_FILES}
+    elif isinstance(exception, RequestDataTooBig):
+        message = _("提交的表单内容过大，请精简后重试（文件请通过上传框提交）。")
+    elif isinstance(exception, TooManyFieldsSent):
+        message = _("提交的表单项过多，请刷新页面后重试。")
+    else:
+        message = _("请求无法处理，请刷新页面后重试。")
+    return error_page(request, status=400, title=_("请求有误"), message=message)

@@ -7,14 +7,14 @@ import tablib
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
 from cme_portal.accounts.models import Role
 from cme_portal.accounts.permissions import role_required
-from cme_portal.accounts.validators import mask_id_number
+from cme_portal.accounts.validators import mask_id_number, normalise_document_number
+from cme_portal.audit.services import record_event
 from cme_portal.errors import DomainError
+from cme_portal.exports import stamp, xlsx_response
 from cme_portal.pagination import paginate
 from projects.selectors import remote_filed_as_of
 
@@ -30,7 +30,7 @@ def _sheet_learners(upload, allowed):
         dataset = tablib.Dataset().load(upload.read(), format="xlsx", headers=False)
     except Exception:
         return [], [_("无法读取名单：请上传 Excel（.xlsx）文件，第一列为证件号。")]
-    rows = [(index, str(row[0] or "").strip().upper()) for index, row in enumerate(dataset, start=1)]
+    rows = [(index, normalise_document_number(str(row[0] or ""))) for index, row in enumerate(dataset, start=1)]
     rows = [(index, number) for index, number in rows if number and number not in ("证件号", "身份证号")]
     allowed_ids = {u.id_number: u for u in allowed.filter(id_number__in=[number for _index, number in rows])}
     learners, problems = [], []
@@ -136,6 +136,14 @@ def platform_import(request):
     report = None
     if request.method == "POST" and form.is_valid():
         report = import_platform_file(form.cleaned_data["file"], form.cleaned_data["platform"].name, request.user)
+        record_event(
+            form.cleaned_data["platform"],
+            "platform_imported",
+            actor=request.user,
+            file=form.cleaned_data["file"].name[:100],
+            imported=report.imported,
+            refused=len(report.refused),
+        )
     return render(request, "credits/platform_import.html", {"form": form, "report": report})
 
 
@@ -217,24 +225,22 @@ def compliance_report(request, export=False):
 
 
 def _export(learners, year):
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("达标情况"))
-    sheet.append([_("单位"), _("姓名"), _("证件号"), _("人员类别"), _("I 类"), _("II 类"), _("五年国家级"), _("是否达标")])
-    for profile in learners.iterator(chunk_size=2000):
-        sheet.append(
-            [
-                profile.unit.name,
-                profile.user.name,
-                mask_id_number(profile.user.id_number),
-                profile.get_staff_category_display(),
-                float(profile.c1),
-                float(profile.c2),
-                float(profile.national5),
-                _("是") if profile.compliant else _("否"),
-            ]
-        )
-    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    book.save(response)
-    stamp = timezone.localtime().strftime("%Y%m%d")
-    response["Content-Disposition"] = f'attachment; filename="compliance-{year}-{stamp}.xlsx"'
-    return response
+    rows = (
+        [
+            profile.unit.name,
+            profile.user.name,
+            mask_id_number(profile.user.id_number),
+            profile.get_staff_category_display(),
+            float(profile.c1),
+            float(profile.c2),
+            float(profile.national5),
+            _("是") if profile.compliant else _("否"),
+        ]
+        for profile in learners.iterator(chunk_size=2000)
+    )
+    return xlsx_response(
+        filename=f"compliance-{year}-{stamp()}.xlsx",
+        title=_("达标情况"),
+        headers=[_("单位"), _("姓名"), _("证件号"), _("人员类别"), _("I 类"), _("II 类"), _("五年国家级"), _("是否达标")],
+        rows=rows,
+    )

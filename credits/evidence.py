@@ -1,15 +1,17 @@
 """Evidence: several PDF/JPEG/PNG files merged by the portal into one PDF (seed 004)."""
 
 import io
+import logging
 
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 from PIL import Image
-from pypdf import PdfReader, PdfWriter
-from pypdf.errors import PdfReadError
+from pypdf import PdfWriter
 
 from cme_portal.errors import DomainError
-from cme_portal.uploads import check_upload
+from cme_portal.uploads import check_upload, read_pdf
+
+log = logging.getLogger(__name__)
 
 
 def _image_as_pdf(upload):
@@ -35,13 +37,25 @@ def merge_evidence(uploads):
         content_type, _digest = check_upload(upload)
         try:
             source = _image_as_pdf(upload) if content_type.startswith("image/") else upload
-            writer.append(PdfReader(source))
-        except (PdfReadError, OSError, ValueError):
+            writer.append(read_pdf(source, upload.name))
+        except DomainError as error:
+            error.field = "evidence"
+            raise
+        except Exception as error:  # whatever Pillow or pypdf raise, the person gets the file's name, never a 500
+            log.warning("evidence_refused", extra={"file": upload.name, "reason": error.__class__.__name__})
             raise DomainError(
                 _("文件“%(name)s”无法读取（可能已加密或损坏），请重新导出后上传。") % {"name": upload.name},
                 code="evidence_unreadable",
                 field="evidence",
             ) from None
     buffer = io.BytesIO()
-    writer.write(buffer)
+    try:
+        writer.write(buffer)
+    except Exception as error:
+        log.warning("evidence_refused", extra={"reason": error.__class__.__name__})
+        raise DomainError(
+            _("证明材料无法合并成一个 PDF（其中某个文件结构异常），请逐个重新导出后上传。"),
+            code="evidence_unreadable",
+            field="evidence",
+        ) from None
     return ContentFile(buffer.getvalue(), name="evidence.pdf"), len(writer.pages)

@@ -5,10 +5,15 @@ from django.utils.translation import gettext_lazy as _
 
 from cme_portal.accounts.models import StaffCategory
 from cme_portal.accounts.validators import canonical_personnel_number
+from cme_portal.digits import DigitsFormMixin
 from projects.models import CreditClass
 
 from .models import ActivityMode, Category, CorrectionKind, CreditEntry, CreditPolicy, EntryDeadline, Platform, RequirementRule
 from .rules import ENTERABLE, EVIDENCE_ITEMS, NATIONAL_SOCIETIES
+
+# A credit's evidence is a few pages: more files than this is a mistake, said at the form (Django's
+# DATA_UPLOAD_MAX_NUMBER_FILES, far above, answers with the portal's 400 page).
+MAX_EVIDENCE_FILES = 20
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -26,18 +31,29 @@ class MultipleFileField(forms.FileField):
 
     def clean(self, data, initial=None):
         single = super().clean
-        if isinstance(data, (list, tuple)):
-            return [single(item, initial) for item in data]
-        return [single(data, initial)] if data else []
+        files = (
+            [single(item, initial) for item in data]
+            if isinstance(data, (list, tuple))
+            else ([single(data, initial)] if data else [])
+        )
+        if len(files) > MAX_EVIDENCE_FILES:
+            raise forms.ValidationError(
+                _("证明材料一次最多 %(limit)d 个文件（本次 %(count)d 个），请把同一证书的多页扫描合成一个 PDF 后上传。")
+                % {"limit": MAX_EVIDENCE_FILES, "count": len(files)},
+                code="too_many_files",
+            )
+        return files
 
 
-class ActivityForm(forms.ModelForm):
+class ActivityForm(DigitsFormMixin, forms.ModelForm):
     """The activity as printed on the credit certificate (seed 004: type it as printed)."""
+
+    digit_fields = ("activity_number", "start_date", "end_date", "certificate_date", "credits", "hours")
 
     evidence = MultipleFileField(
         label=_("证明材料"),
         required=False,
-        help_text=_("可一次选择多个 PDF、JPEG 或 PNG 文件（每个最大 50 MB），平台会按顺序合并成一个 PDF。"),
+        help_text=_("可一次选择多个 PDF、JPEG 或 PNG 文件（最多 20 个，合计最大 50 MB），平台会按顺序合并成一个 PDF。"),
     )
     evidence_items = forms.MultipleChoiceField(
         label=_("证明材料包含（赴外省学习必填）"),
@@ -149,7 +165,17 @@ class PlatformImportForm(forms.Form):
     file = forms.FileField(label=_("数据文件（Excel 或 CSV）"))
 
 
-class RuleForm(forms.ModelForm):
+class RuleForm(DigitsFormMixin, forms.ModelForm):
+    digit_fields = (
+        "min_total",
+        "min_class_i",
+        "max_class_i",
+        "min_class_ii",
+        "max_class_ii",
+        "five_year_national",
+        "advanced_study_months",
+    )
+
     class Meta:
         model = RequirementRule
         fields = [
@@ -163,7 +189,8 @@ class RuleForm(forms.ModelForm):
         ]
 
 
-class ReportFilterForm(forms.Form):
+class ReportFilterForm(DigitsFormMixin, forms.Form):
+    digit_fields = ("year", "q")
     year = forms.IntegerField(label=_("年度"), required=False)
     unit = forms.ModelChoiceField(label=_("单位"), queryset=None, required=False, empty_label=_("全部单位"))
     staff_category = forms.ChoiceField(label=_("人员类别"), required=False, choices=[("", _("全部"))] + StaffCategory.choices)
@@ -177,8 +204,10 @@ class ReportFilterForm(forms.Form):
         self.fields["unit"].queryset = units
 
 
-class CorrectionForm(forms.Form):
+class CorrectionForm(DigitsFormMixin, forms.Form):
     """学分删除修改器: what is wrong with a credit the ledger holds, and what it should be."""
+
+    digit_fields = ("credits", "hours", "year")
 
     kind = forms.ChoiceField(
         label=_("申请类型"), choices=CorrectionKind.choices, widget=forms.RadioSelect, initial=CorrectionKind.CORRECT
@@ -195,14 +224,18 @@ class CorrectionForm(forms.Form):
     )
 
 
-class PolicyForm(forms.ModelForm):
+class PolicyForm(DigitsFormMixin, forms.ModelForm):
+    digit_fields = ("earliest_year", "platform_days", "early_review_deadline")
+
     class Meta:
         model = CreditPolicy
         fields = ["earliest_year", "platform_days", "early_review_titles", "early_review_deadline", "handles_tcm"]
         widgets = {"early_review_deadline": DATE}
 
 
-class DeadlineForm(forms.ModelForm):
+class DeadlineForm(DigitsFormMixin, forms.ModelForm):
+    digit_fields = ("year", "deadline")
+
     class Meta:
         model = EntryDeadline
         fields = ["year", "deadline"]

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cme_portal.accounts.models import LearnerProfile, Role, User
+from cme_portal.accounts.validators import normalise_document_number
 from cme_portal.errors import DomainError
 from cme_portal.review.workflow import perform
 
@@ -476,7 +477,7 @@ def request_early_review(unit_admin, *, candidates, title, reason=""):
 
 def find_learners(document_numbers):
     """Learners by document number, for batch sheets: returns (found dict, missing list)."""
-    wanted = [n.strip().upper() for n in document_numbers if n and n.strip()]
+    wanted = [normalise_document_number(n) for n in document_numbers if n and n.strip()]
     found = {u.id_number: u for u in User.objects.filter(id_number__in=wanted)}
     return found, [n for n in wanted if n not in found]
 

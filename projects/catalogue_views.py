@@ -2,15 +2,15 @@
 
 from django.contrib import messages
 from django.db.models import Q
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cme_portal.accounts.models import Role
 from cme_portal.accounts.permissions import role_required
 from cme_portal.errors import DomainError
+from cme_portal.exports import stamp, xlsx_file_response
 from cme_portal.pagination import paginate
+from cme_portal.queueing import enqueue
 
 from . import selectors, services
 from .forms import DisciplineForm, ImportForm
@@ -55,7 +55,7 @@ def project_import(request):
         except DomainError as error:
             error.add_to(form)
         else:
-            run_catalogue_import.delay_on_commit(job.pk)
+            enqueue(run_catalogue_import, job.pk)
             return redirect("projects:import_status", job.public_id)
     return render(
         request,
@@ -88,12 +88,7 @@ def project_export(request):
         entry = ""
     if entry:
         queryset = queryset.filter(entry=entry)
-    response = HttpResponse(
-        export_projects(queryset), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    stamp = timezone.localtime().strftime("%Y%m%d")
-    response["Content-Disposition"] = f'attachment; filename="projects-{entry or "all"}-{stamp}.xlsx"'
-    return response
+    return xlsx_file_response(export_projects(queryset), f"projects-{entry or 'all'}-{stamp()}.xlsx")
 
 
 @role_required(Role.PROVINCE_ADMIN)

@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cme_portal.digits import DigitsFormMixin
+
 from .models import CreditClass, Discipline, MaterialKind, Session
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -15,7 +17,9 @@ class DisciplineChoiceField(forms.ModelChoiceField):
         return f"{obj.year} · {obj.code} {obj.parent.name}/{obj.name}"
 
 
-class SessionFieldsForm(forms.ModelForm):
+class SessionFieldsForm(DigitsFormMixin, forms.ModelForm):
+    digit_fields = ("start_date", "end_date", "credits", "hours", "number", "year", "sequence")
+
     class Meta:
         model = Session
         fields = ["venue", "start_date", "end_date", "credits", "hours", "remarks"]
@@ -66,7 +70,9 @@ class MaterialForm(forms.Form):
     )
 
 
-class DisciplineForm(forms.ModelForm):
+class DisciplineForm(DigitsFormMixin, forms.ModelForm):
+    digit_fields = ("year", "code")
+
     class Meta:
         model = Discipline
         fields = ["year", "code", "name", "parent"]
@@ -86,7 +92,8 @@ class DisciplineForm(forms.ModelForm):
         return cleaned
 
 
-class ImportForm(forms.Form):
+class ImportForm(DigitsFormMixin, forms.Form):
+    digit_fields = ("as_of",)
     file = forms.FileField(label=_("Excel 文件（.xlsx）"))
     as_of = forms.DateField(label=_("名单截止日期"), required=False, widget=DATE, help_text=_("名单所列项目截至的日期，可留空"))
     entry = forms.ChoiceField(

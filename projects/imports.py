@@ -19,6 +19,7 @@ from import_export import fields, resources, widgets
 
 from cme_portal.accounts.models import Organisation, OrgKind
 from cme_portal.errors import DomainError
+from cme_portal.exports import restore_cell, xlsx_bytes
 
 from . import numbers
 from .models import CreditClass, Discipline, Entry, Level, Project, Session, SessionState
@@ -250,9 +251,14 @@ def match_unit(name, units):
 def _load(source):
     data = source.read() if hasattr(source, "read") else open(source, "rb").read()
     try:
-        return tablib.Dataset().load(data, format="xlsx")
+        dataset = tablib.Dataset().load(data, format="xlsx")
     except Exception:
         raise ImportFailed([RowError(0, _("无法读取文件：请上传 Excel（.xlsx）文件。"))]) from None
+    # Our own exports quote cells that begin with a formula character; the quote is not part of the value.
+    restored = tablib.Dataset(headers=dataset.headers)
+    for row in dataset:
+        restored.append([restore_cell(cell) for cell in row])
+    return restored
 
 
 PROGRESS_EVERY = 200
@@ -347,4 +353,4 @@ def export_projects(queryset):
                 project.holding_unit.name if project.holding_unit_id else "",
             ]
         )
-    return dataset.export("xlsx")
+    return xlsx_bytes(dataset)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cme_portal.accounts.models import OrgKind, Role
+from cme_portal.audit.services import record_event
 from cme_portal.errors import DomainError
 from cme_portal.review.workflow import perform
 from cme_portal.uploads import check_upload
@@ -309,6 +310,7 @@ def run_catalogue_import(import_id):
         errors = [{"row": e.row, "reason": str(e.reason)} for e in failed.errors[:MAX_LIST_ERRORS]]
         CatalogueImport.objects.filter(pk=job.pk).update(state=ImportState.FAILED, errors=errors, finished_at=timezone.now())
         log.info("catalogue_import_refused", extra={"object_id": job.pk, "rows_refused": len(failed.errors)})
+        record_event(job, "catalogue_import_refused", actor=job.requested_by, entry=job.entry, rows_refused=len(failed.errors))
         return ImportState.FAILED
     except Exception as error:  # the page must show an end, whatever went wrong
         CatalogueImport.objects.filter(pk=job.pk).update(
@@ -322,4 +324,5 @@ def run_catalogue_import(import_id):
         state=ImportState.DONE, imported=count, rows=count, finished_at=timezone.now()
     )
     log.info("catalogue_imported", extra={"object_id": job.pk, "projects": count, "entry": job.entry})
+    record_event(job, "catalogue_imported", actor=job.requested_by, entry=job.entry, projects=count)
     return ImportState.DONE

@@ -68,6 +68,42 @@ def test_database_and_redis_urls_switch_to_postgres_and_a_real_broker():
     assert probe["engine"] == "django.db.backends.postgresql"
     assert probe["eager"] is False
     assert probe["broker"] == "redis://redis:6379/0"
-    assert probe["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert probe["cache"] == "cme_portal.cache.ResilientRedisCache"
     assert probe["debug"] is False
     assert probe["base"] == "https://cme.example.org"
+
+
+SECURITY_PROBE = """
+import json, django
+from django.conf import settings
+django.setup()
+print(json.dumps({
+    "hsts": settings.SECURE_HSTS_SECONDS,
+    "proxy": getattr(settings, "SECURE_PROXY_SSL_HEADER", None),
+    "sms_in_page": settings.SMS_SHOW_CODE_IN_PAGE,
+}))
+"""
+
+
+def probe_security(**env):
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECURE_COOKIES", "NUM_PROXIES", "SECURE_HSTS_SECONDS"}}
+    clean.update({"SECRET_KEY": "x" * 50, **env}, DJANGO_SETTINGS_MODULE="cme_portal.settings")
+    result = subprocess.run([sys.executable, "-c", SECURITY_PROBE], cwd=ROOT, env=clean, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_hsts_is_on_by_default_when_cookies_are_secure_and_configurable():
+    assert probe_security(DEBUG="0")["hsts"] == 31_536_000
+    assert probe_security(DEBUG="0", SECURE_HSTS_SECONDS="600")["hsts"] == 600
+    assert probe_security(DEBUG="0", SECURE_COOKIES="0")["hsts"] == 0
+
+
+def test_the_proxy_header_is_trusted_only_behind_a_declared_proxy():
+    assert probe_security(DEBUG="0")["proxy"] is None
+    assert probe_security(DEBUG="0", NUM_PROXIES="1")["proxy"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+
+
+def test_sms_codes_are_not_shown_on_the_page_unless_the_setting_says_so():
+    assert probe_security(DEBUG="1")["sms_in_page"] is False  # make run sets DEBUG=1 and nothing else
+    assert probe_security(DEBUG="1", SMS_SHOW_CODE_IN_PAGE="1")["sms_in_page"] is True

@@ -22,11 +22,19 @@ def upload(client, organiser, session, file, kind="notice"):
     return client.post(reverse("projects:material_upload", args=[session.pk]), {"kind": kind, "file": file}, follow=True)
 
 
-def test_a_51_mb_file_is_refused(client, draft):
+def test_a_file_over_50_mb_is_refused(client, draft):
     organiser, session = draft
-    big = SimpleUploadedFile("notice.pdf", b"%PDF-1.7\n" + b"0" * (51 * 1024 * 1024) + b"\n%%EOF", "application/pdf")
+    big = SimpleUploadedFile("notice.pdf", b"%PDF-1.7\n" + b"0" * (50 * 1024 * 1024 + 512 * 1024) + b"\n%%EOF", "application/pdf")
     page = upload(client, organiser, session, big).content.decode()
-    assert "超过 50 MB 的上限" in page and "51.0 MB" in page
+    assert "超过 50 MB 的上限" in page and "50.5 MB" in page
+    assert not session.materials.exists()
+
+
+def test_a_request_over_the_cap_is_refused_before_it_is_read(client, draft):
+    organiser, session = draft
+    big = SimpleUploadedFile("notice.pdf", b"%PDF-1.7\n" + b"0" * (52 * 1024 * 1024) + b"\n%%EOF", "application/pdf")
+    response = upload(client, organiser, session, big)
+    assert response.status_code == 413 and "不能超过 51 MB" in response.content.decode()
     assert not session.materials.exists()
 
 
@@ -41,7 +49,8 @@ def test_a_renamed_executable_is_refused(client, draft):
 def test_a_fake_image_with_a_png_header_is_refused(client, draft):
     organiser, session = draft
     fake = SimpleUploadedFile("schedule.png", b"\x89PNG\r\n\x1a\n" + b"garbage" * 100, "image/png")
-    assert "不是 PDF、JPEG 或 PNG" in upload(client, organiser, session, fake, "schedule").content.decode()
+    page = upload(client, organiser, session, fake, "schedule").content.decode()
+    assert "图片“schedule.png”无法读取" in page  # a PNG signature on garbage: named, and said to be unreadable
 
 
 def test_real_pdf_and_png_are_accepted_and_replace_earlier_ones(client, draft):

@@ -4,6 +4,8 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from cme_portal.digits import DigitsFormMixin
+
 from .models import DocumentType, LearnerProfile, Organisation, OrgKind, Sex, User
 from .validators import canonical_personnel_number, validate_document, validate_mobile
 
@@ -133,7 +135,8 @@ class ProfileFieldsMixin:
                 self.initial["department"] = ""
 
 
-class RegistrationForm(DocumentFieldsMixin, ProfileFieldsMixin, forms.Form):
+class RegistrationForm(DigitsFormMixin, DocumentFieldsMixin, ProfileFieldsMixin, forms.Form):
+    digit_fields = ("birth_date", "sms_code")
     """The registration form of seed 000, field for field."""
 
     id_type = forms.ChoiceField(label=_("证件类型"), choices=DocumentType.choices)
@@ -216,7 +219,8 @@ class SmsRequestForm(forms.Form):
     mobile = MobileField()
 
 
-class LoginForm(forms.Form):
+class LoginForm(DigitsFormMixin, forms.Form):
+    digit_fields = ("identifier",)
     identifier = forms.CharField(
         label=_("证件号或手机号"), max_length=32, widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True})
     )
@@ -230,7 +234,8 @@ class LoginForm(forms.Form):
             self.fields["captcha"] = CaptchaField(label=_("验证码"), help_text=_("请输入图中的 4 个字符"))
 
 
-class PasswordResetForm(forms.Form):
+class PasswordResetForm(DigitsFormMixin, forms.Form):
+    digit_fields = ("identifier", "sms_code")
     identifier = forms.CharField(label=_("证件号或手机号"), max_length=32)
     sms_code = forms.CharField(label=_("短信验证码"), max_length=6, required=False)
     new_password1 = forms.CharField(
@@ -260,7 +265,8 @@ class PasswordResetForm(forms.Form):
         return cleaned
 
 
-class ProfileForm(ProfileFieldsMixin, forms.ModelForm):
+class ProfileForm(DigitsFormMixin, ProfileFieldsMixin, forms.ModelForm):
+    digit_fields = ("birth_date",)
     """The learner completes what is missing. Birth date and sex are read from a resident ID."""
 
     email = forms.EmailField(label=_("电子邮箱"), required=False)

@@ -18,13 +18,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cme_portal import ratelimit
+from cme_portal.cache import cache_is_shared
 from cme_portal.errors import DomainError
+from cme_portal.queueing import enqueue
 
 from .models import LearnerProfile, Role, RoleAssignment, SmsCode, SmsPurpose, User
 from .tasks import send_sms
 from .validators import mask_id_number, mask_mobile, normalise_document_number
 
 log = logging.getLogger("cme.accounts")
+
+log = logging.getLogger(__name__)
 
 # Sent after a learner's printed fields change; certificates re-render on it.
 profile_changed = Signal()
@@ -65,12 +69,16 @@ def send_sms_code(mobile, purpose, client_ip=None, per_address_limit=True):
 
     # The counts above give precise messages; these atomic gates in the shared cache stop
     # parallel requests that all passed them at once.
-    if not ratelimit.hit("sms-number", mobile, limit=1, period=settings.SMS_RESEND_SECONDS):
+    if not cache_is_shared():
+        raise DomainError(_("短信服务暂时不可用，请几分钟后再获取验证码。"), code="sms_unavailable")
+    if not ratelimit.hit("sms-number", mobile, limit=1, period=settings.SMS_RESEND_SECONDS, on_outage="closed"):
         raise DomainError(_("验证码已发送，请稍后再重新获取。"), code="sms_too_soon")
     if (
         client_ip
         and per_address_limit
-        and not ratelimit.hit("sms-address", client_ip, limit=settings.SMS_MAX_PER_ADDRESS_PER_HOUR, period=3600)
+        and not ratelimit.hit(
+            "sms-address", client_ip, limit=settings.SMS_MAX_PER_ADDRESS_PER_HOUR, period=3600, on_outage="closed"
+        )
     ):
         raise DomainError(_("当前网络获取验证码过于频繁，请一小时后再试。"), code="sms_address_limit")
     code = f"{secrets.randbelow(1_000_000):06d}"
@@ -87,7 +95,10 @@ def send_sms_code(mobile, purpose, client_ip=None, per_address_limit=True):
         "code": code,
         "minutes": minutes,
     }
-    send_sms.delay_on_commit(mobile, message)
+    if enqueue(send_sms, mobile, message, quiet=True) is False:
+        # Not queued (the broker is away and we are outside a transaction, so we know now): no code was sent.
+        SmsCode.objects.filter(mobile=mobile, created_at=now, purpose=purpose).delete()
+        raise DomainError(_("短信服务暂时不可用，请几分钟后再获取验证码。"), code="sms_unavailable")
     return code
 
 
@@ -214,49 +225,62 @@ def login_needs_captcha(client_ip):
     return ratelimit.count("login-fail", client_ip) >= settings.LOGIN_CAPTCHA_AFTER
 
 
-def check_login(identifier, password, client_ip):
-    """Authenticate by document or mobile number; count failures and lock the account.
+def _login_subject(identifier, user=None):
+    """Whom a login attempt aims at: the account when one answers to ``identifier``, else the typed
+    identifier itself, so unknown and existing accounts are counted (and answered) alike."""
+    user = user if user is not None else User.objects.find_by_identifier(identifier)
+    if user is not None:
+        return f"u{user.pk}"
+    typed = (identifier or "").strip().upper().encode()
+    return "n" + hashlib.sha256(typed).hexdigest()[:24]
 
-    Returns the user. Raises DomainError for a locked account, wrong
-    credentials (saying how many tries remain) or a disabled account.
+
+def _pair(subject, client_ip):
+    # The generation changes when the owner resets the password by SMS: every lock on the account ends.
+    return f"{subject}:{ratelimit.count('login-generation', subject)}:{client_ip}"
+
+
+def account_needs_captcha(identifier):
+    """The slower global back-off: an account failed from many addresses asks everyone for a captcha
+    (a stranger can slow the owner down, never lock them out)."""
+    return ratelimit.count("login-account", _login_subject(identifier)) >= settings.LOGIN_ACCOUNT_CAPTCHA_AFTER
+
+
+def check_login(identifier, password, client_ip):
+    """Authenticate by document or mobile number; count failures per account and address.
+
+    Returns the user. Raises DomainError with one message for an unknown account and a wrong password
+    (nothing tells whether an account exists), and a lock message after LOGIN_MAX_FAILURES failures of
+    this account from this address within LOGIN_LOCKOUT_MINUTES: the lock holds for that address only,
+    so a stranger cannot lock the owner out, and a reset by SMS ends it. A disabled account is named
+    only to someone who knows its password.
     """
     from django.contrib.auth import authenticate
 
     user = User.objects.find_by_identifier(identifier)
-    if user and user.is_locked:
-        local = timezone.localtime(user.locked_until)
+    subject = _login_subject(identifier, user)
+    pair = _pair(subject, client_ip)
+    if ratelimit.count("login-pair", pair) >= settings.LOGIN_MAX_FAILURES:
         raise DomainError(
-            _("密码错误次数过多，账号已锁定至 %(time)s。请稍后再试，或使用“找回密码”重设密码。")
-            % {"time": local.strftime("%H:%M")},
+            _("该账号在当前网络的密码错误次数过多，请 %(minutes)s 分钟后再试，或使用“找回密码”立即重设。")
+            % {"minutes": settings.LOGIN_LOCKOUT_MINUTES},
             code="locked",
         )
     authenticated = authenticate(username=identifier, password=password)
     if authenticated is not None:
         # The address's failure count is kept: logging into one's own account between
         # guesses must not switch the captcha off.
-        User.objects.filter(pk=authenticated.pk).update(failed_logins=0, locked_until=None)
+        ratelimit.reset("login-pair", pair)
         return authenticated
 
     ratelimit.hit("login-fail", client_ip, limit=10**6, period=3600)
-    if user is None:
-        raise DomainError(_("证件号/手机号或密码不正确。"), code="bad_credentials")
-    if not user.is_active:
+    ratelimit.hit("login-pair", pair, limit=10**6, period=settings.LOGIN_LOCKOUT_MINUTES * 60)
+    ratelimit.hit("login-account", subject, limit=10**6, period=3600)
+    if user is not None and not user.is_active and user.check_password(password):
         raise DomainError(_("该账号已停用，请联系所在单位科教科。"), code="inactive")
-    if not user.claimed:
-        raise DomainError(_("该账号由签到时自动创建，尚未设置密码。请先“注册”认领账号（需短信验证）。"), code="unclaimed")
-    User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
-    user.refresh_from_db(fields=["failed_logins"])
-    remaining = settings.LOGIN_MAX_FAILURES - user.failed_logins
-    if remaining <= 0:
-        until = timezone.now() + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
-        User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=until)
-        raise DomainError(
-            _("密码连续错误 %(count)s 次，账号已锁定 %(minutes)s 分钟。可使用“找回密码”立即重设。")
-            % {"count": settings.LOGIN_MAX_FAILURES, "minutes": settings.LOGIN_LOCKOUT_MINUTES},
-            code="locked",
-        )
     raise DomainError(
-        _("证件号/手机号或密码不正确，还可再试 %(remaining)s 次。") % {"remaining": remaining}, code="bad_credentials"
+        _("证件号/手机号或密码不正确。签到时自动创建的账号请先“注册”认领；忘记密码请使用“找回密码”。"),
+        code="bad_credentials",
     )
 
 
@@ -266,17 +290,21 @@ def check_login(identifier, password, client_ip):
 def request_password_reset(identifier, client_ip):
     """Send a reset code to the mobile of the account ``identifier`` names.
 
-    Answers the same way whether or not the account exists (no enumeration);
-    returns the code when one was sent, for tests and development display.
-    Raises DomainError on rate limits.
+    Answers the same way whether or not the account exists (no enumeration): every request counts
+    against the address alike, and a refusal that only an existing number can meet (asked again
+    within a minute, the day's limit) is logged, not shown. Returns the code when one was sent, for
+    tests and development display. Raises DomainError only on the address's limit.
     """
+    if not ratelimit.hit("reset-address", client_ip, limit=settings.SMS_MAX_PER_ADDRESS_PER_HOUR, period=3600):
+        raise DomainError(_("当前网络获取验证码过于频繁，请一小时后再试。"), code="sms_address_limit")
     user = User.objects.find_by_identifier(identifier)
     if not user or not user.mobile or not user.is_active:
-        # Count the attempt against the address all the same.
-        if not ratelimit.hit("reset-miss", client_ip, limit=settings.SMS_MAX_PER_ADDRESS_PER_HOUR, period=3600):
-            raise DomainError(_("当前网络获取验证码过于频繁，请一小时后再试。"), code="sms_address_limit")
         return None
-    return send_sms_code(user.mobile, SmsPurpose.RESET_PASSWORD, client_ip)
+    try:
+        return send_sms_code(user.mobile, SmsPurpose.RESET_PASSWORD)
+    except DomainError as refusal:
+        log.info("reset_code_not_sent", extra={"user_id": user.pk, "reason": refusal.code})
+        return None
 
 
 def reset_password(identifier, sms_code, new_password):
@@ -292,6 +320,10 @@ def reset_password(identifier, sms_code, new_password):
     user.failed_logins = 0
     user.locked_until = None
     user.save(update_fields=["password", "failed_logins", "locked_until"])
+    # The owner proved the mobile: every lock and back-off on the account ends, from every address.
+    subject = _login_subject(identifier, user)
+    ratelimit.hit("login-generation", subject, limit=10**6, period=30 * 24 * 3600)
+    ratelimit.reset("login-account", subject)
     return user
 
 

@@ -1,8 +1,12 @@
 """Document and mobile numbers: normalise, validate, and read what they carry.
 
-Resident ID numbers (GB 11643) are checked with python-stdnum: length, region
-code, birth date and the ISO 7064 MOD 11-2 check digit. Each refusal says which
-part is wrong, so the person knows what to look at on their card.
+Resident ID numbers (GB 11643) are checked for length, birth date and the ISO 7064
+MOD 11-2 check digit (python-stdnum), and for a region whose first two digits are a
+province-level code of GB/T 2260. The full six-digit code is never a reason to refuse:
+a card stays valid for life under the code it was issued with, and no table (stdnum's
+included) lists every county code ever issued, so an unknown one is only a note for
+reviewers (``region_note``). Each refusal says which part is wrong, so the person knows
+what to look at on their card.
 """
 
 import re
@@ -14,9 +18,16 @@ from django.utils.translation import gettext as _
 from stdnum.cn import ric
 from stdnum.exceptions import InvalidComponent
 
+from cme_portal.digits import ascii_code
+
 from .models import DocumentType, Sex
 
 HMT_PREFIXES = {"810000": "香港", "820000": "澳门", "830000": "台湾"}
+
+# GB/T 2260 province-level codes: the first two digits of every resident ID number.
+PROVINCE_CODES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82".split()
+)
 
 _MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 _PASSPORT_RE = re.compile(r"^[A-Z0-9]{5,17}$")
@@ -35,13 +46,13 @@ class DocumentFacts:
 
 
 def normalise_document_number(number):
-    """Upper case, no spaces: the form every document number is stored and matched in."""
-    return re.sub(r"\s+", "", number or "").upper()
+    """ASCII digits, upper case, no spaces: the form every document number is stored and matched in."""
+    return re.sub(r"\s+", "", ascii_code(number or "")).upper()
 
 
 def normalise_mobile(number):
-    """Strip spaces, dashes and a +86 / 0086 prefix."""
-    number = re.sub(r"[\s-]+", "", number or "")
+    """ASCII digits; strip spaces, dashes and a +86 / 0086 prefix."""
+    number = re.sub(r"[\s-]+", "", ascii_code(number or ""))
     for prefix in ("+86", "0086"):
         if number.startswith(prefix):
             number = number[len(prefix) :]
@@ -71,15 +82,28 @@ def _eighteen_digit_facts(number, *, hmt):
         raise ValidationError(_("证件号中的出生日期（第 7–14 位）不是一个存在的日期，请核对。"), code="id_birth_date")
     if birth > date.today() or birth.year < 1900:
         raise ValidationError(_("证件号中的出生日期（第 7–14 位）不在合理范围内，请核对。"), code="id_birth_date")
-    if not hmt:
-        try:
-            ric.get_birth_place(number)
-        except InvalidComponent:
-            raise ValidationError(_("证件号前 6 位的地区代码不存在，请核对。"), code="id_region")
+    if not hmt and prefix[:2] not in PROVINCE_CODES:
+        raise ValidationError(_("证件号前 2 位应为省级行政区代码（如 11 北京、33 浙江、44 广东），请核对。"), code="id_region")
     if ric.calc_check_digit(number) != number[17]:  # it ignores the last character
         raise ValidationError(_("证件号校验位（最后一位）不正确，请逐位核对后重新输入。"), code="id_checksum")
     sex = Sex.MALE if int(number[16]) % 2 else Sex.FEMALE
     return DocumentFacts(number=number, birth_date=birth, sex=sex)
+
+
+def region_note(number):
+    """A note for reviewers when an 18-digit resident ID's six-digit region code is not in
+    python-stdnum's table (a county renamed or merged since the card was issued, or a typo);
+    empty when the code is known or the number is no resident ID. Never a refusal."""
+    number = normalise_document_number(number)
+    if len(number) != 18 or not number[:17].isdigit() or number[:6] in HMT_PREFIXES:
+        return ""
+    try:
+        ric.get_birth_place(number)
+    except InvalidComponent:
+        return _("地区代码 %(code)s 不在本平台的行政区划表中（可能是已调整的区县代码），请与证件原件核对。") % {
+            "code": number[:6]
+        }
+    return ""
 
 
 def validate_document(id_type, number):

@@ -100,7 +100,9 @@ def register(request):
 
 def login_view(request):
     ip = client_ip(request)
-    needs_captcha = services.login_needs_captcha(ip)
+    needs_captcha = services.login_needs_captcha(ip) or (
+        request.method == "POST" and services.account_needs_captcha(request.POST.get("identifier", ""))
+    )
     form = LoginForm(request.POST or None, needs_captcha=needs_captcha)
     if request.method == "POST" and form.is_valid():
         try:

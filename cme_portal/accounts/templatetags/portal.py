@@ -30,3 +30,11 @@ def mask_phone(value):
 def get_item(mapping, key):
     """``mapping[key]`` in a template (or nothing)."""
     return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def id_region_note(value):
+    """A reviewer's note when a resident ID's region code is unknown (never a refusal)."""
+    from cme_portal.accounts.validators import region_note
+
+    return region_note(value)
