@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cme_portal.accounts.models import User
+from cme_portal.accounts.validators import normalise_document_number
 from projects import numbers
 
 from .ledger import next_revisions
@@ -105,7 +106,7 @@ def _check(record, learners):
     long = [COLUMN_OF[f] for f, limit in LIMITS.items() if len(_text(record, f)) > limit]
     if long:
         raise _Refused(FeedCode.TOO_LONG, _("内容过长：%(columns)s") % {"columns": "、".join(long)})
-    learner = learners.get(_text(record, "id_number").upper())
+    learner = learners.get(normalise_document_number(_text(record, "id_number")))
     if learner is None:
         raise _Refused(FeedCode.UNKNOWN_LEARNER, _("证件号 %(number)s 未在平台注册") % {"number": _text(record, "id_number")})
     if learner.name != _text(record, "name"):
@@ -140,7 +141,10 @@ def import_records(*, platform, records, imported_by):
     """
     records = list(records)
     # Looked up in two queries; a value no database can hold (control characters) is refused below, not sent.
-    id_numbers = {_text(record, "id_number").upper() for _ref, record in records if _printable(record, "id_number")}
+    # Full-width and other scripts' digits read as ASCII, as every number field does (issue 16).
+    id_numbers = {
+        normalise_document_number(_text(record, "id_number")) for _ref, record in records if _printable(record, "id_number")
+    }
     learners = {u.id_number: u for u in User.objects.filter(id_number__in=id_numbers)}
     # The batch's record ids already held, in one query (the unique constraint still decides under a race).
     held = set(

@@ -201,7 +201,7 @@ def test_a_signed_pdf_of_an_unknown_certificate_says_unknown(client):
     [
         (b"hello, not a pdf", "这不是 PDF 文件"),
         (b"%PDF-1.4\n garbage garbage", "无法读取该 PDF"),
-        (b"", "所提交的是空文件"),
+        (b"", "空文件"),  # Django's own message (its wording differs between releases)
     ],
 )
 def test_bad_uploads_get_a_clear_chinese_message(client, data, message):

@@ -48,7 +48,12 @@ PUBLIC = {
     "attendance:door",
     "certificates:query",
     "certificates:verify",
+    "certificates:verify_start",
+    "certificates:verify_file",
     "certificates:signed_download",
+    # The API's published description (every operation answers 401 without a token).
+    "api:schema",
+    "api:docs",
 }
 
 # Pages of roles: everyone else gets 404 (province admin's catalogues, admins' reports and queues).
@@ -69,6 +74,16 @@ ROLE_PAGES = {
     "credits:batch_new": {Role.UNIT_ADMIN},
     "credits:early_review": {Role.UNIT_ADMIN, Role.PROVINCE_ADMIN},
     "audit:log": {Role.PROVINCE_ADMIN},
+    "attendance:door_policy": {Role.PROVINCE_ADMIN},
+    "accounts:handover": ADMINS,
+    "certificates:template": {Role.PROVINCE_ADMIN},
+    "certificates:template_preview": {Role.PROVINCE_ADMIN},
+    "certificates:template_reissue": {Role.PROVINCE_ADMIN},
+    "certificates:reissue_status": {Role.PROVINCE_ADMIN},
+    "integrations:tokens": {Role.PROVINCE_ADMIN},
+    "integrations:rotate": {Role.PROVINCE_ADMIN},
+    "integrations:revoke": {Role.PROVINCE_ADMIN},
+    "integrations:calls": {Role.PROVINCE_ADMIN},
     "audit:export": {Role.PROVINCE_ADMIN},
 }
 
@@ -127,9 +142,18 @@ def world(cast, tree):
             template=template,
         )
     discipline = Discipline.objects.create(year=2026, code="03", name="临床内科学")
+    from certificates import designs
+    from certificates.models import ReissueJob
+    from cme_portal.api.models import TokenKind
+    from cme_portal.api.services import create_token
+
+    reissue = ReissueJob.objects.create(
+        requested_by=cast["province_admin"], province=tree["province"], template=designs.current_template(tree["province"])
+    )
+    token, _key = create_token(admin=cast["province_admin"], kind=TokenKind.UNIT, name="医院系统", org=tree["unit_a"])
     job = CatalogueImport.objects.create(entry="remote_filed", file="imports/x.xlsx", requested_by=cast["province_admin"])
     for side in sides.values():
-        side.update(discipline=discipline, job=job)
+        side.update(discipline=discipline, job=job, reissue=reissue, token=token)
     return sides
 
 
@@ -159,6 +183,9 @@ FILLERS = {
     "attendance:project_survey_results": lambda w: [{"project_pk": w["held"].project_id}],
     "attendance:roster_queue": lambda w: [{"level": level} for level in ("unit", "province")],
     "attendance:survey_template_edit": lambda w: [{"pk": w["template"].pk}],
+    "attendance:desk": lambda w: [{"pk": w["held"].pk}],
+    "attendance:desk_scan": lambda w: [{"pk": w["held"].pk}],
+    "attendance:desk_staff": lambda w: [{"pk": w["held"].pk}],
     "credits:entry_detail": lambda w: [{"pk": w["entry"].pk}],
     "credits:entry_edit": lambda w: [{"pk": w["entry"].pk}],
     "credits:entry_action": lambda w: [{"pk": w["entry"].pk}],
@@ -175,6 +202,9 @@ FILLERS = {
     "certificates:revoke": lambda w: [{"pk": w["certificate"].pk}],
     "certificates:bulk_status": lambda w: [{"pk": w["bulk"].pk}],
     "certificates:bulk_download": lambda w: [{"pk": w["bulk"].pk}],
+    "certificates:reissue_status": lambda w: [{"pk": w["reissue"].pk}],
+    "integrations:rotate": lambda w: [{"pk": w["token"].pk}],
+    "integrations:revoke": lambda w: [{"pk": w["token"].pk}],
 }
 
 # Objects outside a scope that a role may still see by design (DESIGN.md §3), with the reason.
@@ -192,7 +222,7 @@ CROSS_SCOPE = {
     ("projects:import_status", "province_admin"),
 }
 
-REFUSED = {403, 404, 405}
+REFUSED = {401, 403, 404, 405}
 
 
 def urls_for(name, route, pattern, side):

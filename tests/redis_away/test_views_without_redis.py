@@ -109,7 +109,8 @@ def test_an_approval_commits_says_so_and_the_reconciler_finishes_it(client, cast
 
     celery_app.conf.task_always_eager = True
     try:
-        reconcile(grace_seconds=0)
+        with time_machine.travel(at(DAY1 + timedelta(days=1), 11)):  # an hour after the approval
+            reconcile(grace_seconds=0)
     finally:
         celery_app.conf.task_always_eager = False
     for record in awarded:
