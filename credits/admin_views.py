@@ -193,7 +193,7 @@ def compliance_report(request, export=False):
             "form": report.form,
             "year": report.year,
             "node": report.node,
-            "page_obj": Paginator(report.learners, 50).get_page(request.GET.get("page")),
+            "page_obj": Paginator(report.rows(summary), 50).get_page(request.GET.get("page")),
             "summary": summary,
             "chart": {"labels": [row.unit.name for row in summary], "rates": [row.rate for row in summary]},
             "totals": (sum(r.learners for r in summary), sum(r.compliant for r in summary)),
