@@ -263,3 +263,27 @@ def test_the_triggers_follow_a_deleted_row_and_a_moved_learner(tree):
     CreditRecord.objects.filter(pk=record.pk).delete()
     assert set(LearnerYearTotal.objects.filter(learner=person).values_list("c2", "national5")) == {(D(0), D(0))}
     assert totals.differences() == []
+
+
+def test_a_rule_that_asks_nothing_counts_learners_without_credits(tree):
+    """A learner with no ledger row has no totals row either: the summary must still count them."""
+    rules = compliance.rules_for(tree["province"], YEAR)
+    RequirementRule.objects.filter(province=tree["province"], year=YEAR, staff_category=StaffCategory.HEALTH_TECHNICAL).update(
+        min_total=0, min_class_i=0, min_class_ii=0, five_year_national=0
+    )
+    rules = compliance.rules_for(tree["province"], YEAR)
+    learner(unit=tree["unit_a"], name="无学分")
+    earner = learner(unit=tree["unit_a"], name="有学分")
+    CreditRecord.objects.create(
+        learner=earner,
+        year=YEAR,
+        credit_class="I",
+        level="city",
+        category="district_ii",
+        credits=D("1"),
+        source="own",
+        activity_name="市级",
+    )
+    summary = {row.unit.pk: (row.learners, row.compliant) for row in compliance.unit_summary(tree["province"], YEAR, rules)}
+    assert summary == {tree["unit_a"].pk: (2, 2)}
+    assert {p.compliant for p in compliance.learners_with_compliance(tree["province"], YEAR, rules)} == {True}
