@@ -235,13 +235,14 @@ def unit_counts(node, year, rules):
     learners = (
         LearnerProfile.objects.filter(unit_id__in=units)
         .values_list("unit_id", "staff_category")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))  # COUNT(*), not of the id: the (unit, staff category) index alone answers
         .order_by()
     )
     rows = (
         LearnerYearTotal.objects.filter(year=year, unit_id__in=units)
         .values_list("unit_id", "staff_category")
-        .annotate(n=Count("pk"), ok=Count("pk", filter=Q(verdict(rules))))
+        # Counted over indexed columns (not the id), so the covering index alone answers.
+        .annotate(n=Count("*"), ok=Count("year", filter=Q(verdict(rules))))
         .order_by()
     )
     with_row = {(unit, category): (n, ok) for unit, category, n, ok in rows}

@@ -61,7 +61,13 @@ class Migration(migrations.Migration):
                 ),
             ],
             options={
-                "indexes": [models.Index(fields=["year", "unit", "staff_category"], name="totals_year_unit_category")],
+                "indexes": [
+                    models.Index(
+                        fields=["year", "unit", "staff_category"],
+                        include=["c1", "c2", "national5", "advanced"],
+                        name="totals_year_unit_category",
+                    )
+                ],
                 "constraints": [models.UniqueConstraint(fields=("learner", "year"), name="one_total_per_learner_year")],
             },
         ),
