@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.db.models import BooleanField, Case, Count, DecimalField, F, FilteredRelation, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, Least
+from django.db.models.lookups import GreaterThanOrEqual
 
 from cme_portal.accounts.models import LearnerProfile, Organisation, OrgKind, StaffCategory
 
@@ -147,8 +148,6 @@ def verdict(rules, *, category="staff_category", c1="c1", c2="c2", national5="na
 
 
 def _counted_gte(counted, minimum):
-    from django.db.models.lookups import GreaterThanOrEqual
-
     return GreaterThanOrEqual(counted, Value(minimum))
 
 
