@@ -75,6 +75,17 @@ BEGIN
     RETURN NULL;
 END $$;
 
+-- TRUNCATE fires no row trigger: emptying the ledger empties the totals with it.
+CREATE OR REPLACE FUNCTION credits_ledger_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM {TABLE};
+    RETURN NULL;
+END $$;
+
+DROP TRIGGER IF EXISTS credits_ledger_truncated ON credits_creditrecord;
+CREATE TRIGGER credits_ledger_truncated AFTER TRUNCATE ON credits_creditrecord
+    FOR EACH STATEMENT EXECUTE FUNCTION credits_ledger_truncated();
+
 DROP TRIGGER IF EXISTS credits_profile_totals ON accounts_learnerprofile;
 CREATE TRIGGER credits_profile_totals AFTER INSERT OR DELETE OR UPDATE OF unit_id, staff_category, user_id
     ON accounts_learnerprofile FOR EACH ROW EXECUTE FUNCTION credits_profile_totals();
@@ -83,6 +94,8 @@ CREATE TRIGGER credits_profile_totals AFTER INSERT OR DELETE OR UPDATE OF unit_i
 PG_REMOVE = """
 DROP TRIGGER IF EXISTS credits_ledger_totals ON credits_creditrecord;
 DROP TRIGGER IF EXISTS credits_profile_totals ON accounts_learnerprofile;
+DROP TRIGGER IF EXISTS credits_ledger_truncated ON credits_creditrecord;
+DROP FUNCTION IF EXISTS credits_ledger_truncated();
 DROP FUNCTION IF EXISTS credits_ledger_totals();
 DROP FUNCTION IF EXISTS credits_profile_totals();
 DROP FUNCTION IF EXISTS credits_totals_apply(bigint, integer, text, text, text, numeric, integer, integer);

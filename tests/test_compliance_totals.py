@@ -287,3 +287,27 @@ def test_a_rule_that_asks_nothing_counts_learners_without_credits(tree):
     summary = {row.unit.pk: (row.learners, row.compliant) for row in compliance.unit_summary(tree["province"], YEAR, rules)}
     assert summary == {tree["unit_a"].pk: (2, 2)}
     assert {p.compliant for p in compliance.learners_with_compliance(tree["province"], YEAR, rules)} == {True}
+
+
+@pytest.mark.postgres
+def test_truncating_the_ledger_empties_the_totals(tree):
+    """TRUNCATE fires no row trigger; a statement trigger empties the totals with the ledger."""
+    from django.db import connection
+
+    person = learner(unit=tree["unit_a"], name="清空学员")
+    CreditRecord.objects.create(
+        learner=person,
+        year=YEAR,
+        credit_class="I",
+        level="national",
+        category="national_i",
+        credits=D("2"),
+        source="own",
+        activity_name="国家级项目",
+    )
+    assert LearnerYearTotal.objects.filter(learner=person).count() == 5
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's own inserts leave deferred checks pending
+        cursor.execute("TRUNCATE credits_creditrecord CASCADE")
+    assert not LearnerYearTotal.objects.exists()
+    assert totals.differences() == []
