@@ -11,8 +11,10 @@ import sys
 MISSED = 3  # exit status of a benchmark that ran to the end but missed a target (a crash exits 1)
 
 TARGETS = {
-    # §7 Queues and reports: the compliance report of 10,000 learners over five years in under a second.
-    "compliance": {"report_ms": ("<", 1000)},
+    # §7 Province size: 500,000 learners × 5 years; the province's compliance page under 1 s, a city's under
+    # 300 ms, a learner's progress under 50 ms; bench data built with set-returning SQL in under five minutes.
+    # (A figure a run does not measure, e.g. the build when the data was already there, is not checked.)
+    "compliance": {"report_ms": ("<", 1000), "city_ms": ("<", 300), "progress_ms": ("<", 50), "build_s": ("<", 300)},
     # §7 Check-in burst: at least half the throughput of a trivial one-row view, p99 under 250 ms with
     # 100 concurrent phones, no error, exactly one attendance row per learner afterwards.
     "checkin": {"ratio": (">=", 0.5), "p99_ms": ("<", 250), "errors": ("==", 0), "rows_ok": ("==", 1)},
@@ -49,6 +51,8 @@ def check(bench, **figures):
     exit with ``MISSED`` after the last line when any was missed."""
     missed = []
     for name, (op, target) in TARGETS[bench].items():
+        if name not in figures:
+            continue
         value = figures[name]
         met = _COMPARE[op](value, target)
         print(f"TARGET {bench} {name}={_show(value, target)} {op} {_show(target)} {'ok' if met else 'MISSED'}", flush=True)

@@ -216,7 +216,7 @@ def compliance_report(request, export=False):
             "form": report.form,
             "year": report.year,
             "node": report.node,
-            "page_obj": paginate(request, report.learners, 50),
+            "page_obj": paginate(request, report.rows(summary), 50),
             "summary": summary,
             "chart": {"labels": [row.unit.name for row in summary], "rates": [row.rate for row in summary]},
             "totals": (sum(r.learners for r in summary), sum(r.compliant for r in summary)),

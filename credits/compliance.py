@@ -1,20 +1,24 @@
 """Compliance (达标, W6): rules, a learner's progress, and reports for a subtree.
 
-Reports are aggregate queries: one GROUP BY over the ledger gives every
-learner's sums and verdict, and the per-unit figures wrap that same query.
-Nothing loops over learners in Python.
+Reports read the per-learner-per-year totals (LearnerYearTotal, kept by the
+ledger's trigger in the same transaction as every ledger row: credits/totals.py),
+never the ledger itself, so a province of 500,000 learners costs one pass over
+one year's totals. The per-unit figures are one GROUP BY over that table plus one
+over the profiles; the learners' list joins one totals row per learner. Nothing
+loops over learners in Python. ``learners_from_ledger`` keeps the old GROUP BY
+over the ledger as the recomputation the totals are checked against.
 """
 
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection
-from django.db.models import BooleanField, Case, DecimalField, Q, Sum, Value, When
+from django.db.models import BooleanField, Case, Count, DecimalField, F, FilteredRelation, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, Least
+from django.db.models.lookups import GreaterThanOrEqual
 
 from cme_portal.accounts.models import LearnerProfile, Organisation, OrgKind, StaffCategory
 
-from .models import Category, CreditLevel, CreditRecord, RequirementRule
+from .models import Category, CreditLevel, LearnerYearTotal, RequirementRule
 
 NATIONAL_LEVELS = [CreditLevel.NATIONAL, CreditLevel.OUT_OF_PROVINCE_NATIONAL]
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=7, decimal_places=1))
@@ -91,16 +95,14 @@ class Progress:
 
 
 def learner_progress(learner, year, rule):
-    """The learner's standing against ``rule`` in ``year``: sums, bars and the verdict."""
-    records = CreditRecord.objects.filter(learner=learner)
-    sums = records.filter(year=year).aggregate(
-        c1=Coalesce(Sum("credits", filter=Q(credit_class="I")), ZERO),
-        c2=Coalesce(Sum("credits", filter=Q(credit_class="II")), ZERO),
-    )
-    advanced = records.filter(year=year, category=Category.ADVANCED_STUDY).aggregate(m=Coalesce(Sum("months"), Value(0)))["m"]
-    national = records.filter(year__gt=year - 5, year__lte=year, level__in=NATIONAL_LEVELS).aggregate(
-        n=Coalesce(Sum("credits"), ZERO)
-    )["n"]
+    """The learner's standing against ``rule`` in ``year``: sums, bars and the verdict (one row read)."""
+    sums = (LearnerYearTotal.objects.filter(learner=learner, year=year).values("c1", "c2", "national5", "advanced").first()) or {
+        "c1": Decimal("0"),
+        "c2": Decimal("0"),
+        "national5": Decimal("0"),
+        "advanced": 0,
+    }
+    advanced, national = sums["advanced"], sums["national5"]
     c1, c2 = sums["c1"], sums["c2"]
     counted = min(c1, rule.max_class_i) + min(c2, rule.max_class_ii)
     five_ok = national >= rule.five_year_national
@@ -123,11 +125,66 @@ def learner_progress(learner, year, rule):
 # --- a subtree -------------------------------------------------------------------
 
 
+def counted(rule, c1="c1", c2="c2"):
+    """The year's counted credits: each class up to its cap."""
+    return Least(F(c1), Value(rule.max_class_i)) + Least(F(c2), Value(rule.max_class_ii))
+
+
+def verdict(rules, *, category="staff_category", c1="c1", c2="c2", national5="national5", advanced="advanced", aliased=False):
+    """The yearly verdict as one SQL expression over the named columns, with each category's rule
+    (``aliased``: the queryset carries each category's counted total as ``counted_<category>``)."""
+    verdicts = []
+    for staff_category, rule in rules.items():
+        if aliased:
+            total_ok = Q(**{f"counted_{staff_category}__gte": rule.min_total})
+        else:
+            total_ok = Q(_counted_gte(counted(rule, c1, c2), rule.min_total))
+        meets = (
+            (Q(**{f"{c1}__gte": rule.min_class_i, f"{c2}__gte": rule.min_class_ii}) & total_ok)
+            | Q(**{f"{advanced}__gte": rule.advanced_study_months})
+        ) & Q(**{f"{national5}__gte": rule.five_year_national})
+        verdicts.append(When(Q(**{category: staff_category}) & meets, then=Value(True)))
+    return Case(*verdicts, default=Value(False), output_field=BooleanField())
+
+
+def _counted_gte(counted, minimum):
+    return GreaterThanOrEqual(counted, Value(minimum))
+
+
+def zero_verdict(rule):
+    """The verdict of a learner with no credits at all (no totals row): false unless a rule asks nothing."""
+    meets = rule.advanced_study_months <= 0 or (rule.min_class_i <= 0 and rule.min_class_ii <= 0 and rule.min_total <= 0)
+    return meets and rule.five_year_national <= 0
+
+
 def learners_with_compliance(node, year, rules):
     """Learners of units under ``node`` with their sums for ``year`` and a ``compliant`` verdict.
 
-    One query (GROUP BY learner); filter it further with ``compliant=True/False``.
+    One query: each profile joined to its one totals row of the year (absent: all zero); filter it
+    further with ``compliant=True/False``.
     """
+    totals = FilteredRelation("user__year_totals", condition=Q(user__year_totals__year=year))
+    queryset = (
+        LearnerProfile.objects.filter(unit__path__startswith=node.path)
+        .annotate(year_total=totals)
+        .annotate(
+            c1=Coalesce(F("year_total__c1"), ZERO),
+            c2=Coalesce(F("year_total__c2"), ZERO),
+            national5=Coalesce(F("year_total__national5"), ZERO),
+            advanced=Coalesce(F("year_total__advanced"), Value(0)),
+        )
+    )
+    return _with_verdict(queryset, rules)
+
+
+def _with_verdict(queryset, rules):
+    queryset = queryset.alias(**{f"counted_{category}": counted(rule) for category, rule in rules.items()})
+    return queryset.annotate(compliant=verdict(rules, aliased=True))
+
+
+def learners_from_ledger(node, year, rules):
+    """The same as ``learners_with_compliance``, recomputed from the whole ledger (one GROUP BY): what the
+    totals are checked against (tests, `manage.py check_compliance_totals`). Grows with the ledger."""
     in_year = Q(user__credit_records__year=year)
 
     def total(extra):
@@ -155,18 +212,7 @@ def learners_with_compliance(node, year, rules):
             Value(0),
         ),
     )
-    verdicts = []
-    for category, rule in rules.items():
-        counted = Least("c1", Value(rule.max_class_i)) + Least("c2", Value(rule.max_class_ii))
-        queryset = queryset.alias(**{f"counted_{category}": counted})
-        meets = (
-            Q(c1__gte=rule.min_class_i, c2__gte=rule.min_class_ii, **{f"counted_{category}__gte": rule.min_total})
-            | Q(advanced__gte=rule.advanced_study_months)
-        ) & Q(national5__gte=rule.five_year_national)
-        verdicts.append(When(Q(staff_category=category) & meets, then=Value(True)))
-    return queryset.annotate(
-        compliant=Case(*verdicts, default=Value(False), output_field=BooleanField()),
-    )
+    return _with_verdict(queryset, rules)
 
 
 @dataclass
@@ -180,15 +226,41 @@ class UnitRow:
         return round(100 * self.compliant / self.learners, 1) if self.learners else 0.0
 
 
-def unit_summary(node, year, rules):
-    """Per unit under ``node``: learners and how many are compliant. Two queries in all."""
-    inner = learners_with_compliance(node, year, rules).values("unit_id", "compliant")
-    sql, params = inner.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT unit_id, COUNT(*), SUM(CASE WHEN compliant THEN 1 ELSE 0 END) FROM ({sql}) verdicts GROUP BY unit_id",
-            params,
-        )
-        counts = {unit_id: (total, ok or 0) for unit_id, total, ok in cursor.fetchall()}
-    units = Organisation.objects.filter(pk__in=counts).order_by("path")
-    return [UnitRow(unit, *counts[unit.pk]) for unit in units]
+def unit_counts(node, year, rules):
+    """{(unit_id, staff_category): (learners, compliant)} for the units under ``node``: one GROUP BY over the
+    profiles (who is there) and one over the year's totals (who is compliant); a learner without a totals
+    row has no credits, compliant only under a rule that asks nothing."""
+    units = Organisation.objects.filter(path__startswith=node.path).values("pk")
+    learners = (
+        LearnerProfile.objects.filter(unit_id__in=units)
+        .values_list("unit_id", "staff_category")
+        .annotate(n=Count("*"))  # COUNT(*), not of the id: the (unit, staff category) index alone answers
+        .order_by()
+    )
+    rows = (
+        LearnerYearTotal.objects.filter(year=year, unit_id__in=units)
+        .values_list("unit_id", "staff_category")
+        # Counted over indexed columns (not the id), so the covering index alone answers.
+        .annotate(n=Count("*"), ok=Count("year", filter=Q(verdict(rules))))
+        .order_by()
+    )
+    with_row = {(unit, category): (n, ok) for unit, category, n, ok in rows}
+    counts = {}
+    for unit, category, n in learners:
+        rowed, ok = with_row.get((unit, category), (0, 0))
+        rule = rules.get(category)
+        if rule is not None and zero_verdict(rule):
+            ok += n - rowed
+        counts[unit, category] = (n, ok)
+    return counts
+
+
+def unit_summary(node, year, rules, counts=None):
+    """Per unit under ``node``: learners and how many are compliant. Three queries in all."""
+    counts = unit_counts(node, year, rules) if counts is None else counts
+    per_unit = {}
+    for (unit, _category), (n, ok) in counts.items():
+        total, compliant = per_unit.get(unit, (0, 0))
+        per_unit[unit] = (total + n, compliant + ok)
+    units = Organisation.objects.filter(pk__in=per_unit).order_by("path")
+    return [UnitRow(unit, *per_unit[unit.pk]) for unit in units]

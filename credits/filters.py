@@ -69,7 +69,7 @@ class ComplianceFilter(django_filters.FilterSet):
         return queryset.filter(Q(user__name__icontains=text) | Q(user__id_number=text.upper())) if text else queryset
 
     def filter_queryset(self, queryset):
-        return super().filter_queryset(queryset).order_by("unit__path", "user__name")
+        return super().filter_queryset(queryset).order_by("unit__path", "user__name", "pk")
 
 
 class CorrectionFilter(QueueFilterSet):

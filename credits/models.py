@@ -651,3 +651,38 @@ class Platform(models.Model):
 
     def names(self):
         return [self.name] + [a.strip() for a in self.aliases.replace("，", ",").split(",") if a.strip()]
+
+
+class LearnerYearTotal(models.Model):
+    """A learner's ledger sums for one year, kept by database triggers on the ledger (credits/totals.py).
+
+    Every ledger row of year Y adds its credits to Class I or II and its advanced-study months to the row
+    of year Y, and, when it is a national-level credit, to ``national5`` of the rows Y … Y+4 (the five-year
+    window that ends in each of those years). The learner's unit and staff category are copied from the
+    profile (another trigger follows their changes) so a report reads this one table. The compliance
+    report reads these sums instead of the whole ledger; `manage.py check_compliance_totals` proves them
+    equal to a recomputation from the ledger and repairs them.
+    """
+
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="year_totals")
+    year = models.PositiveSmallIntegerField()
+    c1 = models.DecimalField(max_digits=9, decimal_places=1, default=0)
+    c2 = models.DecimalField(max_digits=9, decimal_places=1, default=0)
+    national5 = models.DecimalField(max_digits=9, decimal_places=1, default=0)
+    advanced = models.IntegerField(default=0)
+    unit = models.ForeignKey(Organisation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    staff_category = models.CharField(max_length=20, choices=StaffCategory.choices, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["learner", "year"], name="one_total_per_learner_year")]
+        # Covering: the report's per-unit verdicts read this index alone (an index-only scan of one year).
+        indexes = [
+            models.Index(
+                fields=["year", "unit", "staff_category"],
+                include=["c1", "c2", "national5", "advanced"],
+                name="totals_year_unit_category",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.learner_id} {self.year}"

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 from django.db.models import Exists, Max, Min, OuterRef, Q, Subquery
 from django.http import Http404
@@ -95,6 +96,37 @@ def report_scope(user):
     return None, None
 
 
+class UnitWindow:
+    """The report's learners (ordered by unit, then name) as a sequence for the Paginator that reads only
+    the units a page spans: how many learners each unit has under the filters is known from the summary's
+    counts, so page 1 and page 10,000 of a province each read a few hundred rows, and the count is exact
+    without a COUNT over the province."""
+
+    def __init__(self, queryset, sizes):
+        self.queryset = queryset
+        self.sizes = [(unit, n) for unit, n in sizes if n]  # (unit_id, learners under the filters), in path order
+
+    def count(self):
+        return sum(n for _unit, n in self.sizes)
+
+    def __len__(self):
+        return self.count()
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice):
+            return self[key : key + 1][0]
+        start, stop = key.start or 0, key.stop if key.stop is not None else self.count()
+        units, before, seen = [], None, 0
+        for unit, n in self.sizes:
+            if seen + n > start and seen < stop:
+                units.append(unit)
+                before = seen if before is None else before
+            seen += n
+        if not units:
+            return []
+        return list(self.queryset.filter(unit_id__in=units)[start - before : stop - before])
+
+
 @dataclass
 class ComplianceReport:
     form: object
@@ -103,9 +135,31 @@ class ComplianceReport:
     learners: object  # LearnerProfile queryset with c1, c2, national5, advanced, compliant
     summary_node: Organisation
     rules: dict
+    filters: dict = None
+
+    @cached_property
+    def counts(self):
+        """{(unit_id, staff_category): (learners, compliant)} under the unit filter: two GROUP BYs."""
+        return compliance.unit_counts(self.summary_node, self.year, self.rules)
 
     def summary(self):
-        return compliance.unit_summary(self.summary_node, self.year, self.rules)
+        return compliance.unit_summary(self.summary_node, self.year, self.rules, counts=self.counts)
+
+    def rows(self, summary=None):
+        """What the learners' list pages through: the counted window, or (a name or number searched,
+        which the counts do not know) the queryset itself."""
+        filters = self.filters or {}
+        if (filters.get("q") or "").strip():
+            return self.learners
+        category, compliant = filters.get("staff_category"), filters.get("compliant")
+        sizes = {}
+        for (unit, staff_category), (n, ok) in self.counts.items():
+            if category and staff_category != category:
+                continue
+            chosen = ok if compliant == "yes" else n - ok if compliant == "no" else n
+            sizes[unit] = sizes.get(unit, 0) + chosen
+        order = [row.unit.pk for row in (summary if summary is not None else self.summary())]
+        return UnitWindow(self.learners, [(unit, sizes.get(unit, 0)) for unit in order])
 
 
 def compliance_report(user, *, filters):
@@ -118,7 +172,15 @@ def compliance_report(user, *, filters):
     rules = compliance.rules_for(compliance.province_of(node), year)
     scope_node = cleaned.get("unit") or node
     found.queryset = compliance.learners_with_compliance(scope_node, year, rules).select_related("user", "unit")
-    return ComplianceReport(form=found.form, node=node, year=year, learners=found.qs, summary_node=scope_node, rules=rules)
+    return ComplianceReport(
+        form=found.form,
+        node=node,
+        year=year,
+        learners=found.qs,
+        summary_node=scope_node,
+        rules=rules,
+        filters=getattr(found.form, "cleaned_data", {}),
+    )
 
 
 # --- corrections ----------------------------------------------------------------------------
