@@ -276,6 +276,9 @@ def test_a_broker_that_is_down_loses_nothing(cast, learner, outbox, django_captu
 
     conf = app.conf
     saved = conf.task_always_eager, conf.broker_url, conf.broker_transport_options
+    # The real broker's pools stay as they are; the dead broker gets pools of its own, closed afterwards.
+    saved_pools = app._pool, app.amqp._producer_pool
+    app._pool = app.amqp._producer_pool = None
     conf.task_always_eager, conf.broker_url = False, "redis://127.0.0.1:1/0"
     conf.broker_transport_options = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1}
     entry = credit_entry(learner)
@@ -284,9 +287,9 @@ def test_a_broker_that_is_down_loses_nothing(cast, learner, outbox, django_captu
             CREDIT_ENTRY_WORKFLOW.review(entry, cast["unit_admin"], "unit_return", reason="请重新上传")
     finally:
         conf.task_always_eager, conf.broker_url, conf.broker_transport_options = saved
-        if app._pool is not None:  # the producer pool still points at the dead broker
+        if app._pool is not None:
             app._pool.force_close_all()
-            app._pool = None
+        app._pool, app.amqp._producer_pool = saved_pools
     entry.refresh_from_db()
     assert entry.state == EntryState.RETURNED
     waiting = Delivery.objects.filter(notification__user=learner, state=DeliveryState.PENDING, attempts=0)

@@ -147,9 +147,13 @@ def world(cast, tree):
     from cme_portal.api.models import TokenKind
     from cme_portal.api.services import create_token
 
-    reissue = ReissueJob.objects.create(
-        requested_by=cast["province_admin"], province=tree["province"], template=designs.current_template(tree["province"])
+    from certificates.models import CertificateTemplate
+
+    # The default version comes from a data migration; a transactional test before this one may have flushed it.
+    template = designs.current_template(tree["province"]) or CertificateTemplate.objects.create(
+        province=None, version=1, layout={}, frame=True
     )
+    reissue = ReissueJob.objects.create(requested_by=cast["province_admin"], province=tree["province"], template=template)
     token, _key = create_token(admin=cast["province_admin"], kind=TokenKind.UNIT, name="医院系统", org=tree["unit_a"])
     job = CatalogueImport.objects.create(entry="remote_filed", file="imports/x.xlsx", requested_by=cast["province_admin"])
     for side in sides.values():
