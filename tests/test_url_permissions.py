@@ -143,11 +143,9 @@ def world(cast, tree):
         )
     discipline = Discipline.objects.create(year=2026, code="03", name="临床内科学")
     from certificates import designs
-    from certificates.models import ReissueJob
+    from certificates.models import CertificateTemplate, ReissueJob
     from cme_portal.api.models import TokenKind
     from cme_portal.api.services import create_token
-
-    from certificates.models import CertificateTemplate
 
     # The default version comes from a data migration; a transactional test before this one may have flushed it.
     template = designs.current_template(tree["province"]) or CertificateTemplate.objects.create(
