@@ -177,6 +177,8 @@ def main():
         "rows_ok": rows_ok,
     }
     print(f"# {expected} learners ({len(known)} known, {len(first)} first-timers), {described}, {len(latencies)} requests")
+    if results.get("why"):
+        print(f"# failed flows, by the step they stopped at: {results['why']}")
     print(
         "BENCH door "
         + " ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items())

@@ -25,6 +25,12 @@ class Phones:
         self.latencies, self.statuses = [], []
         self.http_429 = self.errors = 0
         self.known_done, self.first_done = [], []
+        self.why = {}  # the step a failed flow stopped at, and its status: what the bench prints
+
+    def failed(self, step, status):
+        key = f"{step}:{status}"
+        self.why[key] = self.why.get(key, 0) + 1
+        return False
 
     async def request(self, phone, method, data=None):
         started = time.perf_counter()
@@ -53,14 +59,14 @@ class Phones:
         token = CSRF_RE.search(page).group(1) if status == 200 else ""
         status, page = await self.request(phone, "POST", {"step": "identify", "identifier": number, "csrfmiddlewaretoken": token})
         if status != 200 or "首次签到" not in page:
-            return False
+            return self.failed("first-identify", status)
         form = {
             "step": "register",
             "csrfmiddlewaretoken": token,
             "id_type": "resident_id",
             "id_number": number,
             "name": "新学员",
-            "mobile": f"17{n:09d}",
+            "mobile": f"16{n:09d}",  # not the check-in bench's numbers (a code a minute per number)
             "unit": str(self.job["unit_pk"]),
             "department": "内科",
             "unit_location": "杭州",
@@ -70,9 +76,10 @@ class Phones:
         status, page = await self.request(phone, "POST", {**form, "send_code": "1"})
         code = CODE_RE.search(page) if status == 200 else None
         if not code:
-            return False
+            notice = re.search(r'role="(?:alert|status)">([^<]*)', page)
+            return self.failed(f"send-code {notice.group(1) if notice else ''}", status)
         status, page = await self.request(phone, "POST", {**form, "sms_code": code.group(1)})
-        return status == 200 and "签到成功" in page
+        return (status == 200 and "签到成功" in page) or self.failed("register", status)
 
     async def run(self):
         queue = asyncio.Queue()
@@ -115,6 +122,7 @@ class Phones:
             "latencies": self.latencies,
             "http_429": self.http_429,
             "errors": self.errors,
+            "why": self.why,
         }
 
 
