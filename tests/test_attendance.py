@@ -195,22 +195,7 @@ def test_the_door_form_keeps_input_and_refuses_a_taken_mobile(client, session, t
     number = resident_id(8, birth=date(1990, 6, 15))
     with time_machine.travel(at(DAY1, 8, 45), tick=False):
         client.get(door(session, "in", at(DAY1, 8, 45)))  # the door page gives the phone its mark
-        response = client.post(
-            door(session, "in", at(DAY1, 8, 45)),
-            {
-                "step": "register",
-                "id_type": "resident_id",
-                "id_number": number,
-                "name": "新学员",
-                "mobile": "13700001111",
-                "unit": tree["unit_a"].pk,
-                "department": "心内科",
-                "unit_location": "甲市",
-                "grassroots": "0",
-                "title": "junior",
-                "send_code": "1",
-            },
-        )
+        response = client.post(door(session, "in", at(DAY1, 8, 45)), door_registration(tree, number, send_code="1"))
     page = response.content.decode()
     assert "已绑定其他账号" in page and "新学员" in page and "心内科" in page
     assert not Attendance.objects.exists()
