@@ -231,16 +231,23 @@ def _matches_an_older_window(plan, direction, token, moment):
 
 
 def find_learner(identifier):
+    """The account a typed document or mobile number names (with its profile and unit: the door shows them), or None."""
     identifier = (identifier or "").strip()
     if not identifier or "\x00" in identifier or len(identifier) > 32:
         return None
-    return User.objects.find_by_identifier(normalise_mobile(identifier) if identifier[:1] in "+0" else identifier)
+    typed = normalise_mobile(identifier) if identifier[:1] in "+0" else identifier
+    return (
+        User.objects.filter(Q(id_number=typed.upper()) | Q(mobile=typed)).select_related("profile__unit").order_by("pk").first()
+    )
 
 
 def masked(user):
     """What the door shows to confirm identity (seed 001's check-out page): name and mobile partly hidden,
     sex, unit, department, the unit's location, grassroots or not, title."""
-    profile = LearnerProfile.objects.filter(user=user).select_related("unit").first()
+    try:
+        profile = user.profile  # loaded with the user by find_learner
+    except LearnerProfile.DoesNotExist:
+        profile = None
     grassroots = getattr(profile, "grassroots", None)
     return {
         "name": mask_name(user.name),
