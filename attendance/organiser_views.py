@@ -141,7 +141,11 @@ def roster(request, pk):
             "roster": roster_obj,
             "rows": rows,
             "can_select": can_select,
-            "actions": ROSTER_WORKFLOW.available(roster_obj, request.user),
+            # 提交学员名单 is offered once the session is over (the service refuses it before, too).
+            "actions": [
+                t for t in ROSTER_WORKFLOW.available(roster_obj, request.user) if t.action != "submit" or services.session_over(session)
+            ],
+            "over": services.session_over(session),
             "timeline": timeline(roster_obj),
             "grace_minutes": plan.effective_grace_minutes(),
             "totals": {

@@ -858,11 +858,16 @@ def roster_rows(session, plan):
     return result
 
 
+def session_over(session):
+    """Whether the session's last day has ended (its roster may be submitted)."""
+    _last_start, last_end = plan_for(session).day_bounds(session.end_date)
+    return timezone.now() >= last_end
+
+
 def submit_roster(roster, organiser):
     """The organiser submits the roster: the portal pre-selects who met the required hours with both scans."""
     plan = plan_for(roster.session)
-    _last_start, last_end = plan.day_bounds(roster.session.end_date)
-    if timezone.now() < last_end:
+    if not session_over(roster.session):
         raise DomainError(_("项目尚未结束，结束后才能提交学员名单。"), code="not_over")
     with transaction.atomic():
         roster = Roster.objects.select_for_update().get(pk=roster.pk)

@@ -24,3 +24,9 @@ def test_errors_are_translated_too(client):
     response = client.post(reverse("accounts:login"), {"identifier": "13000000000", "password": "x"})
     errors = " ".join(response.context["form"].non_field_errors())
     assert errors and "不正确" not in errors
+
+
+def test_no_english_blank_choice_in_the_chinese_pages(client):
+    """Issue 13: Django 6's "- Select an option -" showed in English on the Chinese registration form."""
+    page = client.get(reverse("accounts:register")).content.decode()
+    assert "Select an option" not in page and "- 请选择 -" in page

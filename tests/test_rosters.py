@@ -284,3 +284,26 @@ def test_a_return_stops_the_provinces_clock(client, cast, held):
         act(client, cast["province_admin"], session, "province_return", "名单有误")
         roster = Roster.objects.get()
         assert roster.province_due_date is None and roster.current_due_date == roster.due_date
+
+
+def test_the_roster_is_not_offered_for_submission_before_the_session_ends(client, cast, held):
+    """Issue 13: 提交学员名单 was offered while the session was still running (the service refused it afterwards)."""
+    session, _people = held
+    with time_machine.travel(at(DAY1, 12, 0)):
+        client.force_login(cast["organiser"])
+        page = client.get(reverse("attendance:roster", args=[session.pk]))
+        assert [t.action for t in page.context["actions"]] == []
+        assert "后才能提交学员名单" in page.content.decode()
+    with time_machine.travel(at(DAY1 + timedelta(days=1), 10)):
+        client.force_login(cast["organiser"])
+        page = client.get(reverse("attendance:roster", args=[session.pk]))
+        assert [t.action for t in page.context["actions"]] == ["submit"]
+
+
+def test_the_survey_results_page_is_titled_with_the_session(client, cast, held):
+    """Issue 13: the navigation's "学分" menu title leaked into the page as 问卷结果 · 学分."""
+    session, _people = held
+    client.force_login(cast["organiser"])
+    page = client.get(reverse("attendance:survey_results", args=[session.pk])).content.decode()
+    assert f"<title>问卷结果 · {session}</title>" in page and f"问卷结果 · {session}</h1>" in page
+    assert "问卷结果 · 学分" not in page
