@@ -30,3 +30,13 @@ def test_no_english_blank_choice_in_the_chinese_pages(client):
     """Issue 13: Django 6's "- Select an option -" showed in English on the Chinese registration form."""
     page = client.get(reverse("accounts:register")).content.decode()
     assert "Select an option" not in page and "- 请选择 -" in page
+
+
+def test_the_captcha_is_called_what_every_page_calls_it():
+    """Issue 13: django-simple-captcha's catalogue says 认证码 and 这个字段是必须的; the portal says 验证码."""
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    with translation.override("zh-hans"):
+        assert gettext("Invalid CAPTCHA") == "验证码不正确，请重新输入。"
+        assert gettext("This field is required.") == "这个字段是必填项。"
