@@ -143,7 +143,9 @@ def roster(request, pk):
             "can_select": can_select,
             # 提交学员名单 is offered once the session is over (the service refuses it before, too).
             "actions": [
-                t for t in ROSTER_WORKFLOW.available(roster_obj, request.user) if t.action != "submit" or services.session_over(session)
+                t
+                for t in ROSTER_WORKFLOW.available(roster_obj, request.user)
+                if t.action != "submit" or services.session_over(session)
             ],
             "over": services.session_over(session),
             "timeline": timeline(roster_obj),

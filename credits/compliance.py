@@ -71,6 +71,13 @@ class Bar:
     label: str
     value: Decimal
     target: Decimal
+    # The most of this class that counts toward the year's total (W6: the classes do not substitute).
+    cap: Decimal | None = None
+
+    @property
+    def over_cap(self):
+        """Credits of this class beyond what counts toward the year's total (shown, so 29 / 5 does not mislead)."""
+        return self.value - self.cap if self.cap is not None and self.value > self.cap else Decimal("0")
 
     @property
     def percent(self):
@@ -114,8 +121,8 @@ def learner_progress(learner, year, rule):
 
     bars = [
         Bar(_("年度学分（计入）"), counted, rule.min_total),
-        Bar(_("I 类学分"), c1, rule.min_class_i),
-        Bar(_("II 类学分"), c2, rule.min_class_ii),
+        Bar(_("I 类学分"), c1, rule.min_class_i, cap=rule.max_class_i),
+        Bar(_("II 类学分"), c2, rule.min_class_ii, cap=rule.max_class_ii),
     ]
     if rule.five_year_national:
         bars.append(Bar(_("五年内国家级项目学分"), national, rule.five_year_national))
@@ -264,3 +271,14 @@ def unit_summary(node, year, rules, counts=None):
         per_unit[unit] = (total + n, compliant + ok)
     units = Organisation.objects.filter(pk__in=per_unit).order_by("path")
     return [UnitRow(unit, *per_unit[unit.pk]) for unit in units]
+
+
+def own_progress(user, year):
+    """The learner's standing this ``year`` against their province's rule, or None without a unit (the dashboard's card)."""
+    from cme_portal.accounts.selectors import profile_of
+
+    profile = profile_of(user)
+    if not profile or not profile.unit:
+        return None
+    rules = rules_for(province_of(profile.unit), year)
+    return learner_progress(user, year, rules[profile.staff_category])

@@ -26,10 +26,7 @@ def my_credits(request):
     today = date.today()
     year = compliance.sane_year(request.GET.get("year"), today.year)
     profile = profile_of(request.user)
-    progress = None
-    if profile and profile.unit:
-        rules = compliance.rules_for(compliance.province_of(profile.unit), year)
-        progress = compliance.learner_progress(request.user, year, rules[profile.staff_category])
+    progress = compliance.own_progress(request.user, year)
     records = selectors.ledger(request.user).filter(year=year)
     return render(
         request,

@@ -230,3 +230,22 @@ def test_a_report_year_far_away_is_ignored(client, tree, people):
     page = client.get(reverse("credits:compliance_report"), {"year": 99999})
     assert page.status_code == 200 and page.context["year"] == date.today().year
     assert not RequirementRule.objects.filter(year=99999).exists()
+
+
+def test_class_credits_beyond_the_cap_are_shown_as_not_counting(client, tree, people):
+    """Issue 13: I 类学分 20 / 5 read as a full bar although only 10 count toward the year's total."""
+    client.force_login(people["short_ii"])
+    page = client.get(reverse("credits:my_credits"), {"year": YEAR})
+    [class_i] = [bar for bar in page.context["progress"].bars if bar.label == "I 类学分"]
+    assert class_i.over_cap == D("10") and class_i.cap == D("10")
+    assert "计入年度学分 10，超出上限 10 分不计入" in page.content.decode()
+
+
+def test_the_learners_dashboard_card_shows_this_years_figures(client, tree, people):
+    """Issue 13: the dashboard's 本年度学分 card showed no numbers."""
+    import time_machine
+
+    with time_machine.travel(date(YEAR, 11, 25)):
+        client.force_login(people["ok"])
+        page = client.get(reverse("accounts:dashboard_role", args=["learner"])).content.decode()
+    assert "I 类 8 分 · II 类 18 分" in page and "已达标" in page and ">26<" in page

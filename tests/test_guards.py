@@ -76,7 +76,7 @@ def test_a_revocation_needs_a_reason(cast):
 
 def test_the_sms_gate_stops_a_parallel_request_that_passed_the_count():
     """Two requests at once both see no code sent yet; the shared counter lets one through."""
-    assert ratelimit.hit("sms-number", "13700002222", limit=1, period=60)  # the other request, a moment earlier
+    assert ratelimit.hit("sms-number", "13700002222:register", limit=1, period=60)  # the other request, a moment earlier
     with pytest.raises(DomainError) as refused:
         account_services.send_sms_code("13700002222", SmsPurpose.REGISTER, client_ip="10.0.0.9")
     assert refused.value.code == "sms_too_soon"

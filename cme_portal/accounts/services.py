@@ -53,7 +53,8 @@ def send_sms_code(mobile, purpose, client_ip=None, per_address_limit=True):
     """
     now = timezone.now()
     recent = SmsCode.objects.filter(mobile=mobile, created_at__gte=now - timedelta(days=1))
-    last = recent.order_by("-created_at").first()
+    # The minute between two codes is per purpose: a reset asked right after registering is not "already sent".
+    last = recent.filter(purpose=purpose).order_by("-created_at").first()
     if last and (now - last.created_at).total_seconds() < settings.SMS_RESEND_SECONDS:
         wait = settings.SMS_RESEND_SECONDS - int((now - last.created_at).total_seconds())
         raise DomainError(_("验证码已发送，请 %(seconds)s 秒后再重新获取。") % {"seconds": wait}, code="sms_too_soon")
@@ -71,7 +72,7 @@ def send_sms_code(mobile, purpose, client_ip=None, per_address_limit=True):
     # parallel requests that all passed them at once.
     if not cache_is_shared():
         raise DomainError(_("短信服务暂时不可用，请几分钟后再获取验证码。"), code="sms_unavailable")
-    if not ratelimit.hit("sms-number", mobile, limit=1, period=settings.SMS_RESEND_SECONDS, on_outage="closed"):
+    if not ratelimit.hit("sms-number", f"{mobile}:{purpose}", limit=1, period=settings.SMS_RESEND_SECONDS, on_outage="closed"):
         raise DomainError(_("验证码已发送，请稍后再重新获取。"), code="sms_too_soon")
     if (
         client_ip

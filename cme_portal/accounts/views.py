@@ -203,7 +203,12 @@ def dashboard_role(request, role):
 def _render_dashboard(request, role):
     context = {"role": role, "nodes": request.user.scope_nodes(role)}
     if role == Role.LEARNER:
+        from datetime import date
+
+        from credits.compliance import own_progress  # the learner's card reads the credits app's figures
+
         context["profile"] = selectors.profile_of(request.user)
+        context["progress"] = own_progress(request.user, date.today().year)
         context["attendances"] = request.user.attendances.select_related("session__project").order_by("-checked_in_at")[:5]
     elif role == Role.ORGANISER:
         context["sessions"] = request.user.organised_sessions.select_related("project").order_by("-created_at")[:8]
