@@ -119,3 +119,15 @@ def get_reissue_job(user, pk):
     return get_object_or_404(
         ReissueJob.objects.filter(user.scope_q(Role.PROVINCE_ADMIN, "province__path")).select_related("template"), pk=pk
     )
+
+
+def other_units_certificates(job):
+    """How many issued certificates of the job's session belong to learners of other units: not in the unit's
+    ZIP (they are not the unit's to hand out), but said on the job's page instead of being left out silently."""
+    if not job.session_id:
+        return 0
+    return (
+        Certificate.objects.filter(status="issued", record__session_id=job.session_id)
+        .exclude(record__learner__profile__unit__path__startswith=job.unit.path)
+        .count()
+    )

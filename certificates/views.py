@@ -263,7 +263,11 @@ def bulk_status(request, pk):
     job = selectors.get_bulk_job(request.user, pk)
     working = job.state in (BulkState.PENDING, BulkState.CHECKING, BulkState.BUILDING)
     expired = job.expires_at is not None and job.expires_at < timezone.now()
-    return render(request, "certificates/bulk_status.html", {"job": job, "working": working, "expired": expired})
+    return render(
+        request,
+        "certificates/bulk_status.html",
+        {"job": job, "working": working, "expired": expired, "other_units": selectors.other_units_certificates(job)},
+    )
 
 
 @role_required(Role.UNIT_ADMIN)

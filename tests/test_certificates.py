@@ -312,3 +312,18 @@ def test_a_bulk_job_that_fails_while_building_ends_as_failed(awarded, tree, sess
     job.refresh_from_db()
     assert job.state == "failed" and "OSError" in job.problems[0]["missing"]
     assert tasks.build_bulk_download(job.pk) == "taken"  # a redelivered task does not start it again
+
+
+def test_a_units_zip_says_how_many_certificates_of_other_units_it_leaves_out(
+    client, awarded, tree, session, django_capture_on_commit_callbacks
+):
+    """Issue 13: a unit's ZIP of a session silently left out the attendees of other units."""
+    ours, theirs = learner(unit=tree["unit_a"]), learner(unit=tree["unit_b"])
+    awarded(ours, theirs)
+    client.force_login(staff(Role.UNIT_ADMIN, tree["unit_a"]))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("certificates:bulk"), {"session": session.pk})
+    job = BulkDownload.objects.get()
+    assert job.state == "ready" and job.total == 1  # only the unit's own learner: the other is not ours to hand out
+    page = client.get(response["Location"]).content.decode()
+    assert "本期另有 1 名其他单位学员的证书不在本单位的压缩包中" in page
