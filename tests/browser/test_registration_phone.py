@@ -18,6 +18,9 @@ def test_register_on_a_phone(live_server, phone, screenshot):
     screenshot(page, "register-phone-empty")
 
     page.get_by_label("证件号（用户名）").fill("11010519491231002X")
+    # Issue 13: birth date and sex come from the resident ID as it is typed, not only after saving.
+    assert page.locator("#id_birth_date").input_value() == "1949-12-31"
+    assert page.locator("input[name=sex][value=F]").is_checked()
     page.get_by_label("姓名").fill("王秀英")
     page.get_by_label("职称").select_option("intermediate")
     page.get_by_label("职务").select_option("staff")
