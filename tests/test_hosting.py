@@ -223,3 +223,14 @@ def test_navigation_counts_waiting_items(client, cast):
     page = client.get(reverse("projects:queue", args=["unit"]))
     nav = {item["label"]: item.get("count") for item in page.context["project_nav"]}
     assert nav["举办申请确认"] == 1
+
+
+def test_a_returned_applications_reason_is_at_the_top_of_its_page(client, cast):
+    """Issue 13: the reason of a return was only in the timeline at the bottom of the page."""
+    session = session_for(cast["organiser"])
+    act(client, cast["organiser"], session, "submit")
+    act(client, cast["unit_admin"], session, "unit_return", "日程缺少授课老师")
+    client.force_login(cast["organiser"])
+    page = client.get(reverse("projects:session_detail", args=[session.pk])).content.decode()
+    top = page.split('class="row g-3"')[0]
+    assert "退回理由" in top and "日程缺少授课老师" in top
