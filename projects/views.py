@@ -7,8 +7,9 @@ a scope check and answers 404 outside it (DESIGN.md §3).
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -125,6 +126,10 @@ def material_upload(request, pk):
             messages.success(request, _("“%(name)s”已上传。") % {"name": form.cleaned_data["file"].name})
     else:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+        # The progress bar's request: say where to go, and leave the message for that page (a redirect followed
+        # by XHR would render it there and lose it).
+        return JsonResponse({"next": reverse("projects:session_detail", args=[pk])})
     return redirect("projects:session_detail", pk)
 
 

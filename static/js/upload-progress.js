@@ -1,6 +1,6 @@
 // A progress bar for large uploads (materials up to 50 MB). Without JavaScript
 // the form posts normally; with it, the same request goes through XHR so the
-// bar can follow it, and the page then shows where the server redirected.
+// bar can follow it, and the page then goes where the server says, which shows the message.
 (function () {
   "use strict";
   document.querySelectorAll("form[data-upload-progress]").forEach(function (form) {
@@ -18,9 +18,15 @@
           bar.textContent = percent + "%";
         }
       });
-      xhr.addEventListener("load", function () { window.location = xhr.responseURL || window.location.href; });
+      xhr.addEventListener("load", function () {
+        // The server answers the progress bar's request with where to go; the page there shows its message.
+        var next = null;
+        try { next = JSON.parse(xhr.responseText).next; } catch (e) { next = null; }
+        window.location = next || xhr.responseURL || window.location.href;
+      });
       xhr.addEventListener("error", function () { form.submit(); });
       xhr.open("POST", form.action);
+      xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
       xhr.send(new FormData(form));
     });
   });
