@@ -16,6 +16,7 @@ from .models import CertificateTemplate
 
 
 def seed():
+    redraw_for_this_address()
     province = Organisation.objects.filter(name=PROVINCE, kind=OrgKind.PROVINCE, parent=None).first()
     if province is None or CertificateTemplate.objects.filter(province=province).exists():
         return
@@ -37,3 +38,21 @@ def seed():
     if designs.stale_certificates(province, template).exists():  # drawn before (seed_demo run on older data)
         job = designs.request_reissue(admin.user, province)
         tasks.reissue(job.pk)  # in this process: the demo's certificates carry the seal at once
+
+
+def redraw_for_this_address():
+    """`make run PORT=8101` after a first run on 8000: the demo's certificates carry the portal's address in their QR
+    code, so those drawn for another address are drawn again (their snapshot differs; render_certificate redraws)."""
+    from django.conf import settings
+
+    from . import services
+    from .models import Certificate, CertificateStatus
+
+    stale = (
+        Certificate.objects.filter(status=CertificateStatus.ISSUED)
+        .exclude(file="")
+        .exclude(snapshot__verify_url__startswith=settings.PORTAL_BASE_URL + "/")
+        .values_list("record_id", flat=True)
+    )
+    for record_id in list(stale):
+        services.render_certificate(record_id)

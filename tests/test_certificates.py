@@ -327,3 +327,15 @@ def test_a_units_zip_says_how_many_certificates_of_other_units_it_leaves_out(
     assert job.state == "ready" and job.total == 1  # only the unit's own learner: the other is not ours to hand out
     page = client.get(response["Location"]).content.decode()
     assert "本期另有 1 名其他单位学员的证书不在本单位的压缩包中" in page
+
+
+def test_seeding_again_on_another_address_redraws_the_demos_certificates(awarded, tree, settings):
+    """Issue 13: after `make run PORT=8101`, seeded certificates kept the address of the first run in their QR code."""
+    from certificates.demo import redraw_for_this_address
+
+    [certificate] = awarded(learner(unit=tree["unit_a"]))
+    assert certificate.snapshot["verify_url"].startswith(settings.PORTAL_BASE_URL)
+    settings.PORTAL_BASE_URL = "http://127.0.0.1:8101"
+    redraw_for_this_address()
+    certificate.refresh_from_db()
+    assert certificate.snapshot["verify_url"].startswith("http://127.0.0.1:8101/") and certificate.render_count == 2
