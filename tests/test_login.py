@@ -219,3 +219,12 @@ def test_sms_codes_are_never_shown_on_the_page_by_default(client, person, django
     with django_capture_on_commit_callbacks(execute=True):
         page = client.post(RESET, {"identifier": "13912345678", "action": "send_code"}).content.decode()
     assert last_sms_code("13912345678") not in page
+
+
+def test_the_captcha_is_not_marked_required_when_it_first_appears(client, person, settings):
+    """Issue 13: the captcha appeared with 这个字段是必须的 under it before anyone had typed in it."""
+    for _ in range(settings.LOGIN_CAPTCHA_AFTER):
+        response = login(client, "13912345678", "wrong-password")
+    form = response.context["form"]
+    assert "captcha" in form.fields and "captcha" not in form.errors
+    assert "必须" not in response.content.decode() and "必填" not in response.content.decode()

@@ -112,6 +112,7 @@ def login_view(request):
             if not needs_captcha and services.login_needs_captcha(ip):
                 form = LoginForm(request.POST, needs_captcha=True)
                 form.is_valid()
+                form.errors.pop("captcha", None)  # it appears now: ask for it, do not mark it as left empty
                 form.add_error(None, error.message)
         else:
             login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
@@ -119,6 +120,9 @@ def login_view(request):
             if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
                 return redirect(target)
             return redirect("accounts:dashboard")
+    if needs_captcha and request.method == "POST" and "captcha_1" not in request.POST and "captcha" in form.errors:
+        # The page they sent had no captcha (it is asked for from this answer on): say what to do, not "required".
+        form.errors["captcha"] = form.error_class([_("为保护账号安全，请输入图中的 4 个字符后再登录。")])
     return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")})
 
 
