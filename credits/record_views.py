@@ -1,5 +1,6 @@
 """The learner's credit record (学分登记表): choose the years, download the PDF; its public verify page."""
 
+import io
 from datetime import date
 
 from django import forms
@@ -55,9 +56,7 @@ def my_record(request):
             enqueue(render_credit_record, request.user.pk, first, last, job["k"])
             return redirect("credits:record_job", token)
         pdf, _rows, _totals = record.render(request.user, first, last)
-        response = FileResponse(iter([pdf]), content_type="application/pdf", as_attachment=True, filename=_filename(first, last))
-        response["Content-Length"] = str(len(pdf))
-        return response
+        return FileResponse(io.BytesIO(pdf), content_type="application/pdf", as_attachment=True, filename=_filename(first, last))
     return render(request, "credits/record_form.html", {"form": form})
 
 

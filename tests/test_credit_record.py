@@ -78,6 +78,7 @@ def download(client, person, first=2022, last=2026):
     client.force_login(person)
     response = client.get(reverse("credits:my_record"), {"first": first, "last": last})
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == f'attachment; filename="credit-record-{min(first, last)}-{max(first, last)}.pdf"'
     return b"".join(response.streaming_content)
 
 
