@@ -186,3 +186,16 @@ def test_the_years_come_in_either_order_and_a_learner_without_credits_gets_an_em
 def test_the_credits_page_links_to_the_record(client, cast):
     client.force_login(cast["learner"])
     assert reverse("credits:my_record") in client.get(reverse("credits:my_credits")).content.decode()
+
+
+def test_a_long_record_turns_pages_and_lists_every_row(client, cast):
+    person = cast["learner"]
+    for n in range(70):
+        ledger_row(person, year=2022 + n % 5, activity_name=f"系列讲座第{n:02d}讲", credits=Decimal("0.5"))
+    pdf = download(client, person)
+    pages = PdfReader(io.BytesIO(pdf)).pages
+    assert len(pages) >= 2
+    text = text_of(pdf)
+    assert all(f"系列讲座第{n:02d}讲" in text for n in range(70))
+    assert "学分明细（共 70 条）" in text and "合计 35 0 35" in text
+    assert "活动名称" in pages[1].extract_text()  # the header again on the next page

@@ -8,7 +8,6 @@ from cme_portal.accounts.models import User
 from credits.models import CreditEntry
 
 from ..factories import credit_entry
-
 from .conftest import PHONE
 from .test_projects_browser import fits, sign_in
 
