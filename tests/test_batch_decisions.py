@@ -26,7 +26,7 @@ def token(obj):
 
 
 def batch(client, url, objects, action, reason="", **extra):
-    return client.post(url, {"ids": [token(o) for o in objects], "action": action, "reason": reason, **extra}, follow=True)
+    return client.post(url, {"ids": [token(o) for o in objects], "action": action, "batch_reason": reason, **extra}, follow=True)
 
 
 def messages_of(response):

@@ -84,7 +84,7 @@ def _batch(request, model, level):
     back = request.get_full_path()
     transition = next((t for t in workflow.batch_transitions(level.role) if t.action == request.POST.get("action")), None)
     chosen = _chosen(request.POST.getlist("page_ids" if request.POST.get("all") else "ids"))
-    reason = request.POST.get("reason", "").strip()
+    reason = request.POST.get("batch_reason", "").strip()
     if transition is None:
         messages.error(request, _("未知的操作。"))
         return redirect(back)
