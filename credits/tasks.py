@@ -45,3 +45,19 @@ def remind_entry_deadlines():
             ):
                 told += 1
     return told
+
+
+@shared_task
+def render_credit_record(user_id, first, last, key):
+    """A large 学分登记表 (credits/record.py), rendered by a worker into storage for its job page."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from . import record
+
+    learner = User.objects.get(pk=user_id)
+    pdf, _rows, _totals = record.render(learner, first, last)
+    path = record.job_path(key)
+    if not default_storage.exists(path):
+        default_storage.save(path, ContentFile(pdf))
+    return path

@@ -2,7 +2,7 @@ from django.urls import path
 
 from cme_portal.review import views as review_views
 
-from . import admin_views, views
+from . import admin_views, record_views, views
 
 app_name = "credits"
 
@@ -25,5 +25,8 @@ urlpatterns = [
     path("policy/", admin_views.entry_policy, name="entry_policy"),
     path("early-review/<int:pk>/letter/", admin_views.early_review_letter, name="early_review_letter"),
     path("compliance/", admin_views.compliance_report, name="compliance_report"),
+    path("record/", record_views.my_record, name="my_record"),
+    path("record/jobs/<str:token>/", record_views.record_job, name="record_job"),
+    path("record/verify/<str:token>/", record_views.record_verify, name="record_verify"),
     path("compliance/export/", admin_views.compliance_report, {"export": True}, name="compliance_export"),
 ]

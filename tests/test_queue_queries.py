@@ -81,3 +81,30 @@ def test_certificate_query_pages_take_the_same_queries_for_5_and_15_certificates
     fifteen, rows = count_page()
     assert rows == 10
     assert fifteen == five, f"{five} queries with 5 certificates, {fifteen} with 15"
+
+
+def test_roster_and_correction_queues_with_their_batch_forms_take_the_same_queries_for_5_and_25_rows(client, cast, tree):
+    """Issue 13: the batch checkboxes and the page's row list add no query per row."""
+    from datetime import date, timedelta
+
+    from attendance.models import Roster
+    from attendance.services import roster_for
+    from credits.services import request_correction
+
+    from .factories import held_session, learner, ledger_row
+
+    def fill(count, offset):
+        for n in range(count):
+            session = held_session(cast["organiser"], tree["unit_a"], date(2026, 1, 1) + timedelta(days=offset + n))
+            Roster.objects.filter(pk=roster_for(session).pk).update(state="forwarded")
+            person = learner(unit=tree["unit_a"], name=f"更正{offset + n}")
+            request_correction(ledger_row(person, activity_name=f"讲座{offset + n}"), person, kind="cancel", reason="重复")
+
+    fill(5, 0)
+    rosters = reverse("attendance:roster_queue", args=["province"])
+    corrections = reverse("credits:correction_queue", args=["province"])
+    five = [queries_for(client, cast["province_admin"], url, rows=5) for url in (rosters, corrections)]
+    assert client.get(rosters).content.decode().count('name="ids"') == 5
+    fill(20, 5)
+    twenty_five = [queries_for(client, cast["province_admin"], url, rows=20) for url in (rosters, corrections)]
+    assert twenty_five == five

@@ -51,6 +51,8 @@ PUBLIC = {
     "certificates:verify_start",
     "certificates:verify_file",
     "certificates:signed_download",
+    # The credit record's QR code (issue 13): a signed token, re-read from the ledger.
+    "credits:record_verify",
     # The API's published description (every operation answers 401 without a token).
     "api:schema",
     "api:docs",
@@ -198,6 +200,8 @@ FILLERS = {
     "credits:correction_action": lambda w: [{"pk": w["correction"].pk}],
     "credits:correction_queue": lambda w: [{"level": level} for level in ("unit", "city", "province")],
     "credits:early_review_letter": lambda w: [{"pk": w["early"].pk}],
+    "credits:record_job": lambda w: [{"token": _record_job(w["entry"].learner)}, {"token": "forged.token"}],
+    "credits:record_verify": lambda w: [{"token": _record_token(w["entry"].learner)}, {"token": "forged.token"}],
     "certificates:download": lambda w: [{"number": w["certificate"].number}],
     "certificates:signed_download": lambda w: [{"token": "forged.token"}],
     "certificates:verify": lambda w: [{"code": w["certificate"].code}, {"code": "NOSUCHCODE"}],
@@ -208,6 +212,19 @@ FILLERS = {
     "integrations:rotate": lambda w: [{"pk": w["token"].pk}],
     "integrations:revoke": lambda w: [{"pk": w["token"].pk}],
 }
+
+
+def _record_job(learner):
+    from credits import record
+
+    return record.job_token(learner, 2022, 2026)
+
+
+def _record_token(learner):
+    from credits import record
+
+    return record.sign(learner, 2022, 2026, date(2026, 6, 1), [])
+
 
 # Objects outside a scope that a role may still see by design (DESIGN.md §3), with the reason.
 CROSS_SCOPE = {

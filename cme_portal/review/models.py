@@ -53,6 +53,12 @@ class Reviewable(models.Model):
     def state_style(self):
         return self.workflow.style_of(self.state)
 
+    @property
+    def review_version(self):
+        """The state as a page showed it: a batch decision on an object whose version changed since is stale."""
+        changed = self.state_changed_at
+        return f"{self.state}.{int(changed.timestamp() * 1_000_000) if changed else 0}"
+
 
 class ReviewEvent(models.Model):
     """Who moved what from which state to which, when, and why. Never edited."""

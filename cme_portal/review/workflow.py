@@ -157,16 +157,23 @@ class Workflow:
     def queue_states(self, role):
         return sorted({s for t in self.transitions if t.actor == role and t.in_queue for s in t.sources})
 
-    def review(self, obj, user, action, reason=""):
+    def review(self, obj, user, action, reason="", *, seen=None):
         """A reviewer's decision (forward, approve, return …) on ``obj``; return the ReviewEvent.
 
         Owner transitions (submit, resubmit) are refused here: they go through the
-        app's own service, which checks what must be there first.
+        app's own service, which checks what must be there first. ``seen``: the
+        object's ``review_version`` when the page showed it (a batch decision); a
+        changed version is refused as stale.
         """
         transition = self.get(action)
         if transition.actor == OWNER or transition.internal:
             raise DomainError(_("未知的操作。"), code="unknown_action")
-        return perform(self, obj, action, user, reason)
+        return perform(self, obj, action, user, reason, seen=seen)
+
+    def batch_transitions(self, role):
+        """The decisions ``role`` may take on several objects at once from its queue: its queue's own steps,
+        those asked twice (withdrawals) excepted."""
+        return [t for t in self.transitions if t.actor == role and t.in_queue and not t.internal and not t.confirm]
 
     # --- who hears about it -------------------------------------------------
     def recipients(self, obj, transition):
@@ -194,7 +201,7 @@ class Workflow:
         return user_ids
 
 
-def perform(workflow, obj, action, actor, reason=""):
+def perform(workflow, obj, action, actor, reason="", *, seen=None):
     """Take transition ``action`` on ``obj`` as ``actor``; return the ReviewEvent.
 
     Raises DomainError when the actor may not take it ("forbidden"), the object
@@ -202,7 +209,7 @@ def perform(workflow, obj, action, actor, reason=""):
     or a required reason is missing ("reason_required").
     """
     try:
-        return _perform(workflow, obj, action, actor, reason)
+        return _perform(workflow, obj, action, actor, reason, seen)
     except DomainError as error:
         log.info(
             "refused",
@@ -217,7 +224,7 @@ def perform(workflow, obj, action, actor, reason=""):
         raise
 
 
-def _perform(workflow, obj, action, actor, reason):
+def _perform(workflow, obj, action, actor, reason, seen=None):
     transition = workflow.get(action)
     reason = (reason or "").strip()
     if transition.reason_required and not reason:
@@ -230,6 +237,12 @@ def _perform(workflow, obj, action, actor, reason):
         if locked.state not in transition.sources:
             raise DomainError(
                 _("当前状态为“%(state)s”，不能执行“%(action)s”：可能已被他人处理，请刷新页面。")
+                % {"state": locked.get_state_display(), "action": transition.label},
+                code="stale",
+            )
+        if seen is not None and locked.review_version != seen:
+            raise DomainError(
+                _("页面显示后状态已有变化（现为“%(state)s”），未执行“%(action)s”：请刷新页面后再处理。")
                 % {"state": locked.get_state_display(), "action": transition.label},
                 code="stale",
             )

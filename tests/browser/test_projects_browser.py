@@ -61,7 +61,7 @@ def test_organiser_and_both_queues(browser, demo, screenshot, size):
     page.goto(f"{demo}/projects/queue/unit/")
     assert page.get_by_text("待处理 1 件").is_visible()
     screenshot(page, f"projects-unit-queue-{size}")
-    page.get_by_role("button", name="确认并上报").click()
+    page.get_by_role("button", name="确认并上报", exact=True).click()
     assert page.get_by_text("确认并上报。").first.is_visible()
     assert page.get_by_text("待处理 0 件").is_visible()
     context.clear_cookies()
