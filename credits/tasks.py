@@ -45,3 +45,19 @@ def remind_entry_deadlines():
             ):
                 told += 1
     return told
+
+
+@shared_task(soft_time_limit=3540, time_limit=3600)
+def run_background_job(job_id):
+    """A province's compliance export or a large platform file (credits.jobs); safe to run twice."""
+    from .jobs import run_job
+
+    return run_job(job_id)
+
+
+@shared_task
+def purge_expired_jobs():
+    """Hourly: delete the files of exports and imports past their expiry."""
+    from .jobs import purge_expired
+
+    return purge_expired()

@@ -26,4 +26,6 @@ urlpatterns = [
     path("early-review/<int:pk>/letter/", admin_views.early_review_letter, name="early_review_letter"),
     path("compliance/", admin_views.compliance_report, name="compliance_report"),
     path("compliance/export/", admin_views.compliance_report, {"export": True}, name="compliance_export"),
+    path("jobs/<uuid:public_id>/", admin_views.job_status, name="job_status"),
+    path("jobs/<uuid:public_id>/download/", admin_views.job_download, name="job_download"),
 ]
