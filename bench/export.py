@@ -15,7 +15,6 @@ import os
 import time
 
 from bench.compliance import LEARNERS, YEAR, build  # sets up Django
-
 from cme_portal.accounts.models import User
 from credits import jobs
 from credits.models import BackgroundJob
