@@ -3,7 +3,6 @@ imports, requirement rules, and the compliance report."""
 
 from datetime import date
 
-import tablib
 from django.contrib import messages
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,7 +11,6 @@ from django.utils.translation import gettext as _
 
 from cme_portal.accounts.models import Role
 from cme_portal.accounts.permissions import role_required
-from cme_portal.accounts.validators import mask_id_number, normalise_document_number
 from cme_portal.audit.services import record_event
 from cme_portal.errors import DomainError
 from cme_portal.exports import XLSX, download
@@ -20,65 +18,28 @@ from cme_portal.pagination import paginate
 from cme_portal.queueing import enqueue
 from projects.selectors import remote_filed_as_of
 
-from . import compliance, jobs, letters, rules, selectors, services
-from .forms import BatchForm, DeadlineForm, EarlyReviewForm, PlatformForm, PlatformImportForm, PolicyForm, RuleForm
+from . import batch, compliance, jobs, letters, rules, selectors, services
+from .forms import DeadlineForm, EarlyReviewForm, PlatformForm, PlatformImportForm, PolicyForm, RuleForm
 from .platforms import import_platform_file
 from .rules import EVIDENCE
 from .tasks import run_background_job
 
 
-def _sheet_learners(upload, allowed):
-    """Document numbers from the first column of a sheet; (learners, refusals naming rows)."""
-    try:
-        dataset = tablib.Dataset().load(upload.read(), format="xlsx", headers=False)
-    except Exception:
-        return [], [_("无法读取名单：请上传 Excel（.xlsx）文件，第一列为证件号。")]
-    rows = [(index, normalise_document_number(str(row[0] or ""))) for index, row in enumerate(dataset, start=1)]
-    rows = [(index, number) for index, number in rows if number and number not in ("证件号", "身份证号")]
-    allowed_ids = {u.id_number: u for u in allowed.filter(id_number__in=[number for _index, number in rows])}
-    learners, problems = [], []
-    for index, number in rows:
-        if number in allowed_ids:
-            learners.append(allowed_ids[number])
-        else:
-            problems.append(
-                _("第 %(row)s 行：%(number)s 不是可录入的学员（未注册，或不是本单位学员）")
-                % {"row": index, "number": mask_id_number(number)}
-            )
-    return learners, problems
-
-
 @role_required(Role.UNIT_ADMIN)
 def batch_new(request):
     """Seed 003 单位统一录入: one activity for many learners, ticked or listed in a sheet."""
-    allowed = selectors.unit_learners(request.user)
-    form = BatchForm(
-        request.POST or None,
-        request.FILES or None,
-        learner_queryset=allowed,
-        categories=selectors.entry_categories(request.user, Role.UNIT_ADMIN),
-    )
+    form = batch.batch_form(request.user, request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        learners = list(form.cleaned_data["learners"])
-        problems = []
-        if form.cleaned_data.get("sheet"):
-            listable = selectors.batch_learners(request.user, form.cleaned_data.get("activity_number", ""))
-            listed, problems = _sheet_learners(form.cleaned_data["sheet"], listable)
-            learners += [u for u in listed if u not in learners]
-        if problems:
-            form.add_error("sheet", _("名单有误，未录入任何学分：") + "；".join(problems))
-        elif not learners:
-            form.add_error("learners", _("请勾选学员，或上传名单。"))
-        else:
-            try:
-                entries = services.batch_enter(
-                    request.user, learners, evidence=form.cleaned_data["evidence"], **form.activity_data()
-                )
-            except DomainError as error:
-                error.add_to(form)
-            else:
-                messages.success(request, _("已为 %(count)s 名学员录入学分并上报地市审核。") % {"count": len(entries)})
-                return redirect("credits:queue", "unit")
+        sheet = form.cleaned_data.get("sheet")
+        if sheet and jobs.count_rows(sheet) > jobs.INLINE_ROWS:
+            # A sheet of thousands is entered by a worker (issue 12), with the same all-or-nothing checks.
+            job = jobs.request_batch_entry(request.user, request.POST, request.FILES)
+            enqueue(run_background_job, job.pk)
+            return redirect("credits:job_status", job.public_id)
+        entries = batch.enter_batch(request.user, form)
+        if entries is not None:
+            messages.success(request, _("已为 %(count)s 名学员录入学分并上报地市审核。") % {"count": len(entries)})
+            return redirect("credits:queue", "unit")
     return render(
         request,
         "credits/batch_form.html",

@@ -13,9 +13,12 @@ past ``JOB_TIME_LIMIT``: its worker died), so running its task twice does nothin
 import logging
 import tempfile
 from datetime import timedelta
+from pathlib import Path
 
 import openpyxl
 from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.db.models.functions import Greatest
 from django.http import Http404
@@ -105,6 +108,28 @@ def request_platform_import(user, upload, platform):
     job.file.save(upload.name, upload, save=False)
     job.save()
     log.info("platform_import_requested", extra={"object_id": job.pk, "actor_id": user.pk})
+    return job
+
+
+def request_batch_entry(user, post, files):
+    """Keep a unit's batch (its form's fields, its sheet, its evidence files) and return the pending job."""
+    sheet = files["sheet"]
+    job = BackgroundJob(
+        kind=JobKind.BATCH_ENTRY,
+        requested_by=user,
+        original_name=sheet.name[:200],
+        params={
+            "post": {key: post.getlist(key) for key in post if key != "csrfmiddlewaretoken"},
+            "language": translation.get_language(),
+        },
+    )
+    job.file.save(sheet.name, sheet, save=False)
+    job.params["evidence"] = [
+        default_storage.save(f"jobs/{job.public_id.hex}-evidence-{index}{Path(upload.name).suffix[:5].lower()}", upload)
+        for index, upload in enumerate(files.getlist("evidence"))
+    ]
+    job.save()
+    log.info("batch_entry_requested", extra={"object_id": job.pk, "actor_id": user.pk})
     return job
 
 
@@ -199,7 +224,40 @@ def _platform_import(job):
     )
 
 
-RUNNERS = {JobKind.COMPLIANCE_EXPORT: _compliance_export, JobKind.PLATFORM_IMPORT: _platform_import}
+def _batch_entry(job):
+    """The batch form rebuilt from what was sent and checked again as the unit admin is now, then entered
+    all or nothing (credits.batch); a refusal is the job's report, not a failure."""
+    from django.utils.datastructures import MultiValueDict
+
+    from .batch import batch_form, enter_batch
+
+    def kept(name, shown):
+        with default_storage.open(name, "rb") as source:
+            return ContentFile(source.read(), name=shown)
+
+    evidence = [kept(name, name.rsplit("/", 1)[-1]) for name in job.params["evidence"]]
+    form = batch_form(
+        job.requested_by,
+        MultiValueDict(job.params["post"]),
+        MultiValueDict({"evidence": evidence, "sheet": [kept(job.file.name, job.original_name or "sheet.xlsx")]}),
+    )
+    BackgroundJob.objects.filter(pk=job.pk).update(total=1)
+    entries = enter_batch(job.requested_by, form) if form.is_valid() else None
+    problems = [str(message) for errors in form.errors.values() for message in errors]
+    BackgroundJob.objects.filter(pk=job.pk).update(
+        state=JobState.DONE,
+        done=1,
+        result={"imported": len(entries or []), "problems": problems[:MAX_LISTED]},
+        expires_at=timezone.now() + timedelta(hours=KEEP_HOURS),
+        finished_at=timezone.now(),
+    )
+
+
+RUNNERS = {
+    JobKind.COMPLIANCE_EXPORT: _compliance_export,
+    JobKind.PLATFORM_IMPORT: _platform_import,
+    JobKind.BATCH_ENTRY: _batch_entry,
+}
 
 
 def claimable(now=None):
@@ -242,4 +300,6 @@ def purge_expired():
     expired = BackgroundJob.objects.filter(expires_at__lt=timezone.now()).exclude(file="")
     for job in expired:
         job.file.delete(save=False)
+        for name in job.params.get("evidence", []):
+            default_storage.delete(name)
     return expired.update(file="")

@@ -691,6 +691,7 @@ class LearnerYearTotal(models.Model):
 class JobKind(models.TextChoices):
     COMPLIANCE_EXPORT = "compliance_export", _("达标情况导出")
     PLATFORM_IMPORT = "platform_import", _("平台学分导入")
+    BATCH_ENTRY = "batch_entry", _("单位统一录入")
 
 
 class JobState(models.TextChoices):
@@ -729,7 +730,9 @@ class BackgroundJob(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(done__lte=models.F("total")), name="job_done_within_total"),
-            models.CheckConstraint(condition=Q(kind__in=["compliance_export", "platform_import"]), name="job_kind_known"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["compliance_export", "platform_import", "batch_entry"]), name="job_kind_known"
+            ),
         ]
 
     @property

@@ -185,3 +185,54 @@ def test_an_unreadable_large_file_fails_with_a_reason(cast):
     assert run_background_job(job.pk) == "failed"
     job.refresh_from_db()
     assert job.state == "failed" and "处理失败" in job.result["error"]
+
+
+def sheet(*numbers):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    book = openpyxl.Workbook()
+    book.active.append(["证件号"])
+    for number in numbers:
+        book.active.append([number])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return SimpleUploadedFile("list.xlsx", buffer.getvalue())
+
+
+def test_a_large_batch_sheet_is_entered_by_a_job_all_or_nothing(
+    client, tree, cast, monkeypatch, django_capture_on_commit_callbacks
+):
+    from credits.models import CreditEntry
+
+    from .test_credits import FORM, png
+
+    # The threshold is lowered so a few learners make a "large" sheet (the path is the same at 10,000).
+    monkeypatch.setattr(jobs, "INLINE_ROWS", 2)
+    colleagues = [learner(unit=tree["unit_a"], name=f"同事{i}") for i in range(3)]
+    client.force_login(cast["unit_admin"])
+
+    def send(number, *ids):
+        data = {**FORM, "category": "district_ii", "credit_class": "II", "credits": "2", "hours": "12"}
+        with django_capture_on_commit_callbacks(execute=True):
+            asked = client.post(
+                reverse("credits:batch_new"),
+                {**data, "activity_number": number, "evidence": [png()], "sheet": sheet(*ids)},
+            )
+        assert asked.status_code == 302, asked.content.decode()[:2000]
+        return client.get(asked["Location"])
+
+    refused = send("锦医学会2026-09", *[c.id_number for c in colleagues], cast["other_learner"].id_number)
+    assert refused.context["job"].kind == "batch_entry" and refused.context["job"].state == "done"
+    assert "第 5 行" in refused.content.decode() and "未录入任何学分" in refused.content.decode()
+    assert not CreditEntry.objects.filter(activity_number="锦医学会2026-09").exists()
+
+    page = send("锦医学会2026-09", *[c.id_number for c in colleagues])
+    assert page.context["job"].result == {"imported": 3, "problems": []}
+    entries = CreditEntry.objects.filter(activity_number="锦医学会2026-09")
+    assert sorted(e.learner.name for e in entries) == ["同事0", "同事1", "同事2"]
+    assert all(e.source == "batch" and e.evidence for e in entries)
+    assert run_background_job(page.context["job"].pk) == "taken"
+    assert entries.count() == 3
+
+    client.force_login(cast["other_unit_admin"])
+    assert client.get(reverse("credits:job_status", args=[page.context["job"].public_id])).status_code == 404
