@@ -153,8 +153,8 @@ def build():
         step(
             "profiles",
             "INSERT INTO accounts_learnerprofile (sex, title, position, education, unit_name, department, unit_location, "
-            "mailing_address, staff_category, updated_at, user_id, unit_id) "
-            "SELECT '', '', '', '', '', '', '', '', "
+            "mailing_address, personnel_number, staff_category, updated_at, user_id, unit_id) "
+            "SELECT '', '', '', '', '', '', '', '', '', "
             "CASE WHEN (u.id % 10) < 2 THEN 'senior_tertiary' ELSE 'health_technical' END, now(), u.id, unit.id "
             "FROM accounts_user u "
             "JOIN bench_city c ON substr(u.id_number, 6)::int >= c.first AND substr(u.id_number, 6)::int < c.first + c.size "

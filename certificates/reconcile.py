@@ -107,7 +107,18 @@ def reconcile(*, grace_seconds=None):
     imports = stuck_catalogue_imports(cutoff)
     for import_id in imports:
         enqueue(run_catalogue_import, import_id)
-    queued = {"certificates": len(records), "bulk_downloads": len(bulks), "catalogue_imports": len(imports)}
+    from credits.jobs import stuck_jobs
+    from credits.tasks import run_background_job
+
+    jobs = stuck_jobs(cutoff)
+    for job_id in jobs:
+        enqueue(run_background_job, job_id)
+    queued = {
+        "certificates": len(records),
+        "bulk_downloads": len(bulks),
+        "catalogue_imports": len(imports),
+        "background_jobs": len(jobs),
+    }
     if any(queued.values()):
         log.warning("reconciled", extra=queued)
     return queued

@@ -66,6 +66,23 @@ def xlsx_response(*, filename, title, headers, rows):
     return download(response, filename)
 
 
+def write_xlsx(target, *, title, headers, rows, progress=None, every=2000):
+    """Write one sheet to ``target`` (a path or a binary file) in openpyxl's write-only mode, a row at a time;
+    ``progress(n)`` is called every ``every`` rows and at the end. Returns how many rows were written."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title)
+    sheet.append(safe_row(headers))
+    written = 0
+    for written, row in enumerate(rows, start=1):
+        sheet.append(safe_row(row))
+        if progress is not None and written % every == 0:
+            progress(written)
+    book.save(target)
+    if progress is not None:
+        progress(written)
+    return written
+
+
 def xlsx_file_response(content, filename):
     """Ready .xlsx bytes (from ``xlsx_bytes``) as a download."""
     return download(HttpResponse(content, content_type=XLSX), filename)

@@ -180,6 +180,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "certificates.tasks.purge_expired_bulk_downloads",
         "schedule": timedelta(hours=1),
     },
+    "purge-expired-background-jobs": {
+        "task": "credits.tasks.purge_expired_jobs",
+        "schedule": timedelta(hours=1),
+    },
     # The notification outbox (cme_portal/notifications): pending deliveries re-sent, reviewers' digests.
     "sweep-notification-deliveries": {
         "task": "cme_portal.notifications.tasks.sweep_deliveries",

@@ -3,79 +3,43 @@ imports, requirement rules, and the compliance report."""
 
 from datetime import date
 
-import tablib
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from cme_portal.accounts.models import Role
 from cme_portal.accounts.permissions import role_required
-from cme_portal.accounts.validators import mask_id_number, normalise_document_number
 from cme_portal.audit.services import record_event
 from cme_portal.errors import DomainError
-from cme_portal.exports import stamp, xlsx_response
+from cme_portal.exports import XLSX, download
 from cme_portal.pagination import paginate
+from cme_portal.queueing import enqueue
 from projects.selectors import remote_filed_as_of
 
-from . import compliance, letters, rules, selectors, services
-from .forms import BatchForm, DeadlineForm, EarlyReviewForm, PlatformForm, PlatformImportForm, PolicyForm, RuleForm
+from . import batch, compliance, jobs, letters, rules, selectors, services
+from .forms import DeadlineForm, EarlyReviewForm, PlatformForm, PlatformImportForm, PolicyForm, RuleForm
 from .platforms import import_platform_file
 from .rules import EVIDENCE
-
-
-def _sheet_learners(upload, allowed):
-    """Document numbers from the first column of a sheet; (learners, refusals naming rows)."""
-    try:
-        dataset = tablib.Dataset().load(upload.read(), format="xlsx", headers=False)
-    except Exception:
-        return [], [_("无法读取名单：请上传 Excel（.xlsx）文件，第一列为证件号。")]
-    rows = [(index, normalise_document_number(str(row[0] or ""))) for index, row in enumerate(dataset, start=1)]
-    rows = [(index, number) for index, number in rows if number and number not in ("证件号", "身份证号")]
-    allowed_ids = {u.id_number: u for u in allowed.filter(id_number__in=[number for _index, number in rows])}
-    learners, problems = [], []
-    for index, number in rows:
-        if number in allowed_ids:
-            learners.append(allowed_ids[number])
-        else:
-            problems.append(
-                _("第 %(row)s 行：%(number)s 不是可录入的学员（未注册，或不是本单位学员）")
-                % {"row": index, "number": mask_id_number(number)}
-            )
-    return learners, problems
+from .tasks import run_background_job
 
 
 @role_required(Role.UNIT_ADMIN)
 def batch_new(request):
     """Seed 003 单位统一录入: one activity for many learners, ticked or listed in a sheet."""
-    allowed = selectors.unit_learners(request.user)
-    form = BatchForm(
-        request.POST or None,
-        request.FILES or None,
-        learner_queryset=allowed,
-        categories=selectors.entry_categories(request.user, Role.UNIT_ADMIN),
-    )
+    form = batch.batch_form(request.user, request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        learners = list(form.cleaned_data["learners"])
-        problems = []
-        if form.cleaned_data.get("sheet"):
-            listable = selectors.batch_learners(request.user, form.cleaned_data.get("activity_number", ""))
-            listed, problems = _sheet_learners(form.cleaned_data["sheet"], listable)
-            learners += [u for u in listed if u not in learners]
-        if problems:
-            form.add_error("sheet", _("名单有误，未录入任何学分：") + "；".join(problems))
-        elif not learners:
-            form.add_error("learners", _("请勾选学员，或上传名单。"))
-        else:
-            try:
-                entries = services.batch_enter(
-                    request.user, learners, evidence=form.cleaned_data["evidence"], **form.activity_data()
-                )
-            except DomainError as error:
-                error.add_to(form)
-            else:
-                messages.success(request, _("已为 %(count)s 名学员录入学分并上报地市审核。") % {"count": len(entries)})
-                return redirect("credits:queue", "unit")
+        sheet = form.cleaned_data.get("sheet")
+        if sheet and jobs.count_rows(sheet) > jobs.INLINE_ROWS:
+            # A sheet of thousands is entered by a worker (issue 12), with the same all-or-nothing checks.
+            job = jobs.request_batch_entry(request.user, request.POST, request.FILES)
+            enqueue(run_background_job, job.pk)
+            return redirect("credits:job_status", job.public_id)
+        entries = batch.enter_batch(request.user, form)
+        if entries is not None:
+            messages.success(request, _("已为 %(count)s 名学员录入学分并上报地市审核。") % {"count": len(entries)})
+            return redirect("credits:queue", "unit")
     return render(
         request,
         "credits/batch_form.html",
@@ -134,7 +98,16 @@ def early_review_letter(request, pk):
 def platform_import(request):
     form = PlatformImportForm(request.POST or None, request.FILES or None)
     report = None
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and jobs.count_rows(form.cleaned_data["file"]) > jobs.INLINE_ROWS:
+        # A large file is kept and imported by a worker (issue 12); its page reports the same way.
+        try:
+            job = jobs.request_platform_import(request.user, form.cleaned_data["file"], form.cleaned_data["platform"])
+        except DomainError as error:
+            error.add_to(form)
+        else:
+            enqueue(run_background_job, job.pk)
+            return redirect("credits:job_status", job.public_id)
+    elif request.method == "POST" and form.is_valid():
         report = import_platform_file(form.cleaned_data["file"], form.cleaned_data["platform"].name, request.user)
         record_event(
             form.cleaned_data["platform"],
@@ -205,9 +178,14 @@ def entry_policy(request):
 @role_required(*selectors.REPORT_ROLES)
 def compliance_report(request, export=False):
     """W6 for admins: learners of the subtree with their sums and verdict, a chart by unit, Excel."""
-    report = selectors.compliance_report(request.user, filters=request.GET)
     if export:
-        return _export(report.learners, report.year)
+        # The Excel of a subtree is built by a worker (issue 12); a GET only leads back to the report.
+        if request.method != "POST":
+            return redirect(f"{reverse('credits:compliance_report')}?{request.GET.urlencode()}")
+        job = jobs.request_compliance_export(request.user, request.GET)
+        enqueue(run_background_job, job.pk)
+        return redirect("credits:job_status", job.public_id)
+    report = selectors.compliance_report(request.user, filters=request.GET)
     summary = report.summary()
     return render(
         request,
@@ -224,23 +202,15 @@ def compliance_report(request, export=False):
     )
 
 
-def _export(learners, year):
-    rows = (
-        [
-            profile.unit.name,
-            profile.user.name,
-            mask_id_number(profile.user.id_number),
-            profile.get_staff_category_display(),
-            float(profile.c1),
-            float(profile.c2),
-            float(profile.national5),
-            _("是") if profile.compliant else _("否"),
-        ]
-        for profile in learners.iterator(chunk_size=2000)
-    )
-    return xlsx_response(
-        filename=f"compliance-{year}-{stamp()}.xlsx",
-        title=_("达标情况"),
-        headers=[_("单位"), _("姓名"), _("证件号"), _("人员类别"), _("I 类"), _("II 类"), _("五年国家级"), _("是否达标")],
-        rows=rows,
-    )
+@role_required(*selectors.REPORT_ROLES)
+def job_status(request, public_id):
+    """The progress of one's own export or import (refreshes itself), then its download or its report."""
+    job = jobs.get_job(request.user, public_id)
+    return render(request, "credits/job_status.html", {"job": job, "result": job.result})
+
+
+@role_required(*selectors.REPORT_ROLES)
+def job_download(request, public_id):
+    job = jobs.get_job(request.user, public_id)
+    response = FileResponse(jobs.job_file(job).open("rb"), content_type=XLSX)
+    return download(response, job.original_name or "export.xlsx")

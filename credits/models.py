@@ -686,3 +686,61 @@ class LearnerYearTotal(models.Model):
 
     def __str__(self):
         return f"{self.learner_id} {self.year}"
+
+
+class JobKind(models.TextChoices):
+    COMPLIANCE_EXPORT = "compliance_export", _("达标情况导出")
+    PLATFORM_IMPORT = "platform_import", _("平台学分导入")
+    BATCH_ENTRY = "batch_entry", _("单位统一录入")
+
+
+class JobState(models.TextChoices):
+    PENDING = "pending", _("排队中")
+    RUNNING = "running", _("处理中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+def job_path(instance, filename):
+    suffix = ".csv" if filename.lower().endswith(".csv") else ".xlsx"
+    return f"jobs/{instance.public_id.hex}{suffix}"
+
+
+class BackgroundJob(models.Model):
+    """A province-size export or import built by a worker with progress (issue 12): the compliance report's
+    Excel (its file kept until ``expires_at``), a large platform file (its report of imported/skipped/refused
+    rows). Only the person who asked sees it (``credits.jobs.get_job``)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=20, choices=JobKind.choices)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    params = models.JSONField(default=dict, blank=True)  # the report's filters, the platform's name, the language
+    state = models.CharField(max_length=8, choices=JobState.choices, default=JobState.PENDING)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    original_name = models.CharField(max_length=200, blank=True)
+    file = models.FileField(upload_to=job_path, max_length=200, blank=True)
+    result = models.JSONField(default=dict, blank=True)  # {"imported": n, "skipped": [[row, reason]], "refused": [...]}
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(done__lte=models.F("total")), name="job_done_within_total"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["compliance_export", "platform_import", "batch_entry"]), name="job_kind_known"
+            ),
+        ]
+
+    @property
+    def percent(self):
+        if self.state == JobState.DONE:
+            return 100
+        return int(self.done * 100 / self.total) if self.total else 0
+
+    @property
+    def working(self):
+        return self.state in (JobState.PENDING, JobState.RUNNING)

@@ -229,8 +229,11 @@ def _read(upload):
         return None
 
 
-def import_platform_file(upload, platform, imported_by):
-    """Import one platform file (Excel or CSV, COLUMNS) through ``import_records``; return a PlatformImportReport."""
+def import_platform_file(upload, platform, imported_by, progress=None, chunk=500):
+    """Import one platform file (Excel or CSV, COLUMNS) through ``import_records``; return a PlatformImportReport.
+
+    Rows go to ``import_records`` ``chunk`` at a time; ``progress(done, total)`` is told after each chunk
+    (the background import's page, ``credits.jobs``)."""
     report = PlatformImportReport()
     dataset = _read(upload)
     if dataset is None or not dataset.headers:
@@ -240,10 +243,13 @@ def import_platform_file(upload, platform, imported_by):
     if missing:
         report.refused.append((1, _("缺少列：%(columns)s。") % {"columns": "、".join(missing)}))
         return report
-    rows = ((index, {name: row.get(COLUMN_OF[name]) for name in FIELDS}) for index, row in enumerate(dataset.dict, start=2))
-    for result in import_records(platform=platform, records=rows, imported_by=imported_by):
-        if result.status == Outcome.IMPORTED:
-            report.imported += 1
-        else:
-            (report.skipped if result.status == Outcome.SKIPPED else report.refused).append((result.ref, result.message))
+    rows = [(index, {name: row.get(COLUMN_OF[name]) for name in FIELDS}) for index, row in enumerate(dataset.dict, start=2)]
+    for start in range(0, len(rows), chunk):
+        for result in import_records(platform=platform, records=rows[start : start + chunk], imported_by=imported_by):
+            if result.status == Outcome.IMPORTED:
+                report.imported += 1
+            else:
+                (report.skipped if result.status == Outcome.SKIPPED else report.refused).append((result.ref, result.message))
+        if progress is not None:
+            progress(min(start + chunk, len(rows)), len(rows))
     return report

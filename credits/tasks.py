@@ -61,3 +61,19 @@ def render_credit_record(user_id, first, last, key):
     if not default_storage.exists(path):
         default_storage.save(path, ContentFile(pdf))
     return path
+
+
+@shared_task(soft_time_limit=3540, time_limit=3600)
+def run_background_job(job_id):
+    """A province's compliance export or a large platform file (credits.jobs); safe to run twice."""
+    from .jobs import run_job
+
+    return run_job(job_id)
+
+
+@shared_task
+def purge_expired_jobs():
+    """Hourly: delete the files of exports and imports past their expiry."""
+    from .jobs import purge_expired
+
+    return purge_expired()

@@ -29,4 +29,6 @@ urlpatterns = [
     path("record/jobs/<str:token>/", record_views.record_job, name="record_job"),
     path("record/verify/<str:token>/", record_views.record_verify, name="record_verify"),
     path("compliance/export/", admin_views.compliance_report, {"export": True}, name="compliance_export"),
+    path("jobs/<uuid:public_id>/", admin_views.job_status, name="job_status"),
+    path("jobs/<uuid:public_id>/download/", admin_views.job_download, name="job_download"),
 ]

@@ -115,7 +115,7 @@ def test_learner_sees_progress_bars(client, tree, people):
     assert "未达标" in page.content.decode()
 
 
-def test_admins_see_their_subtree_with_filters_chart_and_excel(client, tree, people):
+def test_admins_see_their_subtree_with_filters_chart_and_excel(client, tree, people, django_capture_on_commit_callbacks):
     client.force_login(staff(Role.CITY_ADMIN, tree["city_a"]))
     page = client.get(reverse("credits:compliance_report"), {"year": YEAR})
     names = [p.user.name for p in page.context["page_obj"]]
@@ -124,11 +124,34 @@ def test_admins_see_their_subtree_with_filters_chart_and_excel(client, tree, peo
     assert dict(zip(chart["labels"], chart["rates"])) == {"甲市人民医院": 50.0, "甲市东区社区卫生服务中心": 100.0}
     not_ok = client.get(reverse("credits:compliance_report"), {"year": YEAR, "compliant": "no"})
     assert [p.user.name for p in not_ok.context["page_obj"]] == ["II类不足"]
-    export = client.get(reverse("credits:compliance_export"), {"year": YEAR})
+    export = exported(client, {"year": YEAR}, django_capture_on_commit_callbacks)
     sheet = openpyxl.load_workbook(io.BytesIO(export.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert len(rows) == 4 and rows[0][1] == "姓名"
     assert all("*" in row[2] for row in rows[1:])  # document numbers masked
+
+
+def exported(client, query, on_commit):
+    """The compliance export as a person gets it: asked for (POST), built by the job (queued after the
+    commit, eager in tests), downloaded when ready."""
+    from urllib.parse import urlencode
+
+    with on_commit(execute=True):
+        asked = client.post(f"{reverse('credits:compliance_export')}?{urlencode(query)}")
+    assert asked.status_code == 302, asked
+    page = client.get(asked["Location"])
+    assert page.context["job"].state == "done", page.context["job"].result
+    download = client.get(reverse("credits:job_download", args=[page.context["job"].public_id]))
+    assert download.status_code == 200
+    return Downloaded(download)
+
+
+class Downloaded(dict):
+    """A streamed download's headers (``response["Cache-Control"]``) and its whole ``content``."""
+
+    def __init__(self, response):
+        super().__init__(response.headers)
+        self.content = b"".join(response.streaming_content)
 
 
 def test_report_refused_to_learners_and_organisers(client, tree, people):
@@ -136,6 +159,7 @@ def test_report_refused_to_learners_and_organisers(client, tree, people):
         client.force_login(user)
         assert client.get(reverse("credits:compliance_report")).status_code == 404
         assert client.get(reverse("credits:compliance_export")).status_code == 404
+        assert client.post(reverse("credits:compliance_export")).status_code == 404
 
 
 # --- award and platform imports ---------------------------------------------------

@@ -14,7 +14,7 @@ from projects.imports import import_projects
 from projects.models import Project
 
 from .factories import staff
-from .test_compliance import YEAR, people  # noqa: F401  (fixture)
+from .test_compliance import YEAR, exported, people  # noqa: F401  (fixture)
 from .test_rosters import held  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
@@ -58,13 +58,13 @@ def test_roster_export_writes_names_as_text(client, cast, held):  # noqa: F811
     assert_inert(client.get(reverse("attendance:roster_export", args=[session.pk])), ATTACKS[:4])
 
 
-def test_compliance_export_writes_names_and_units_as_text(client, tree, people):  # noqa: F811
+def test_compliance_export_writes_names_and_units_as_text(client, tree, people, django_capture_on_commit_callbacks):  # noqa: F811
     User.objects.filter(pk=people["ok"].pk).update(name=FORMULA)
     tree["unit_a2"].name = "@cmd|' /C calc'!A0"
     tree["unit_a2"].save()
     client.force_login(staff(Role.CITY_ADMIN, tree["city_a"]))
 
-    assert_inert(client.get(reverse("credits:compliance_export"), {"year": YEAR}), [FORMULA, "@cmd|' /C calc'!A0"])
+    assert_inert(exported(client, {"year": YEAR}, django_capture_on_commit_callbacks), [FORMULA, "@cmd|' /C calc'!A0"])
 
 
 def test_catalogue_export_writes_names_as_text_and_reimports_the_same(client, tree):

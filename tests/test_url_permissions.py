@@ -20,7 +20,7 @@ from attendance.models import SurveyTemplate
 from certificates.models import BulkDownload
 from cme_portal.accounts.models import Role
 from credits import services as credit_services
-from credits.models import EarlyReviewRequest
+from credits.models import BackgroundJob, EarlyReviewRequest
 from projects.models import CatalogueImport, Discipline
 
 from . import factories
@@ -73,6 +73,8 @@ ROLE_PAGES = {
     "credits:platform_import": {Role.PROVINCE_ADMIN},
     "credits:compliance_report": ADMINS,
     "credits:compliance_export": ADMINS,
+    "credits:job_status": ADMINS,
+    "credits:job_download": ADMINS,
     "credits:batch_new": {Role.UNIT_ADMIN},
     "credits:early_review": {Role.UNIT_ADMIN, Role.PROVINCE_ADMIN},
     "audit:log": {Role.PROVINCE_ADMIN},
@@ -130,6 +132,9 @@ def world(cast, tree):
         correction = credit_services.request_correction(record, learner, kind="cancel", reason="重复登记")
         early = EarlyReviewRequest.objects.create(unit=unit, requested_by=unit_admin, deadline=date(2026, 12, 31))
         bulk = BulkDownload.objects.create(requested_by=unit_admin, unit=unit, year=2026)
+        export = BackgroundJob.objects.create(
+            kind="compliance_export", requested_by=unit_admin, state="done", file="jobs/missing.xlsx"
+        )
         template = SurveyTemplate.objects.create(name=f"{side}问卷", questions=[], created_by=organiser)
         sides[side] = dict(
             held=held,
@@ -141,6 +146,7 @@ def world(cast, tree):
             correction=correction,
             early=early,
             bulk=bulk,
+            export=export,
             template=template,
         )
     discipline = Discipline.objects.create(year=2026, code="03", name="临床内科学")
@@ -202,6 +208,8 @@ FILLERS = {
     "credits:early_review_letter": lambda w: [{"pk": w["early"].pk}],
     "credits:record_job": lambda w: [{"token": _record_job(w["entry"].learner)}, {"token": "forged.token"}],
     "credits:record_verify": lambda w: [{"token": _record_token(w["entry"].learner)}, {"token": "forged.token"}],
+    "credits:job_status": lambda w: [{"public_id": w["export"].public_id}],
+    "credits:job_download": lambda w: [{"public_id": w["export"].public_id}],
     "certificates:download": lambda w: [{"number": w["certificate"].number}],
     "certificates:signed_download": lambda w: [{"token": "forged.token"}],
     "certificates:verify": lambda w: [{"code": w["certificate"].code}, {"code": "NOSUCHCODE"}],
