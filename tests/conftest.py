@@ -8,7 +8,7 @@ from django.core.cache import cache
 
 from cme_portal.accounts import sms
 
-pytest_plugins = ["tests.fixtures.people"]
+pytest_plugins = ["tests.fixtures.people", "tests.fixtures.certificates"]
 
 
 # The suite's calendar: the factories hold sessions on 2026-12-01 and enter credits of 2026, and the rules

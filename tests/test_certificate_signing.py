@@ -2,7 +2,6 @@
 
 import io
 import re
-from datetime import date
 
 import pytest
 from asn1crypto import x509
@@ -13,46 +12,18 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from certificates import render, services, signing, verification, views
-from certificates.models import Certificate
 from cme_portal.accounts.models import Role
-from credits.services import award
-from projects.models import Session
 
-from .factories import ProjectFactory, learner, staff
+from .factories import learner, staff
+from .fixtures.certificates import file_bytes
 
 pytestmark = pytest.mark.django_db
 FIELDS_FOR_BENCH = {**views.SAMPLE_FIELDS, "title": "继续医学教育学分证书", "issuer": "测试省继续医学教育委员会"}
 
 
 @pytest.fixture
-def awarded(tree, django_capture_on_commit_callbacks):
-    """Give these people the credits of an approved session; their certificates, rendered and signed."""
-    organiser = staff(Role.ORGANISER, tree["unit_a"])
-    project = ProjectFactory(holding_unit=tree["unit_a"], name="心血管疾病规范化诊疗进展学习班", level="national", credits=10)
-    session = Session.objects.create(
-        project=project,
-        venue="甲市会议中心",
-        start_date=date(2026, 6, 1),
-        end_date=date(2026, 6, 3),
-        credits=10,
-        hours=30,
-        state="approved",
-        organiser=organiser,
-        unit=tree["unit_a"],
-    )
-
-    def give(*people):
-        with django_capture_on_commit_callbacks(execute=True):
-            records = award(session, people)
-        return [Certificate.objects.get(record=r) for r in records]
-
-    give.session = session
-    return give
-
-
-def file_bytes(certificate):
-    with certificate.file.open("rb") as handle:
-        return handle.read()
+def awarded(signed_awards):
+    return signed_awards
 
 
 def province_root():

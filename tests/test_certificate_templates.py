@@ -6,7 +6,6 @@ import io
 import shutil
 import subprocess
 import zipfile
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -21,43 +20,17 @@ from certificates.models import BulkDownload, Certificate, CertificateTemplate, 
 from cme_portal.accounts.models import LearnerProfile, Organisation, OrgKind, Role
 from cme_portal.accounts.services import update_profile
 from cme_portal.errors import DomainError
-from credits.services import award
-from projects.models import Session
 
-from .factories import ProjectFactory, learner, staff
+from .factories import learner, staff
+from .fixtures.certificates import file_bytes
 
 pytestmark = pytest.mark.django_db
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "certificates"
 
 
 @pytest.fixture
-def awarded(tree, django_capture_on_commit_callbacks):
-    organiser = staff(Role.ORGANISER, tree["unit_a"])
-    project = ProjectFactory(holding_unit=tree["unit_a"], name="心血管疾病规范化诊疗进展学习班", level="national", credits=10)
-    session = Session.objects.create(
-        project=project,
-        venue="甲市会议中心",
-        start_date=date(2026, 6, 1),
-        end_date=date(2026, 6, 3),
-        credits=10,
-        hours=30,
-        state="approved",
-        organiser=organiser,
-        unit=tree["unit_a"],
-    )
-
-    def give(*people):
-        with django_capture_on_commit_callbacks(execute=True):
-            records = award(session, people)
-        return [Certificate.objects.get(record=r) for r in records]
-
-    give.session = session
-    return give
-
-
-def file_bytes(certificate):
-    with certificate.file.open("rb") as handle:
-        return handle.read()
+def awarded(signed_awards):
+    return signed_awards
 
 
 def form_data(template=None, **changes):
