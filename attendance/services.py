@@ -236,9 +236,7 @@ def find_learner(identifier):
     if not identifier or "\x00" in identifier or len(identifier) > 32:
         return None
     typed = normalise_mobile(identifier) if identifier[:1] in "+0" else identifier
-    return (
-        User.objects.filter(Q(id_number=typed.upper()) | Q(mobile=typed)).select_related("profile__unit").order_by("pk").first()
-    )
+    return User.objects.find_by_identifier(typed, select_related=("profile__unit",))
 
 
 def masked(user):

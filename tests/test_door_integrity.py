@@ -657,3 +657,21 @@ def test_a_claimed_account_of_another_unit_is_not_handed_over_by_this_unit(clien
     assert handover_candidate(cast["province_admin"], other.id_number) == other
     client.force_login(cast["learner"])
     assert client.get(reverse("accounts:handover")).status_code == 404
+
+
+def test_a_desk_is_limited_to_a_scan_a_second_on_average(session, cast, monkeypatch):
+    """A script turning numbers into check-ins through a desk meets the desk's limit (DESK_SCANS_PER_MINUTE)."""
+    from attendance import desk_views
+
+    monkeypatch.setattr(desk_views, "DESK_SCANS_PER_MINUTE", 2)
+    desk = Client()
+    with time_machine.travel(at(DAY1, 8, 30), tick=False):
+        desk.force_login(cast["organiser"])
+        answers = [desk_post(desk, session, resident_id(700 + n)).status_code for n in range(3)]
+    assert answers == [200, 200, 429]
+
+
+def test_a_phone_code_read_by_a_desk_whose_clock_is_a_little_slow_still_works(cast):
+    code = tokens.personal_code(cast["learner"].pk, at(DAY1, 9, 1, 10))
+    assert tokens.read_personal_code(code, at(DAY1, 9, 0, 50)) == cast["learner"].pk  # the desk 20 s behind
+    assert tokens.read_personal_code(code, at(DAY1, 8, 58, 0)) is None  # but not minutes behind

@@ -155,12 +155,13 @@ class UserManager(BaseUserManager):
     def get_by_natural_key(self, username):
         return self.get(**{self.model.USERNAME_FIELD: username.strip().upper()})
 
-    def find_by_identifier(self, identifier):
-        """The account whose document number or mobile number is ``identifier``, or None."""
+    def find_by_identifier(self, identifier, *, select_related=()):
+        """The account whose document number or mobile number is ``identifier``, or None.
+        ``select_related``: what the caller shows of it, loaded in the same query."""
         identifier = (identifier or "").strip()
         if not identifier:
             return None
-        return self.filter(Q(id_number=identifier.upper()) | Q(mobile=identifier)).first()
+        return self.filter(Q(id_number=identifier.upper()) | Q(mobile=identifier)).select_related(*select_related).first()
 
     def create_user(self, id_number, password=None, **fields):
         user = self.model(id_number=id_number.strip().upper(), **fields)
