@@ -161,7 +161,8 @@ class UserManager(BaseUserManager):
         identifier = (identifier or "").strip()
         if not identifier:
             return None
-        return self.filter(Q(id_number=identifier.upper()) | Q(mobile=identifier)).select_related(*select_related).first()
+        found = self.filter(Q(id_number=identifier.upper()) | Q(mobile=identifier))
+        return (found.select_related(*select_related) if select_related else found).first()
 
     def create_user(self, id_number, password=None, **fields):
         user = self.model(id_number=id_number.strip().upper(), **fields)
