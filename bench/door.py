@@ -17,6 +17,7 @@ one-row request through the delay line, which shows the round trip is there.
 
 import json
 import os
+import resource
 import shutil
 import signal
 import statistics
@@ -109,6 +110,29 @@ def start_server(mode, ip, port, tmp):
     return processes, f"{mode}, gunicorn {workers} workers"
 
 
+def cpu_seconds(leaders):
+    """CPU seconds (user + system) used so far by every live process of each session (its leader's pid), and by
+    PostgreSQL's processes: where the machine's two cores went during the run."""
+    tick = os.sysconf("SC_CLK_TCK")
+    totals = dict.fromkeys(list(leaders) + ["postgres"], 0.0)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            comm = (entry / "comm").read_text().strip()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        session, used = int(fields[3]), (int(fields[11]) + int(fields[12])) / tick
+        for name, pid in leaders.items():
+            if session == pid:
+                totals[name] += used
+        if comm.startswith("postgres"):
+            totals["postgres"] += used
+    return totals
+
+
 def wait_ready(base):
     """Wait for the server; then the median of ten one-row requests through the delay line (ms)."""
     import urllib.request
@@ -155,8 +179,18 @@ def main():
             }
             job_file, results_file = Path(tmp) / "job.json", Path(tmp) / "results.json"
             job_file.write_text(json.dumps(job))
+            leaders = dict(
+                zip(
+                    ("gunicorn", "nginx", "delayline") if mode == "nginx" else ("gunicorn", "delayline"),
+                    (p.pid for p in processes),
+                )
+            )
+            cpu_before, phones_before = cpu_seconds(leaders), resource.getrusage(resource.RUSAGE_CHILDREN)
             subprocess.run([sys.executable, "-m", "bench.door_client", job_file, results_file], cwd=ROOT, check=True)
+            cpu_after, phones_after = cpu_seconds(leaders), resource.getrusage(resource.RUSAGE_CHILDREN)
             results = json.loads(results_file.read_text())
+            cpu = {name: cpu_after[name] - cpu_before[name] for name in cpu_after}
+            cpu["phones"] = (phones_after.ru_utime + phones_after.ru_stime) - (phones_before.ru_utime + phones_before.ru_stime)
         finally:
             for process in reversed(processes):
                 os.killpg(process.pid, signal.SIGTERM)
@@ -176,6 +210,7 @@ def main():
         "errors": results["errors"],
         "rows_ok": rows_ok,
     }
+    print("# CPU seconds during the run: " + ", ".join(f"{name} {used:.1f}" for name, used in cpu.items()))
     print(f"# {expected} learners ({len(known)} known, {len(first)} first-timers), {described}, {len(latencies)} requests")
     if results.get("why"):
         print(f"# failed flows, by the step they stopped at: {results['why']}")

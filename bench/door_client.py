@@ -15,6 +15,8 @@ import time
 
 import aiohttp
 
+from bench.delayline import run
+
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 CODE_RE = re.compile(r"验证码为 (\d{6})")
 
@@ -128,7 +130,7 @@ class Phones:
 
 def main():
     job = json.load(open(sys.argv[1]))
-    results = asyncio.run(Phones(job).run())
+    results = run(Phones(job).run())
     json.dump(results, open(sys.argv[2], "w"))
 
 

@@ -30,6 +30,9 @@ TARGETS = {
         "unrendered": ("==", 0),
         "rendered_twice": ("==", 0),
     },
+    # §7 Light pages, measured in Chromium over the wire: the check-in door at most 30 KB on a first visit; portal
+    # pages at most 150 KB on a first visit and under 20 KB on a repeat one.
+    "pages": {"door_kb": ("<=", 30), "portal_first_kb": ("<=", 150), "portal_repeat_kb": ("<", 20)},
 }
 
 _COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}
