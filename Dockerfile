@@ -1,4 +1,4 @@
-# One image for web (gunicorn), worker and beat; docker-compose.yml wires them.
+# One image for web (granian), worker and beat; docker-compose.yml wires them.
 FROM python:3.13-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
@@ -23,4 +23,4 @@ RUN SECRET_KEY=build-only python manage.py collectstatic --noinput \
 USER cme
 
 EXPOSE 8000
-CMD ["gunicorn", "cme_portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]
+CMD ["granian", "--interface", "wsgi", "--host", "0.0.0.0", "--port", "8000", "--workers", "4", "--blocking-threads", "4", "cme_portal.wsgi:application"]

@@ -5,20 +5,19 @@ A known learner opens the door page, identifies and confirms (three requests); a
 identifies, asks for the SMS code and registers with it (four). Every phone's traffic passes through a delay
 line (bench/delayline.py) that holds each chunk for half the round trip each way: this machine's kernel has
 no `netem`, so the delay is made in user space, and all phones come from one address (127.0.0.1), as a hall
-behind one Wi-Fi address does. The server is gunicorn behind nginx, as docker-compose.yml runs it
-(BENCH_DOOR_MODE=nginx, the default when nginx is installed), or gunicorn alone with sync or threaded
-workers (BENCH_DOOR_MODE=sync|gthread), to compare. The line also prints probe_ms, the median time of a
+behind one Wi-Fi address does. The server is granian, as docker-compose.yml runs it (BENCH_DOOR_MODE=granian,
+the default), or, to compare, gunicorn behind nginx (BENCH_DOOR_MODE=nginx) or gunicorn alone with sync or
+threaded workers (BENCH_DOOR_MODE=sync|gthread). A comment line says where the machine's CPU went. The line also prints probe_ms, the median time of a
 one-row request through the delay line, which shows the round trip is there.
 
     BENCH door learners_per_s=<n> known_per_s=<n> first_timers_per_s=<n> p50_ms=<n> p99_ms=<n> http_429=<n>
-          errors=<n> rows_ok=<0|1> enrolled=<n> rtt_ms=<n> mode=<nginx|sync|gthread>
+          errors=<n> rows_ok=<0|1> enrolled=<n> rtt_ms=<n> mode=<granian|nginx|sync|gthread>
     TARGET door known_per_s >= 150, p99_ms < 500, http_429 == 0, errors == 0, rows_ok == 1
 """
 
 import json
 import os
 import resource
-import shutil
 import signal
 import statistics
 import subprocess
@@ -96,6 +95,15 @@ def start_server(mode, ip, port, tmp):
         "SMS_BACKEND": "cme_portal.accounts.sms.LocmemBackend",
         "NUM_PROXIES": "1" if mode == "nginx" else "0",
     }
+    if mode == "granian":
+        # Rust's HTTP server in front of the WSGI application: it reads and writes slow clients itself, so a
+        # Python thread is held only while the view runs (no proxy needed for that).
+        workers = int(os.environ.get("BENCH_WORKERS", os.cpu_count() or 2))
+        threads = int(os.environ.get("BENCH_THREADS", "4"))
+        command = [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", ip, "--port", str(port)]
+        command += ["--workers", str(workers), "--blocking-threads", str(threads), "--log-level", "warning"]
+        command += ["--backlog", "2048", "cme_portal.wsgi:application"]
+        return [subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)], f"granian {workers}×{threads}"
     app_port = free_port() if mode == "nginx" else port
     bind = f"127.0.0.1:{app_port}" if mode == "nginx" else f"{ip}:{port}"
     command = [sys.executable, "-m", "gunicorn", "cme_portal.wsgi:application", "--bind", bind, "--workers", str(workers)]
@@ -160,7 +168,7 @@ def main():
         User.objects.filter(id_number__startswith="CHECKIN").order_by("id_number").values_list("id_number", flat=True)[:KNOWN]
     )
     first = list(enumerate(first_timer_numbers()))
-    mode = os.environ.get("BENCH_DOOR_MODE") or ("nginx" if shutil.which("nginx") else "gthread")
+    mode = os.environ.get("BENCH_DOOR_MODE", "granian")
     server_port, phones_port = free_port(), free_port()
     base = f"http://127.0.0.1:{phones_port}"
     door_url = f"{base}/attendance/s/{session.pk}/in/{services.current_code(plan, 'in')}/"
@@ -179,12 +187,8 @@ def main():
             }
             job_file, results_file = Path(tmp) / "job.json", Path(tmp) / "results.json"
             job_file.write_text(json.dumps(job))
-            leaders = dict(
-                zip(
-                    ("gunicorn", "nginx", "delayline") if mode == "nginx" else ("gunicorn", "delayline"),
-                    (p.pid for p in processes),
-                )
-            )
+            names = ["server", "nginx", "delayline"] if mode == "nginx" else ["server", "delayline"]
+            leaders = dict(zip(names, (process.pid for process in processes)))
             cpu_before, phones_before = cpu_seconds(leaders), resource.getrusage(resource.RUSAGE_CHILDREN)
             subprocess.run([sys.executable, "-m", "bench.door_client", job_file, results_file], cwd=ROOT, check=True)
             cpu_after, phones_after = cpu_seconds(leaders), resource.getrusage(resource.RUSAGE_CHILDREN)
