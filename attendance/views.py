@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 
 from cme_portal import ratelimit
 from cme_portal.accounts.models import Role
+from cme_portal.accounts.selectors import contact_for
 from cme_portal.accounts.validators import mask_mobile, validate_document
 from cme_portal.errors import DomainError
 from cme_portal.ratelimit import client_ip
@@ -56,8 +57,13 @@ class Door:
             device.remember(response, self.fresh_mark)
         return response
 
-    def refuse(self, error, status=403):
-        return self.render("denied", status=status, error=error)
+    def refuse(self, error, status=403, *, learner=None):
+        """The refusal page, with the contact of the unit that can help: ``learner``'s (or the signed-in
+        learner's) own unit, else the session's organising unit, else the province."""
+        if learner is None and self.request.user.is_authenticated:
+            learner = self.request.user
+        contact = contact_for(learner=learner, session=self.session) if status != 429 else None
+        return self.render("denied", status=status, error=error, help_contact=contact)
 
     def throttled(self):
         """Count one step; True when this phone (or, without a mark, this address) went too fast."""
@@ -156,7 +162,7 @@ def _check_in(at_door, plan, day, now):
                 try:
                     services.refuse_second_person(session, plan, learner, "in", at_door.mark)
                 except DomainError as error:
-                    return at_door.refuse(error, status=409)
+                    return at_door.refuse(error, status=409, learner=learner)
                 attendance, created = services.check_in(session, learner, now, day, at_door.mark)
                 return at_door.render("done", attendance=attendance, created=created, registered=True)
         return at_door.render("register", form=form)
@@ -178,7 +184,7 @@ def _check_in(at_door, plan, day, now):
     try:
         services.refuse_second_person(session, plan, learner, "in", at_door.mark)
     except DomainError as error:
-        return at_door.refuse(error, status=409)
+        return at_door.refuse(error, status=409, learner=learner)
     attendance, created = services.check_in(session, learner, now, day, at_door.mark)
     return at_door.render("done", attendance=attendance, created=created)
 
@@ -237,7 +243,7 @@ def _check_out(at_door, plan, day, now):
         try:
             services.refuse_second_person(session, plan, learner, "out", at_door.mark)
         except DomainError as error:
-            return at_door.refuse(error, status=409)
+            return at_door.refuse(error, status=409, learner=learner)
 
     template = services.survey_for(session)
     person = services.masked(learner)
@@ -247,7 +253,7 @@ def _check_out(at_door, plan, day, now):
             attendance, done_now = services.check_out(session, learner, now, day, form.answers(), plan, at_door.mark)
         except DomainError as error:
             if error.code == "no_check_in":
-                return at_door.refuse(error, status=409)
+                return at_door.refuse(error, status=409, learner=learner)
             form.add_error(None, error.message)
             return at_door.render("survey", form=form, person=person, identifier=typed)
         return at_door.render("done", attendance=attendance, created=done_now)
@@ -255,7 +261,7 @@ def _check_out(at_door, plan, day, now):
     try:
         attendance = services.attendance_to_close(session, learner, day)
     except DomainError as error:
-        return at_door.refuse(error, status=409)
+        return at_door.refuse(error, status=409, learner=learner)
     if attendance.checked_out_at:
         return at_door.render("done", attendance=attendance, created=False)
     return at_door.render(

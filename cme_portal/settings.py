@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "cme_portal.api",
     "cme_portal.notifications",
+    "cme_portal.support",
     # Who changed what beyond review transitions (django-auditlog, MIT): cme_portal/audit/.
     "auditlog",
     "cme_portal.audit",

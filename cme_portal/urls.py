@@ -18,6 +18,7 @@ urlpatterns = [
     path("attendance/", include("attendance.urls")),
     path("certificates/", include("certificates.urls")),
     path("audit/", include("cme_portal.audit.urls")),
+    path("help/", include("cme_portal.support.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),

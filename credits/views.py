@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cme_portal.accounts.selectors import profile_of
+from cme_portal.accounts.selectors import contact_for, profile_of
 from cme_portal.errors import DomainError
 from cme_portal.review.views import take_action
 from cme_portal.review.workflow import perform, timeline
@@ -55,7 +55,12 @@ def entry_new(request):
             messages.success(request, _("学分已录入并上报单位科教科审核。"))
             return redirect("credits:entry_detail", entry.pk)
     evidence = {c: EVIDENCE[c] for c in selectors.entry_categories(request.user)}
-    return render(request, "credits/entry_form.html", {"form": form, "evidence": evidence})
+    return render(request, "credits/entry_form.html", {"form": form, "evidence": evidence, **_help(request, form)})
+
+
+def _help(request, form):
+    """A refused entry (a rule said no, or a field is wrong) shows who can help: the learner's own unit."""
+    return {"help_contact": contact_for(learner=request.user) if form.errors else None}
 
 
 @login_required
@@ -83,7 +88,9 @@ def entry_edit(request, pk):
         else:
             messages.success(request, _("已修改并重新上报。"))
             return redirect("credits:entry_detail", pk)
-    return render(request, "credits/entry_form.html", {"form": form, "entry": entry, "evidence": EVIDENCE})
+    return render(
+        request, "credits/entry_form.html", {"form": form, "entry": entry, "evidence": EVIDENCE, **_help(request, form)}
+    )
 
 
 @login_required

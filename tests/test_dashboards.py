@@ -54,8 +54,12 @@ def test_unknown_dashboard_is_404(client, people):
 def test_navigation_lists_only_the_roles_held(client, people):
     client.force_login(people[Role.UNIT_ADMIN])
     response = client.get(reverse("accounts:dashboard_role", args=["unit_admin"]))
-    assert [item.get("role") for item in response.context["nav_roles"]] == [Role.UNIT_ADMIN, Role.LEARNER, None]
-    assert response.context["nav_roles"][-1]["url"] == reverse("accounts:handover")  # an admin's tool, not a role
+    assert [item.get("role") for item in response.context["nav_roles"]] == [Role.UNIT_ADMIN, Role.LEARNER, None, None]
+    # An admin's tools, not roles: the hand-over and the contacts of the nodes they keep.
+    assert [item["url"] for item in response.context["nav_roles"][-2:]] == [
+        reverse("accounts:handover"),
+        reverse("support:contacts"),
+    ]
     page = response.content.decode()
     assert reverse("accounts:dashboard_role", args=["unit_admin"]) in page
     assert reverse("accounts:dashboard_role", args=["province_admin"]) not in page and "省继教办" not in page

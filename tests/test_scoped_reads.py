@@ -32,6 +32,7 @@ LISTED = {
     "ReviewEvent",
     "LearnerProfile",
     "SmsCode",
+    "ProblemReport",
 }
 
 

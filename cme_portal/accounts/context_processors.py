@@ -14,4 +14,5 @@ def navigation(request):
     items = [{"role": role, "label": role.label, "url": reverse("accounts:dashboard_role", args=[role.value])} for role in roles]
     if any(role in roles for role in (Role.UNIT_ADMIN, Role.CITY_ADMIN, Role.PROVINCE_ADMIN)):
         items.append({"label": _("账号移交"), "url": reverse("accounts:handover")})
+        items.append({"label": _("联系方式"), "url": reverse("support:contacts")})
     return {"nav_roles": items}

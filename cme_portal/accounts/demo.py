@@ -98,28 +98,66 @@ ACCOUNTS = [
     (Role.UNIT_ADMIN, "郑浩", Sex.MALE, date(1984, 7, 30), "13900000007", "宁波市第一医院", "宁波市第一医院"),
     (Role.LEARNER, "孙丽", Sex.FEMALE, date(1992, 2, 14), "13900000008", None, "宁波市第一医院"),
 ]
+AREA_CODES = {"杭州市": "0571", "宁波市": "0574", "温州市": "0577", "金华市": "0579", "丽水市": "0578"}
+OFFICE_HOURS = "工作日 8:30-11:30，14:00-17:00"
+# The offices people are sent to when a page refuses them (issue 13); the numbers are the demo's own.
+CONTACTS = {
+    "浙江省": ("0571-87709206", "工作日 8:30-12:00，14:30-17:30", "省卫生健康委科教处（继教办）5 楼 512 室"),
+    "杭州市": ("0571-85155021", OFFICE_HOURS, "市卫生健康委科教处 3 楼 306 室"),
+    "宁波市": ("0574-87362145", OFFICE_HOURS, "市卫生健康委科教处 4 楼 402 室"),
+    "温州市": ("0577-88963107", OFFICE_HOURS, "市卫生健康委科教处 2 楼 215 室"),
+    "金华市": ("0579-82468213", OFFICE_HOURS, "市卫生健康委科教处 6 楼 603 室"),
+    "丽水市": ("0578-22131546", OFFICE_HOURS, "市卫生健康委科教处 3 楼 318 室"),
+    "西湖区": ("0571-87961230", OFFICE_HOURS, "区卫生健康局 2 楼 医政科"),
+    "鄞州区": ("0574-88133602", OFFICE_HOURS, "区卫生健康局 3 楼 科教科"),
+    "鹿城区": ("0577-88260931", OFFICE_HOURS, "区卫生健康局 4 楼 科教科"),
+    "东阳市": ("0579-86612275", OFFICE_HOURS, "市卫生健康局 5 楼 科教科"),
+}
+
+
+def unit_contact(city_name, unit_name, index):
+    """A hospital's science office (科教科); associations have none, so their people are sent to the city."""
+    if "协会" in unit_name or "学会" in unit_name:
+        return None
+    number = f"{AREA_CODES[city_name]}-8{(7100231 + 7919 * index) % 10000000:07d}"
+    floor = 3 + index % 4
+    room = "社区卫生服务中心 2 楼 办公室" if "社区" in unit_name else f"行政楼 {floor} 楼 科教科 {floor}{index % 9 + 1:02d} 室"
+    return number, OFFICE_HOURS, room
+
+
+def _give_contact(node, contact):
+    """Fill a node's contact once; what an admin typed since is kept."""
+    if contact and not node.contact_phone:
+        node.contact_phone, node.office_hours, node.office_address = contact
+        node.save(update_fields=["contact_phone", "office_hours", "office_address"])
 
 
 def seed_tree():
     province, _ = Organisation.objects.get_or_create(
         name=PROVINCE, parent=None, defaults={"kind": OrgKind.PROVINCE, "code": CODES[PROVINCE]}
     )
+    _give_contact(province, CONTACTS[PROVINCE])
+    index = 0
     for city_name, districts in TREE.items():
         city, _ = Organisation.objects.get_or_create(
             name=city_name, parent=province, defaults={"kind": OrgKind.CITY, "code": CODES[city_name]}
         )
+        _give_contact(city, CONTACTS[city_name])
         for district_name, units in districts.items():
             parent = city
             if district_name:
                 parent, _ = Organisation.objects.get_or_create(
                     name=district_name, parent=city, defaults={"kind": OrgKind.DISTRICT, "code": CODES[district_name]}
                 )
+                _give_contact(parent, CONTACTS[district_name])
             for unit_name, grassroots, tertiary in units:
                 unit, _ = Organisation.objects.get_or_create(
                     name=unit_name,
                     parent=parent,
                     defaults={"kind": OrgKind.UNIT, "is_grassroots": grassroots, "is_tertiary": tertiary},
                 )
+                index += 1
+                _give_contact(unit, unit_contact(city_name, unit_name, index))
                 for department in DEPARTMENTS[: 3 if grassroots else 5]:
                     Organisation.objects.get_or_create(name=department, parent=unit, defaults={"kind": OrgKind.DEPARTMENT})
     return province

@@ -32,6 +32,10 @@ ALLOWED_PARENTS = {
 }
 
 
+# Digits and dashes, starting and ending with a digit: 0571-87709012, 028-84470906, 12320, 400-820-1234.
+CONTACT_PHONE_PATTERN = r"^[0-9][0-9-]{3,18}[0-9]$"
+
+
 class OrganisationQuerySet(models.QuerySet):
     def subtree(self, node, include_self=True):
         """Every node under ``node`` (and ``node`` itself), in one query."""
@@ -56,6 +60,12 @@ class Organisation(models.Model):
     path = models.CharField(max_length=255, editable=False, db_index=True, default="")
     is_grassroots = models.BooleanField(_("基层单位"), default=False)
     is_tertiary = models.BooleanField(_("省级单位或三级医院"), default=False, help_text=_("其人员须在五年内获得国家级项目学分"))
+    # Where people of this node get help (issue 13): shown on every refusal a learner can meet and on the help page.
+    contact_phone = models.CharField(
+        _("联系电话"), max_length=20, blank=True, default="", help_text=_("数字和短横线，如 0571-87709012")
+    )
+    office_hours = models.CharField(_("办公时间"), max_length=60, blank=True, default="")
+    office_address = models.CharField(_("办公地点"), max_length=100, blank=True, default="")
 
     objects = OrganisationQuerySet.as_manager()
 
@@ -69,6 +79,11 @@ class Organisation(models.Model):
                 name="org_only_province_is_root",
             ),
             models.UniqueConstraint(fields=["parent", "name"], name="org_unique_name_under_parent"),
+            models.CheckConstraint(
+                condition=Q(contact_phone="") | Q(contact_phone__regex=CONTACT_PHONE_PATTERN),
+                name="org_contact_phone_format",
+                violation_error_message=_("联系电话只能包含数字和短横线，5 到 20 位。"),
+            ),
         ]
 
     def __str__(self):
@@ -110,6 +125,10 @@ class Organisation(models.Model):
         """This node and the nodes above it, root first, in one query."""
         ids = [int(part) for part in self.path.strip("/").split("/") if part]
         return Organisation.objects.filter(pk__in=ids).order_by("path")
+
+    @property
+    def has_contact(self):
+        return bool(self.contact_phone or self.office_address)
 
     def ancestor_of_kind(self, *kinds):
         for node in reversed(list(self.ancestors())):

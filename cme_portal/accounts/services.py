@@ -7,6 +7,7 @@ DomainError with a message that tells the person what to do next.
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 from datetime import timedelta
 
@@ -19,10 +20,11 @@ from django.utils.translation import gettext as _
 
 from cme_portal import ratelimit
 from cme_portal.cache import cache_is_shared
+from cme_portal.digits import ascii_code
 from cme_portal.errors import DomainError
 from cme_portal.queueing import enqueue
 
-from .models import LearnerProfile, Role, RoleAssignment, SmsCode, SmsPurpose, User
+from .models import CONTACT_PHONE_PATTERN, LearnerProfile, Role, RoleAssignment, SmsCode, SmsPurpose, User
 from .tasks import send_sms
 from .validators import mask_id_number, mask_mobile, normalise_document_number
 
@@ -437,3 +439,38 @@ def hand_over_account(*, admin, id_number, new_mobile, sms_code, reason, documen
         account_handed_over.send(sender=User, handover=handover)
     log.info("account_handed_over", extra={"user_id": user.pk, "actor_id": admin.pk, "handover_id": handover.pk})
     return handover
+
+
+# --- Contacts of organisation nodes (issue 13) --------------------------------------------------------
+
+
+def clean_contact_phone(phone):
+    """The office phone as stored (spaces and full-width digits folded), or DomainError saying what is wrong."""
+    phone = ascii_code(phone or "").replace(" ", "").replace("－", "-").replace("—", "-")
+    if not phone:
+        return ""
+    digits = phone.replace("-", "")
+    if not re.fullmatch(CONTACT_PHONE_PATTERN, phone) or "--" in phone or not digits.isdigit():
+        raise DomainError(_("联系电话只能包含数字和短横线，如 0571-87709012。"), "contact_phone_format", "contact_phone")
+    if not 5 <= len(digits) <= 16:
+        raise DomainError(_("联系电话应为 5 到 16 位数字（可含区号和短横线）。"), "contact_phone_length", "contact_phone")
+    return phone
+
+
+@transaction.atomic
+def update_contact(node, *, by, contact_phone, office_hours, office_address):
+    """Save the contact of ``node`` (loaded in scope by ``selectors.get_contact_node``); return the node.
+
+    Raises DomainError for a phone that is not digits and dashes or has too few or too many digits, and for
+    an office or hours text too long. The change is in the audit log (Organisation is tracked).
+    """
+    office_hours, office_address = (office_hours or "").strip(), (office_address or "").strip()
+    if len(office_hours) > 60:
+        raise DomainError(_("办公时间最多 60 个字。"), "office_hours_length", "office_hours")
+    if len(office_address) > 100:
+        raise DomainError(_("办公地点最多 100 个字。"), "office_address_length", "office_address")
+    node.contact_phone = clean_contact_phone(contact_phone)
+    node.office_hours, node.office_address = office_hours, office_address
+    node.save(update_fields=["contact_phone", "office_hours", "office_address"])
+    log.info("contact_updated", extra={"org_id": node.pk, "actor_id": by.pk})
+    return node

@@ -47,8 +47,14 @@ def _dev_code_message(code):
     return _("开发模式：验证码为 %(code)s（生产环境不会显示）。") % {"code": code}
 
 
-def _render_register(request, form):
-    return render(request, "accounts/register.html", {"form": form, "sms_wait": settings.SMS_RESEND_SECONDS})
+def _render_register(request, form, *, refused=False):
+    """The registration page; a refused one (errors on the form, a code not sent) shows who can help:
+    the unit picked on the form, else the province."""
+    help_contact = None
+    if refused or form.errors:
+        help_contact = selectors.contact_for(unit=selectors.unit_picked(request.POST.get("unit")))
+    context = {"form": form, "sms_wait": settings.SMS_RESEND_SECONDS, "help_contact": help_contact}
+    return render(request, "accounts/register.html", context)
 
 
 @require_POST
@@ -74,7 +80,7 @@ def register(request):
         (messages.success if sent else messages.error)(request, message)
         if code:
             messages.info(request, _dev_code_message(code))
-        return _render_register(request, RegistrationForm(initial=request.POST.dict()))
+        return _render_register(request, RegistrationForm(initial=request.POST.dict()), refused=not sent)
 
     form = RegistrationForm(request.POST)
     if form.is_valid():

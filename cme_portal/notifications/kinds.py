@@ -18,6 +18,7 @@ class Kind(models.TextChoices):
     ACCOUNT_HANDED_OVER = "account_handed_over", _("现场账号移交")
     PROGRESS = "progress", _("审核进度")
     REVIEW_WAITING = "review_waiting", _("有待我审核的事项")
+    PROBLEM_REPORTED = "problem_reported", _("学员问题反馈")
     OTHER = "other", _("其他")
 
 
@@ -37,6 +38,7 @@ MATRIX = {
     Kind.ACCOUNT_HANDED_OVER: _PERSONAL,
     Kind.PROGRESS: set(),
     Kind.REVIEW_WAITING: {Channel.EMAIL},
+    Kind.PROBLEM_REPORTED: {Channel.EMAIL},
     Kind.OTHER: _PERSONAL,
 }
 # Kinds a reviewer may take as one daily digest instead of a message per item.

@@ -1,0 +1,31 @@
+"""Problems learners report (问题反馈, issue 13): kept so the unit's science office can read them in full."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class ProblemReport(models.Model):
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="problem_reports", verbose_name=_("反馈人")
+    )
+    # The node whose admins were told: the reporter's unit, or the province when they have none.
+    org = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="problem_reports", verbose_name=_("受理机构")
+    )
+    subject = models.CharField(_("问题概要"), max_length=60)
+    description = models.TextField(_("问题描述"), max_length=2000)
+    page_url = models.CharField(_("出现问题的页面"), max_length=300, blank=True, default="")
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("问题反馈")
+        verbose_name_plural = _("问题反馈")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(subject="") & ~Q(description=""), name="problem_report_not_blank"),
+        ]
+
+    def __str__(self):
+        return self.subject

@@ -1,0 +1,63 @@
+"""Reads of the help pages: the guides a person sees (their own role first), who receives a learner's
+problem report, and the loader of a report (its reporter and the admins of the node it went to)."""
+
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+
+from cme_portal.accounts.models import Organisation, OrgKind, Role, RoleAssignment
+from cme_portal.accounts.permissions import ROLE_PRIORITY, primary_role
+from cme_portal.accounts.selectors import profile_of
+
+from .guides import GUIDES
+from .models import ProblemReport
+
+# Which admins answer for a node of each kind: the nearest node up the tree that has any receives the report.
+ANSWERING_ROLE = {
+    OrgKind.UNIT: Role.UNIT_ADMIN,
+    OrgKind.DISTRICT: Role.CITY_ADMIN,
+    OrgKind.CITY: Role.CITY_ADMIN,
+    OrgKind.PROVINCE: Role.PROVINCE_ADMIN,
+}
+
+
+def guides_for(user):
+    """[(role, guides)] for ``user``: the primary role's first, then the other roles held (widest first).
+    Anonymous visitors and people with no role get the learner's guides."""
+    if not user.is_authenticated:
+        return [(Role.LEARNER, GUIDES[Role.LEARNER])]
+    held = [role for role in ROLE_PRIORITY if user.has_role(role)]
+    first = primary_role(user) or Role.LEARNER
+    order = [first] + [role for role in held if role != first]
+    return [(role, GUIDES[role]) for role in order]
+
+
+def report_destination(reporter):
+    """(node, admins) a problem report of ``reporter`` goes to: their unit's unit admins; a unit with none
+    sends it up to its city's (or district's) admins and then the province's; a learner without a unit
+    reaches the province's admins (of the province of their region, else the first province)."""
+    profile = profile_of(reporter)
+    start = profile.unit if profile and profile.unit_id else None
+    if start is None and profile and profile.region_id:
+        start = profile.region.ancestor_of_kind(OrgKind.PROVINCE)
+    if start is None:
+        start = Organisation.objects.filter(kind=OrgKind.PROVINCE).order_by("pk").first()
+    if start is None:
+        return None, []
+    nodes = list(reversed(list(start.ancestors())))
+    admins = {}
+    for assignment in RoleAssignment.objects.filter(org__in=nodes, role__in=set(ANSWERING_ROLE.values())).select_related("user"):
+        if assignment.user.is_active:
+            admins.setdefault((assignment.org_id, assignment.role), []).append(assignment.user)
+    for node in nodes:
+        found = admins.get((node.pk, ANSWERING_ROLE.get(node.kind)))
+        if found:
+            return node, sorted(found, key=lambda user: user.pk)
+    return nodes[-1], []
+
+
+def get_report(user, pk):
+    """The loader of a problem report: its reporter, or an admin whose scope holds the node it went to; 404 else."""
+    visible = Q(reporter=user)
+    for role in (Role.UNIT_ADMIN, Role.CITY_ADMIN, Role.PROVINCE_ADMIN):
+        visible |= user.scope_q(role, "org__path")
+    return get_object_or_404(ProblemReport.objects.filter(visible).select_related("reporter", "org"), pk=pk)

@@ -1,0 +1,98 @@
+"""The help pages (帮助): task guides per role, contacts, the problem report, and the admins' contact editor."""
+
+from urllib.parse import urlsplit
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from cme_portal.accounts import selectors as account_selectors
+from cme_portal.accounts import services as account_services
+from cme_portal.accounts.models import Role
+from cme_portal.accounts.permissions import role_required
+from cme_portal.errors import DomainError
+from cme_portal.pagination import paginate
+
+from . import selectors, services
+from .forms import ContactForm, ProblemReportForm
+
+ADMIN_ROLES = (Role.UNIT_ADMIN, Role.CITY_ADMIN, Role.PROVINCE_ADMIN)
+
+
+def help_page(request):
+    """Everyone's help: the guides of the roles held (the own role's first; anonymous: the learner's),
+    the office that helps this person, and the province's and cities' offices."""
+    user = request.user
+    own = account_selectors.contact_for(learner=user) if user.is_authenticated else None
+    return render(
+        request,
+        "support/help.html",
+        {
+            "sections": selectors.guides_for(user),
+            "own_contact": own,
+            "contacts": [node for node in account_selectors.public_contacts() if own is None or node.pk != own.pk],
+            "can_report": user.is_authenticated and user.has_role(Role.LEARNER),
+            "can_edit_contacts": user.is_authenticated and any(user.has_role(role) for role in ADMIN_ROLES),
+        },
+    )
+
+
+def _referring_path(request):
+    """The portal page the person came from (its path and query), or "" for another site or none."""
+    referer = urlsplit(request.META.get("HTTP_REFERER", ""))
+    if not referer.path or referer.netloc != request.get_host():
+        return ""
+    path = referer.path + (f"?{referer.query}" if referer.query else "")
+    return "" if path.startswith("/help/") else path[: services.PAGE_URL_MAX]
+
+
+@role_required(Role.LEARNER)
+def report_new(request):
+    """问题反馈: the learner writes what went wrong; it reaches their unit's science office's inbox."""
+    form = ProblemReportForm(request.POST or None, initial={"page_url": _referring_path(request)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = services.report_problem(reporter=request.user, **form.cleaned_data)
+        except DomainError as error:
+            error.add_to(form)
+        else:
+            messages.success(
+                request, _("已收到您的反馈，%(office)s 会在消息通知中看到并与您联系。") % {"office": report.org.name}
+            )
+            return redirect("support:help")
+    destination, _admins = selectors.report_destination(request.user)
+    return render(request, "support/report_form.html", {"form": form, "destination": destination})
+
+
+@login_required
+def report_detail(request, pk):
+    report = selectors.get_report(request.user, pk)
+    return render(request, "support/report_detail.html", {"report": report})
+
+
+@role_required(*ADMIN_ROLES)
+def contacts(request):
+    """The nodes whose contact this admin keeps: the province any, a city its subtree, a unit admin their unit."""
+    nodes = account_selectors.contact_nodes(request.user)
+    query = request.GET.get("q", "").strip()[:50]
+    if query:
+        nodes = nodes.filter(name__icontains=query)
+    return render(request, "support/contacts.html", {"page_obj": paginate(request, nodes, 20), "q": query})
+
+
+@role_required(*ADMIN_ROLES)
+def contact_edit(request, pk):
+    node = account_selectors.get_contact_node(request.user, pk)
+    form = ContactForm(request.POST or None, instance=node)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account_services.update_contact(
+                account_selectors.get_contact_node(request.user, pk), by=request.user, **form.cleaned_data
+            )
+        except DomainError as error:
+            error.add_to(form)
+        else:
+            messages.success(request, _("%(name)s 的联系方式已保存。") % {"name": node.name})
+            return redirect("support:contacts")
+    return render(request, "support/contact_form.html", {"form": form, "node": node})

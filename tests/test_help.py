@@ -1,0 +1,366 @@
+"""Help where people get stuck (issue 13, item 3): guides per role, contacts of every node edited in scope,
+the contact on every refusal a learner meets, and the problem report reaching the right inbox."""
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import translation
+
+from attendance import services as attendance_services
+from attendance.models import AttendancePlan
+from cme_portal.accounts.models import Organisation, Role
+from cme_portal.accounts.selectors import contact_for
+from cme_portal.review.models import Notification
+from cme_portal.support.guides import GUIDES
+from cme_portal.support.models import ProblemReport
+from cme_portal.support.services import REPORTS_PER_HOUR
+from projects.models import Session
+
+from .factories import ProjectFactory, UserFactory, learner, staff
+
+pytestmark = pytest.mark.django_db
+TZ = ZoneInfo("Asia/Shanghai")
+
+PHONES = {
+    "province": "0571-87709206",
+    "city_a": "0571-85155021",
+    "city_b": "0574-87362145",
+    "unit_a": "0571-87108150",
+    "unit_b": "0574-87219016",
+}
+
+
+@pytest.fixture
+def contacts(tree):
+    for key, phone in PHONES.items():
+        Organisation.objects.filter(pk=tree[key].pk).update(
+            contact_phone=phone, office_hours="工作日 8:30-17:00", office_address=f"{tree[key].name}科教科 305 室"
+        )
+    return PHONES
+
+
+# --- the guides ------------------------------------------------------------------------------------------
+
+
+ROLE_OF = {
+    Role.LEARNER: "learner",
+    Role.ORGANISER: "organiser",
+    Role.UNIT_ADMIN: "unit_admin",
+    Role.CITY_ADMIN: "city_admin",
+    Role.PROVINCE_ADMIN: "province_admin",
+}
+
+
+@pytest.mark.parametrize("role", list(ROLE_OF))
+def test_each_role_sees_its_own_guide_first(client, cast, contacts, role):
+    client.force_login(cast[ROLE_OF[role]])
+    response = client.get(reverse("support:help"))
+    assert response.status_code == 200
+    sections = response.context["sections"]
+    assert sections[0][0] == role
+    page = response.content.decode()
+    assert str(GUIDES[role][0].title) in page
+    # Staff are learners too: their learner guide follows their own.
+    assert [r for r, _guides in sections][-1] == Role.LEARNER
+    assert page.index(str(GUIDES[role][0].title)) < page.index("联系方式</h2>")
+
+
+def test_a_learner_does_not_see_the_admins_guides(client, cast, contacts):
+    client.force_login(cast["learner"])
+    page = client.get(reverse("support:help")).content.decode()
+    assert str(GUIDES[Role.PROVINCE_ADMIN][0].title) not in page
+    assert PHONES["unit_a"] in page  # their own unit's office, first
+
+
+def test_anonymous_visitors_see_the_learner_guide_and_the_contacts(client, contacts):
+    response = client.get(reverse("support:help"))
+    page = response.content.decode()
+    assert [role for role, _guides in response.context["sections"]] == [Role.LEARNER]
+    assert str(GUIDES[Role.LEARNER][0].title) in page and str(GUIDES[Role.ORGANISER][0].title) not in page
+    assert PHONES["province"] in page and PHONES["city_b"] in page
+    assert not response.context["can_report"] and "bi-chat-dots" not in page  # the report needs an account
+
+
+def test_the_help_page_is_linked_from_every_page(client, cast):
+    assert reverse("support:help") in client.get(reverse("home")).content.decode()
+    client.force_login(cast["learner"])
+    page = client.get(reverse("credits:my_credits")).content.decode()
+    assert reverse("support:help") in page and reverse("support:report") in page
+
+
+def test_every_guide_is_a_task_of_three_to_six_steps_on_a_real_screen_and_english_is_complete():
+    for role, guides in GUIDES.items():
+        assert len(guides) >= 3, role
+        for guide in guides:
+            assert 3 <= len(guide.steps) <= 6, guide.title
+            assert guide.url.startswith("/")
+            with translation.override("en"):
+                for text in (guide.title, *guide.steps):
+                    english = str(text).replace("（国）", "")  # the national mark is typed as it is
+                    assert not any("\u4e00" <= char <= "\u9fff" for char in english), english
+
+
+# --- contacts, edited in scope --------------------------------------------------------------------------
+
+
+def edit(client, user, node, **changes):
+    client.force_login(user)
+    data = {"contact_phone": "0571-88886666", "office_hours": "工作日 9:00-17:00", "office_address": "门诊楼 2 楼", **changes}
+    return client.post(reverse("support:contact_edit", args=[node.pk]), data)
+
+
+def test_a_unit_admin_edits_their_own_units_contact(client, cast, tree):
+    response = edit(client, cast["unit_admin"], tree["unit_a"])
+    assert response.status_code == 302
+    tree["unit_a"].refresh_from_db()
+    assert (tree["unit_a"].contact_phone, tree["unit_a"].office_address) == ("0571-88886666", "门诊楼 2 楼")
+
+
+@pytest.mark.parametrize(
+    "who, node, status",
+    [
+        ("unit_admin", "unit_b", 404),  # another unit
+        ("unit_admin", "city_a", 404),  # their own city: above them
+        ("unit_admin", "province", 404),
+        ("city_admin", "unit_a2", 302),  # a unit of a district of their city
+        ("city_admin", "unit_b", 404),  # another city's unit
+        ("city_admin", "city_b", 404),
+        ("province_admin", "unit_b", 302),
+        ("province_admin", "province", 302),
+        ("learner", "unit_a", 404),
+        ("organiser", "unit_a", 404),
+    ],
+)
+def test_contacts_are_edited_only_in_scope(client, cast, tree, who, node, status):
+    response = edit(client, cast[who], tree[node])
+    assert response.status_code == status
+    tree[node].refresh_from_db()
+    assert (tree[node].contact_phone == "0571-88886666") == (status == 302)
+
+
+def test_the_contact_list_holds_only_the_nodes_in_scope(client, cast, tree):
+    client.force_login(cast["unit_admin"])
+    nodes = list(client.get(reverse("support:contacts")).context["page_obj"])
+    assert nodes == [tree["unit_a"]]
+    client.force_login(cast["city_admin"])
+    nodes = set(client.get(reverse("support:contacts")).context["page_obj"])
+    assert nodes == {tree["city_a"], tree["district"], tree["unit_a"], tree["unit_a2"]}
+
+
+@pytest.mark.parametrize(
+    "phone, message",
+    [
+        ("0571-8770ABC", "只能包含数字和短横线"),
+        ("0571--87709206", "只能包含数字和短横线"),
+        ("-87709206", "只能包含数字和短横线"),
+        ("1234", "只能包含数字和短横线"),
+        ("0571-8770920612345678", "20"),  # the field's own length
+        ("1-2-3", "5 到 16 位数字"),
+        ("12345678901234567", "5 到 16 位数字"),
+    ],
+)
+def test_a_bad_phone_is_refused_on_its_field(client, cast, tree, phone, message):
+    response = edit(client, cast["unit_admin"], tree["unit_a"], contact_phone=phone)
+    assert response.status_code == 200
+    assert message in " ".join(response.context["form"].errors["contact_phone"])
+    tree["unit_a"].refresh_from_db()
+    assert tree["unit_a"].contact_phone == ""
+
+
+def test_full_width_digits_and_spaces_are_folded(client, cast, tree):
+    edit(client, cast["unit_admin"], tree["unit_a"], contact_phone="０５７１－８７７０ ９２０６")
+    tree["unit_a"].refresh_from_db()
+    assert tree["unit_a"].contact_phone == "0571-87709206"
+
+
+def test_the_office_texts_have_their_lengths(client, cast, tree):
+    response = edit(client, cast["unit_admin"], tree["unit_a"], office_address="楼" * 101)
+    assert response.status_code == 200 and "office_address" in response.context["form"].errors
+
+
+# --- the contact on refusal pages ---------------------------------------------------------------------------
+
+
+def test_contact_for_walks_up_to_the_nearest_node_with_a_contact(tree, contacts, cast):
+    assert contact_for(learner=cast["learner"]) == tree["unit_a"]
+    assert contact_for(learner=learner(unit=tree["unit_a2"])) == tree["city_a"]  # its district and unit have none
+    assert contact_for(learner=learner(unit=None)) == tree["province"]
+    assert contact_for(unit=tree["unit_b"]) == tree["unit_b"]
+
+
+@pytest.fixture
+def session(tree):
+    organiser = staff(Role.ORGANISER, tree["unit_a"])
+    session = Session.objects.create(
+        project=ProjectFactory(holding_unit=tree["unit_a"], name="心血管进展学习班"),
+        venue="甲市会议中心",
+        start_date=date(2026, 12, 1),
+        end_date=date(2026, 12, 1),
+        credits=5,
+        hours=8,
+        state="approved",
+        organiser=organiser,
+        unit=tree["unit_a"],
+    )
+    AttendancePlan.objects.create(session=session, refresh_seconds=600, one_device_one_person=False)
+    return session
+
+
+MORNING = datetime.combine(date(2026, 12, 1), time(9), tzinfo=TZ)
+
+
+def test_a_forged_door_code_shows_the_organising_units_contact(client, session, contacts):
+    with time_machine.travel(MORNING, tick=False):
+        response = client.get(reverse("attendance:door", args=[session.pk, "in", "aaaaaaaaaaaaaaaa"]))
+    page = response.content.decode()
+    assert response.status_code == 403 and "二维码无效" in page
+    assert "需要帮助？请联系甲市人民医院" in page and PHONES["unit_a"] in page
+
+
+def test_a_door_refusal_shows_the_learners_own_unit(client, session, contacts, cast):
+    """Checking out without a check-in: the learner is known, so their own unit (乙市第一医院) is named."""
+    cast["other_learner"].mobile = "13912345678"
+    cast["other_learner"].save()
+    plan = attendance_services.plan_for(session)
+    evening = datetime.combine(date(2026, 12, 1), time(17), tzinfo=TZ)
+    with time_machine.travel(evening, tick=False):
+        url = reverse("attendance:door", args=[session.pk, "out", attendance_services.current_code(plan, "out", evening)])
+        response = client.post(url, {"step": "identify", "identifier": "13912345678"})
+    page = response.content.decode()
+    assert response.status_code == 409 and "请先扫描签到二维码" in page
+    assert PHONES["unit_b"] in page and PHONES["unit_a"] not in page
+
+
+def test_a_registration_refusal_shows_the_contact_of_the_unit_picked(client, tree, contacts):
+    UserFactory(mobile="13912345678")
+    data = {"id_type": "resident_id", "id_number": "11010519491231002X", "name": "王秀英", "unit": tree["unit_b"].pk}
+    response = client.post(reverse("accounts:register"), {**data, "mobile": "13912345678", "action": "send_code"})
+    page = response.content.decode()
+    assert "手机号已存在" in page and PHONES["unit_b"] in page
+    assert PHONES["unit_b"] not in client.get(reverse("accounts:register")).content.decode()  # not before a refusal
+
+
+def test_a_registration_refusal_without_a_unit_shows_the_province(client, tree, contacts):
+    response = client.post(reverse("accounts:register"), {"id_number": "1", "action": "register"})
+    assert response.status_code == 200 and PHONES["province"] in response.content.decode()
+
+
+def test_a_credit_entry_refusal_shows_the_learners_unit(client, cast, contacts):
+    client.force_login(cast["learner"])
+    assert PHONES["unit_a"] not in client.get(reverse("credits:entry_new")).content.decode()
+    form = {
+        "category": "national_i",
+        "activity_name": "心力衰竭诊治新进展",
+        "activity_number": "2026-03-01-001",  # without its （国）: refused by the rule
+        "issuer": "中华医学会",
+        "credit_class": "I",
+        "start_date": "2026-05-01",
+        "end_date": "2026-05-03",
+        "credits": "8",
+        "hours": "24",
+    }
+    response = client.post(reverse("credits:entry_new"), form)
+    page = response.content.decode()
+    assert response.status_code == 200 and "需要帮助？请联系甲市人民医院" in page and PHONES["unit_a"] in page
+
+
+# --- the problem report ---------------------------------------------------------------------------------
+
+
+def report(client, user, **changes):
+    client.force_login(user)
+    data = {
+        "subject": "录入学分时提示编号有误",
+        "description": "按学分证填写的国家级项目编号被拒绝，页面提示格式不对。",
+        **changes,
+    }
+    return client.post(reverse("support:report"), data, follow=True)
+
+
+def inbox(user):
+    return list(Notification.objects.filter(user=user, kind="problem_reported"))
+
+
+def test_the_report_reaches_exactly_the_learners_unit_admins(client, cast, tree):
+    second_admin = staff(Role.UNIT_ADMIN, tree["unit_a"], name="王科教")
+    response = report(client, cast["learner"], page_url="/credits/entries/new/")
+    assert "已收到您的反馈" in response.content.decode()
+    saved = ProblemReport.objects.get()
+    assert (saved.reporter, saved.org, saved.page_url) == (cast["learner"], tree["unit_a"], "/credits/entries/new/")
+    for admin in (cast["unit_admin"], second_admin):
+        [note] = inbox(admin)
+        assert "录入学分时提示编号有误" in note.message and note.link == reverse("support:report_detail", args=[saved.pk])
+    for other in ("other_unit_admin", "city_admin", "other_city_admin", "province_admin", "organiser", "learner"):
+        assert inbox(cast[other]) == [], other
+
+
+def test_a_learner_without_a_unit_reaches_the_province(client, cast):
+    loner = learner(unit=None, name="无单位")
+    report(client, loner)
+    assert len(inbox(cast["province_admin"])) == 1
+    assert inbox(cast["unit_admin"]) == [] and inbox(cast["city_admin"]) == []
+
+
+def test_a_unit_without_its_own_admin_sends_the_report_to_its_city(client, cast, tree):
+    report(client, learner(unit=tree["unit_a2"]))
+    assert len(inbox(cast["city_admin"])) == 1
+    assert inbox(cast["unit_admin"]) == [] and inbox(cast["province_admin"]) == []
+
+
+def test_the_report_is_read_only_by_its_reporter_and_the_admins_in_scope(client, cast):
+    report(client, cast["learner"])
+    url = reverse("support:report_detail", args=[ProblemReport.objects.get().pk])
+    for who, status in (
+        ("unit_admin", 200),
+        ("learner", 200),
+        ("province_admin", 200),
+        ("other_unit_admin", 404),
+        ("other_learner", 404),
+    ):
+        client.force_login(cast[who])
+        assert client.get(url).status_code == status, who
+
+
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"subject": ""}, "subject"),
+        ({"description": "不行"}, "description"),
+        ({"page_url": "https://elsewhere.example/phish"}, "page_url"),
+        ({"page_url": "//elsewhere.example/"}, "page_url"),
+    ],
+)
+def test_a_report_is_validated(client, cast, changes, field):
+    response = report(client, cast["learner"], **changes)
+    assert field in response.context["form"].errors
+    assert not ProblemReport.objects.exists() and inbox(cast["unit_admin"]) == []
+
+
+def test_reports_are_rate_limited(client, cast):
+    for n in range(REPORTS_PER_HOUR):
+        report(client, cast["learner"], subject=f"问题 {n}")
+    response = report(client, cast["learner"], subject="再来一条")
+    assert "太频繁" in response.content.decode()
+    assert ProblemReport.objects.count() == REPORTS_PER_HOUR
+
+
+def test_the_page_is_prefilled_from_the_referring_portal_page(client, cast):
+    client.force_login(cast["learner"])
+    response = client.get(reverse("support:report"), HTTP_REFERER="http://testserver/credits/entries/new/?x=1")
+    assert response.context["form"]["page_url"].value() == "/credits/entries/new/?x=1"
+    response = client.get(reverse("support:report"), HTTP_REFERER="https://elsewhere.example/page/")
+    assert response.context["form"]["page_url"].value() == ""
+
+
+def test_only_learners_report(client, cast):
+    assert client.get(reverse("support:report")).status_code == 302  # to the login
+
+
+def test_the_database_refuses_a_malformed_phone(tree):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Organisation.objects.filter(pk=tree["unit_a"].pk).update(contact_phone="0571 8770 9206")
