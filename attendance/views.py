@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 
 from cme_portal import ratelimit
 from cme_portal.accounts.models import Role
-from cme_portal.accounts.selectors import contact_for
+from cme_portal.accounts.selectors import contact_for, unit_picked
 from cme_portal.accounts.validators import mask_mobile, validate_document
 from cme_portal.errors import DomainError
 from cme_portal.ratelimit import client_ip
@@ -41,6 +41,10 @@ class Door:
         self.request, self.session, self.direction, self.mark, self.fresh_mark = request, session, direction, mark, fresh_mark
 
     def render(self, template, status=200, **context):
+        form = context.get("form")
+        if "help_contact" not in context and ((form is not None and form.errors) or context.get("notice_level") == "danger"):
+            # A step refused on its form (a document number that fails its check, a mobile already taken): who helps.
+            context["help_contact"] = self.helper()
         # The door's pages need none of the portal's context processors (menus, roles, unread counts): a plain
         # context with the request and the CSRF token halves the rendering of each of the door's three steps.
         html = get_template(f"attendance/{template}.html").render(
@@ -60,10 +64,16 @@ class Door:
     def refuse(self, error, status=403, *, learner=None):
         """The refusal page, with the contact of the unit that can help: ``learner``'s (or the signed-in
         learner's) own unit, else the session's organising unit, else the province."""
+        contact = self.helper(learner) if status != 429 else None
+        return self.render("denied", status=status, error=error, help_contact=contact)
+
+    def helper(self, learner=None):
+        """The node whose contact a refused page shows: the learner's own unit (the one named, the one signed in
+        on this phone, or the unit picked on the first-timer's form), else the session's unit, else the province."""
         if learner is None and self.request.user.is_authenticated:
             learner = self.request.user
-        contact = contact_for(learner=learner, session=self.session) if status != 429 else None
-        return self.render("denied", status=status, error=error, help_contact=contact)
+        picked = unit_picked(self.request.POST.get("unit")) if learner is None and self.request.method == "POST" else None
+        return contact_for(learner=learner, unit=picked, session=self.session)
 
     def throttled(self):
         """Count one step; True when this phone (or, without a mark, this address) went too fast."""

@@ -234,6 +234,38 @@ def test_a_door_refusal_shows_the_learners_own_unit(client, session, contacts, c
     assert PHONES["unit_b"] in page and PHONES["unit_a"] not in page
 
 
+def test_a_bad_document_number_at_the_door_shows_the_organising_units_contact(client, session, contacts):
+    plan = attendance_services.plan_for(session)
+    with time_machine.travel(MORNING, tick=False):
+        url = reverse("attendance:door", args=[session.pk, "in", attendance_services.current_code(plan, "in", MORNING)])
+        assert PHONES["unit_a"] not in client.get(url).content.decode()  # nothing refused yet
+        response = client.post(url, {"step": "identify", "identifier": "110105194912310021"})  # wrong check digit
+    page = response.content.decode()
+    assert "校验位" in page and PHONES["unit_a"] in page
+
+
+def test_a_taken_mobile_at_the_door_shows_the_contact_of_the_unit_picked(client, session, tree, contacts):
+    from .factories import resident_id
+
+    learner(unit=tree["unit_a"], mobile="13700001111")
+    plan = attendance_services.plan_for(session)
+    data = {
+        "step": "register",
+        "send_code": "1",
+        "id_type": "resident_id",
+        "id_number": resident_id(8, birth=date(1990, 6, 15)),
+        "name": "新学员",
+        "mobile": "13700001111",
+        "unit": tree["unit_b"].pk,
+    }
+    with time_machine.travel(MORNING, tick=False):
+        url = reverse("attendance:door", args=[session.pk, "in", attendance_services.current_code(plan, "in", MORNING)])
+        client.get(url)
+        response = client.post(url, data)
+    page = response.content.decode()
+    assert "已绑定其他账号" in page and PHONES["unit_b"] in page and PHONES["unit_a"] not in page
+
+
 def test_a_registration_refusal_shows_the_contact_of_the_unit_picked(client, tree, contacts):
     UserFactory(mobile="13912345678")
     data = {"id_type": "resident_id", "id_number": "11010519491231002X", "name": "王秀英", "unit": tree["unit_b"].pk}
@@ -241,6 +273,13 @@ def test_a_registration_refusal_shows_the_contact_of_the_unit_picked(client, tre
     page = response.content.decode()
     assert "手机号已存在" in page and PHONES["unit_b"] in page
     assert PHONES["unit_b"] not in client.get(reverse("accounts:register")).content.decode()  # not before a refusal
+
+
+def test_the_code_button_with_javascript_says_who_helps_when_refused(client, tree, contacts):
+    UserFactory(mobile="13912345678")
+    data = {"id_number": "11010519491231002X", "mobile": "13912345678", "unit": tree["unit_b"].pk}
+    answer = client.post(reverse("accounts:registration_code"), data).json()
+    assert not answer["sent"] and "手机号已存在" in answer["message"] and PHONES["unit_b"] in answer["message"]
 
 
 def test_a_registration_refusal_without_a_unit_shows_the_province(client, tree, contacts):

@@ -61,6 +61,15 @@ def _render_register(request, form, *, refused=False):
 def registration_code(request):
     """The "获取短信验证码" button with JavaScript on: JSON, and the form stays as typed."""
     sent, message, code = _send_registration_code(request)
+    if not sent:
+        # The page stays as it is (no reload): the refusal itself says who can help.
+        contact = selectors.contact_for(unit=selectors.unit_picked(request.POST.get("unit")))
+        if contact and contact.contact_phone:
+            message = _("%(message)s 需要帮助？请联系%(name)s：%(phone)s") % {
+                "message": message,
+                "name": contact.name,
+                "phone": contact.contact_phone,
+            }
     return JsonResponse(
         {"sent": sent, "message": message, "dev_code": code and _dev_code_message(code)},
         status=200 if sent else 400,
