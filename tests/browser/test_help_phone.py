@@ -107,4 +107,24 @@ def test_help_pages_and_a_door_refusal_on_a_phone(live_server, browser, screensh
     page.get_by_text("刘洋 反馈问题：学分记录里少了一条").click()
     page.get_by_text("上个月参加的省级项目学分没有出现在我的学分里。").wait_for()
     assert fits(page)
+    # 工作台 → 联系方式: their own unit only, edited on the phone.
+    page.goto(f"{base}/help/contacts/")
+    assert page.locator("main tbody tr").count() == 1
+    assert fits(page)
+    screenshot(page, "help-contacts-360")
+    page.get_by_role("link", name="修改").click()
+    page.locator("#id_contact_phone").fill("0571-8710 8151")
+    page.get_by_role("button", name="保存").click()
+    page.get_by_text("甲市人民医院 的联系方式已保存。").wait_for()
+    assert page.get_by_text("0571-87108151").is_visible()
+    context.close()
+
+    # The help page in English: the guides too.
+    context = browser.new_context(**PHONE, locale="en-US", extra_http_headers={"Accept-Language": "en"})
+    page = context.new_page()
+    page.goto(f"{base}/help/")
+    assert page.get_by_role("heading", name="Learner guide").is_visible()
+    assert page.get_by_text("Check in and out at the venue").is_visible()
+    assert fits(page)
+    screenshot(page, "help-anonymous-en-360")
     context.close()
