@@ -403,3 +403,19 @@ def test_the_database_refuses_a_malformed_phone(tree):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Organisation.objects.filter(pk=tree["unit_a"].pk).update(contact_phone="0571 8770 9206")
+
+
+def test_the_problem_report_link_is_offered_only_to_those_who_can_send_one(client, cast, tree):
+    """The footer's 问题反馈 reaches the learner's unit admins; staff who do not learn are not sent to a refusal."""
+    from cme_portal.accounts.models import RoleAssignment
+
+    from .factories import UserFactory
+
+    report = reverse("support:report")
+    client.force_login(cast["learner"])
+    assert report in client.get(reverse("support:help")).content.decode()
+    officer = UserFactory()  # a province officer who holds no learner role
+    RoleAssignment.objects.create(user=officer, role=Role.PROVINCE_ADMIN, org=tree["province"])
+    client.force_login(officer)
+    page = client.get(reverse("support:help")).content.decode()
+    assert f'href="{report}"' not in page
