@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cme_portal.accounts.models import LearnerProfile, OrgKind, Sex, User
 from cme_portal.accounts.validators import mask_name
@@ -64,12 +65,33 @@ def _age_at(profile, day):
     return None
 
 
+LEVELS = {
+    "national": gettext_lazy("国家级"),
+    "provincial": gettext_lazy("省级"),
+    "city": gettext_lazy("市级"),
+    "district": gettext_lazy("区级"),
+}
+
+
+def credit_line(credit):
+    """ "国家级 I类 10 分" / "National, Class I, 10 credits" from the snapshot's parts, in the active language."""
+    return _("%(level)s %(cls)s类 %(credits)s 分") % {
+        "level": LEVELS.get(credit.get("level"), ""),
+        "cls": credit.get("cls", ""),
+        "credits": credit.get("credits", ""),
+    }
+
+
+def shown_credit_line(snapshot):
+    """The certificate's credit line in the reader's language (as drawn, for certificates drawn before issue 13)."""
+    return credit_line(snapshot["credit"]) if snapshot.get("credit") else snapshot.get("credits_text", "")
+
+
 def _snapshot(record, certificate):
     profile = LearnerProfile.objects.filter(user_id=record.learner_id).select_related("unit").first()
     learner = record.learner
     session = record.session
-    level = {"national": _("国家级"), "provincial": _("省级"), "city": _("市级"), "district": _("区级")}.get(record.level, "")
-    credits = f"{record.credits.normalize():f}"
+    credit = {"level": record.level, "cls": record.credit_class, "credits": f"{record.credits.normalize():f}"}
     return {
         "title": _("继续医学教育学分证书"),
         "number_label": _("证书编号："),
@@ -84,8 +106,9 @@ def _snapshot(record, certificate):
         "project_number": record.activity_number,
         "dates": f"{session.start_date:%Y-%m-%d} {_('至')} {session.end_date:%Y-%m-%d}" if session else "",
         "venue": session.venue if session else "",
-        "credits_text": _("%(level)s %(cls)s类 %(credits)s 分")
-        % {"level": level, "cls": record.credit_class, "credits": credits},
+        "credits_text": credit_line(credit),
+        # The parts of the credit line: pages show it in the reader's language (issue 13).
+        "credit": credit,
         "issuer": issuing_body(record),
         "issued_on": timezone.localtime(certificate.issued_at).strftime("%Y-%m-%d"),
         "verify_url": certificate.verify_url,
@@ -223,7 +246,7 @@ def public_view(certificate):
         "name": mask_name(snap.get("name", "")),
         "project_name": snap.get("project_name", ""),
         "project_number": snap.get("project_number", ""),
-        "credits_text": snap.get("credits_text", ""),
+        "credits_text": shown_credit_line(snap),
         "issued_on": snap.get("issued_on", ""),
         "status": certificate.status,
         "revoked_at": certificate.revoked_at,

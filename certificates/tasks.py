@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cme_portal import punctuation
 from cme_portal.queueing import enqueue
 
 from . import designs, services
@@ -114,7 +115,7 @@ def _left_out_text(problems):
     for problem in problems:
         lines.append(
             str(_("%(number)s %(name)s 缺：%(missing)s"))
-            % {"number": problem["number"], "name": problem["name"], "missing": "、".join(problem["missing"])}
+            % {"number": problem["number"], "name": problem["name"], "missing": punctuation.mark("、").join(problem["missing"])}
         )
     return "\r\n".join(lines) + "\r\n"
 

@@ -4,11 +4,12 @@ from celery import shared_task
 from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cme_portal.accounts.models import User
 from cme_portal.notifications.kinds import Kind
 from cme_portal.notifications.services import notify
+from cme_portal.notifications.text import Text
 
 from .models import CreditEntry, EntryDeadline, EntryState
 
@@ -31,11 +32,12 @@ def remind_entry_deadlines():
         )
         counts = {row["learner_id"]: row["n"] for row in waiting}
         for learner in User.objects.filter(pk__in=counts):
-            message = _("您有 %(count)s 条 %(year)s 年度的学分录入尚未上报或待修改，录入将于 %(date)s 截止。") % {
-                "count": counts[learner.pk],
-                "year": deadline.year,
-                "date": deadline.deadline.isoformat(),
-            }
+            message = Text(
+                gettext_noop("您有 %(count)s 条 %(year)s 年度的学分录入尚未上报或待修改，录入将于 %(date)s 截止。"),
+                count=counts[learner.pk],
+                year=deadline.year,
+                date=deadline.deadline.isoformat(),
+            )
             if notify(
                 learner,
                 Kind.DEADLINE,

@@ -13,6 +13,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cme_portal import punctuation
 from cme_portal.accounts.models import OrgKind, Role
 from cme_portal.audit.services import record_event
 from cme_portal.errors import DomainError
@@ -229,7 +230,8 @@ def submit(session, user):
     missing = [label for value, label in MaterialKind.choices if value not in kinds]
     if missing:
         raise DomainError(
-            _("请先上传：%(missing)s。") % {"missing": "、".join(str(m) for m in missing)}, code="materials_missing"
+            _("请先上传：%(missing)s。") % {"missing": punctuation.mark("、").join(str(m) for m in missing)},
+            code="materials_missing",
         )
     action = "resubmit" if session.state == SessionState.RETURNED else "submit"
     return perform(HOSTING_WORKFLOW, session, action, user)

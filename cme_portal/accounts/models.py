@@ -13,6 +13,8 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cme_portal import punctuation
+
 
 class OrgKind(models.TextChoices):
     PROVINCE = "province", _("省")
@@ -300,7 +302,10 @@ class RoleAssignment(models.Model):
         kinds = ROLE_NODE_KINDS.get(Role(self.role))
         if kinds and self.org_id and self.org.kind not in kinds:
             raise ValidationError(
-                {"org": _("该角色须挂在以下类型的机构上：%(kinds)s") % {"kinds": "、".join(str(OrgKind(k).label) for k in kinds)}}
+                {
+                    "org": _("该角色须挂在以下类型的机构上：%(kinds)s")
+                    % {"kinds": punctuation.mark("、").join(str(OrgKind(k).label) for k in kinds)}
+                }
             )
 
 

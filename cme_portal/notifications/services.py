@@ -6,6 +6,7 @@ sends each reviewer's held items as one message a day.
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -18,6 +19,7 @@ from cme_portal.review.models import Notification
 
 from .kinds import DIGESTIBLE, Channel, Kind, channels
 from .models import Delivery, DeliveryState, Preference
+from .text import Text, render
 
 log = logging.getLogger("cme.notifications")
 
@@ -44,6 +46,9 @@ def _address(user, channel):
 def notify(user, kind, message, link="", *, event=None, key=""):
     """Tell ``user`` of an event of ``kind`` (any Kind value; unknown kinds are treated as Kind.OTHER).
 
+    ``message`` is a ``Text`` (shown in the reader's language; e-mail and SMS in the portal's default
+    language) or, for callers that have only a finished string, that string.
+
     Writes the inbox row and one Delivery per channel the kind allows, the person chose and has an address
     for, all in the caller's transaction; the sending is queued after commit, so a rolled-back event tells
     nobody and a failing gateway never undoes the event. ``event`` (a ReviewEvent) or ``key`` (any string,
@@ -51,10 +56,21 @@ def notify(user, kind, message, link="", *, event=None, key=""):
     Returns the Notification, or None when it was already told.
     """
     kind = kind if kind in Kind.values else Kind.OTHER
+    template, params = "", {}
+    if isinstance(message, Text):
+        template, params = message.msgid, message.stored_params()
+        message = render(template, params, settings.LANGUAGE_CODE)
     try:
         with transaction.atomic():
             note = Notification.objects.create(
-                user=user, kind=kind, message=str(message)[:300], link=link or "", event=event, key=(key or "")[:100]
+                user=user,
+                kind=kind,
+                message=str(message)[:300],
+                template=template,
+                params=params,
+                link=link or "",
+                event=event,
+                key=(key or "")[:100],
             )
     except IntegrityError:
         return None
