@@ -62,3 +62,13 @@ def with_note(text, note):
     from cme_portal.punctuation import with_note as note_after
 
     return note_after(text, note)
+
+
+# Query parameters that move through a list without filtering it.
+NOT_FILTERS = {"page", "per_page", "sort", "order"}
+
+
+@register.filter
+def filters_in_use(query):
+    """Whether a list's query string filters it (its folded filters then open on a phone)."""
+    return any(value for key in query for value in query.getlist(key) if key not in NOT_FILTERS)
