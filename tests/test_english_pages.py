@@ -12,6 +12,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import models
 
+from cme_portal.review.models import Notification
 from credits.models import CreditEntry
 
 from .test_url_permissions import ROLES, patterns, urls_for, world
@@ -116,6 +117,8 @@ def test_every_page_is_english_in_english_mode(client, cast, tree, who):
     world_ = world(cast, tree)
     default_survey()  # the portal's own survey, before the content is made ASCII (it is not content)
     make_content_ascii()
+    if who in ("learner", "unit_admin", "province_admin"):  # their inboxes hold the world's notifications
+        assert Notification.objects.filter(user=cast[who]).exclude(template="").exists()
     client.raise_request_exception = False
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     if who != "anonymous":
