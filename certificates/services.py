@@ -7,7 +7,6 @@ field) and checked for missing fields before any PDF is drawn.
 import hashlib
 import logging
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
@@ -41,11 +40,12 @@ def province_issuing_body(province):
 def snapshot_for(record, certificate, template=None):
     """Every printed field of ``record``'s certificate, as it will be printed.
 
-    Printed in the portal's language (not the requester's) and with the age
-    at the session, so re-rendering later changes nothing that was true then.
-    The template version may set the title and the issuing body.
+    Printed in the learner's language (the one they chose last, not the
+    requester's; issue 13) and with the age at the session, so re-rendering
+    later changes nothing that was true then. The template version may set
+    the title and the issuing body.
     """
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(record.learner.preferred_language):
         snapshot = _snapshot(record, certificate)
     if template is not None and template.title:
         snapshot["title"] = template.title

@@ -18,7 +18,7 @@ urlpatterns = [
     path("attendance/", include("attendance.urls")),
     path("certificates/", include("certificates.urls")),
     path("audit/", include("cme_portal.audit.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.set_language, name="set_language"),
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("cme_portal.api.urls")),

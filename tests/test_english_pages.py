@@ -12,6 +12,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import models
 
+from cme_portal.notifications.services import SMS_PREFIX
 from cme_portal.review.models import Notification
 from credits.models import CreditEntry
 
@@ -248,3 +249,54 @@ def test_the_certificate_credit_line_is_built_in_the_readers_language():
         assert shown_credit_line(snapshot) == "Provincial Class I, 5 credits"
     with translation.override("zh-hans"):
         assert shown_credit_line(snapshot) == "省级 I类 5 分"
+
+
+def test_the_language_switch_is_remembered_on_the_account(client, cast):
+    from django.urls import reverse
+
+    person = cast["learner"]
+    client.force_login(person)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    person.refresh_from_db()
+    assert person.language == "en" and person.preferred_language == "en"
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    person.refresh_from_db()
+    assert person.language == "" and person.preferred_language == settings.LANGUAGE_CODE
+
+
+def test_mail_and_sms_are_written_in_the_language_the_person_chose(cast, outbox, django_capture_on_commit_callbacks):
+    """A return told to a learner who chose English: the SMS, the e-mail and its subject are English, whatever
+    language the reviewer works in."""
+    from django.core import mail
+
+    from credits.models import CREDIT_ENTRY_WORKFLOW
+
+    from .factories import credit_entry
+
+    learner = cast["learner"]
+    learner.email, learner.language, learner.name = "liu@example.org", "en", "Liu Yang"  # content in ASCII
+    learner.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        entry = credit_entry(learner, activity_name="Heart failure")
+        CREDIT_ENTRY_WORKFLOW.review(entry, cast["unit_admin"], "unit_return", reason="blurred")
+    sms = [message for to, message in outbox if to == learner.mobile]
+    sent = [m for m in mail.outbox if m.to == ["liu@example.org"]]
+    assert sms and sent
+    for text in sms + [m.body for m in sent] + [m.subject for m in sent]:
+        assert not CJK.search(text.replace(SMS_PREFIX, "")), text
+    assert "blurred" in sent[0].body
+
+
+def test_a_certificate_is_drawn_in_the_learners_language(cast, tree):
+    from datetime import date
+
+    from .factories import certificates_for, held_session
+
+    learner = cast["learner"]
+    learner.language = "en"
+    learner.save()
+    session = held_session(cast["organiser"], tree["unit_a"], date(2026, 6, 1))
+    certificate = certificates_for(session, [learner])[0]
+    snapshot = certificate.snapshot
+    printed = [snapshot["title"], snapshot["credits_text"], snapshot["scan_label"], *snapshot["labels"].values()]
+    assert not [text for text in printed if CJK.search(text)], printed

@@ -194,6 +194,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     claimed = models.BooleanField(_("已认领"), default=True)
     failed_logins = models.PositiveSmallIntegerField(default=0, editable=False)
     locked_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # The language the person last chose with the language switch (blank: the portal's default): e-mail, SMS
+    # and certificates drawn for them outside their requests use it (issue 13).
+    language = models.CharField(_("语言"), max_length=8, blank=True, default="", editable=False)
 
     objects = UserManager()
 
@@ -211,6 +214,13 @@ class User(AbstractBaseUser, PermissionsMixin):
                 violation_error_message=_("请填写 11 位手机号码。"),
             ),
         ]
+
+    @property
+    def preferred_language(self):
+        """The language to write to this person in when no request says it."""
+        from django.conf import settings
+
+        return self.language or settings.LANGUAGE_CODE
 
     def __str__(self):
         return self.name or self.id_number
