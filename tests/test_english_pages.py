@@ -264,6 +264,18 @@ def test_the_language_switch_is_remembered_on_the_account(client, cast):
     assert person.language == "" and person.preferred_language == settings.LANGUAGE_CODE
 
 
+def test_logging_in_brings_back_the_language_the_person_chose(client, cast):
+    from django.urls import reverse
+
+    from .factories import PASSWORD
+
+    person = cast["learner"]
+    person.language = "en"
+    person.save()
+    response = client.post(reverse("accounts:login"), {"identifier": person.mobile, "password": PASSWORD}, follow=True)
+    assert 'lang="en"' in response.content.decode()
+
+
 def test_mail_and_sms_are_written_in_the_language_the_person_chose(cast, outbox, django_capture_on_commit_callbacks):
     """A return told to a learner who chose English: the SMS, the e-mail and its subject are English, whatever
     language the reviewer works in."""
