@@ -3,7 +3,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.db.models import Count
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
 from cme_portal.accounts.models import User
@@ -58,7 +58,8 @@ def render_credit_record(user_id, first, last, key):
     from . import record
 
     learner = User.objects.get(pk=user_id)
-    pdf, _rows, _totals = record.render(learner, first, last)
+    with translation.override(learner.preferred_language):  # a worker has no request: the learner's language
+        pdf, _rows, _totals = record.render(learner, first, last)
     path = record.job_path(key)
     if not default_storage.exists(path):
         default_storage.save(path, ContentFile(pdf))

@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cme_portal import punctuation
@@ -301,7 +301,12 @@ def run_catalogue_import(import_id):
     if not CatalogueImport.objects.filter(claimable, pk=import_id).update(state=ImportState.RUNNING, started_at=now):
         return "taken"
     job = CatalogueImport.objects.select_related("requested_by").get(pk=import_id)
+    # The refused rows are read by the admin who asked: written in the language they chose (issue 13).
+    with translation.override(job.requested_by.preferred_language if job.requested_by else None):
+        return _run_catalogue_import(job)
 
+
+def _run_catalogue_import(job):
     def progress(done, total):
         cache.set(f"catalogue-import:{job.pk}", (done, total), timeout=86400)
 

@@ -102,6 +102,12 @@ def make_content_ascii():
                 model._default_manager.filter(pk=row.pk).update(**{name: getattr(row, name) for name in changed})
 
 
+def without_literals(text):
+    for word in literal_chinese():
+        text = text.replace(word, "")
+    return text
+
+
 def chinese_left(html):
     text = re.sub(r"<script.*?</script>", "", html, flags=re.S)
     for word in literal_chinese():
@@ -312,3 +318,28 @@ def test_a_certificate_is_drawn_in_the_learners_language(cast, tree):
     snapshot = certificate.snapshot
     printed = [snapshot["title"], snapshot["credits_text"], snapshot["scan_label"], *snapshot["labels"].values()]
     assert not [text for text in printed if CJK.search(text)], printed
+
+
+def test_a_catalogue_import_refuses_rows_in_the_language_of_the_admin_who_sent_it(
+    client, tree, django_capture_on_commit_callbacks
+):
+    """The worker has no request: the refused rows are written in the language the admin chose."""
+    from django.urls import reverse
+
+    from cme_portal.accounts.models import Role
+
+    from .factories import staff
+    from .test_project_catalogue import GOOD, sheet
+
+    admin = staff(Role.PROVINCE_ADMIN, tree["province"], name="Zhou Min")
+    client.force_login(admin)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("projects:project_import"), {"entry": "remote_filed", "file": sheet(GOOD, ["", *GOOD[1:]])}
+        )
+    from projects.models import CatalogueImport
+
+    reasons = [error["reason"] for error in CatalogueImport.objects.get().errors]
+    assert reasons and not [reason for reason in reasons if CJK.search(without_literals(reason))], reasons
+    assert response.status_code == 302
