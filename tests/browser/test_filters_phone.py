@@ -59,6 +59,7 @@ def test_list_filters_fold_on_a_phone_and_the_first_result_is_on_the_first_scree
                     log_in(contexts[key].new_page(), live_server.url, who)
             page = contexts[key].new_page()
             page.goto(live_server.url + url_of(name))
+            page.wait_for_load_state("networkidle")  # nothing still asked of the server when the test ends
             form = page.locator("form[data-filters]")
             if form.count() != 1:
                 problems.append(f"{name}: no shared filter form")
