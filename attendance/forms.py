@@ -88,8 +88,8 @@ class SurveyForm(forms.Form):
     def __init__(self, *args, template, **kwargs):
         super().__init__(*args, **kwargs)
         for number, question in enumerate(template.questions, start=1):
-            choices = [(option, option) for option in question["options"]]
-            label = f"{number}. {question['text']}"
+            choices = [(option, template.shown(option)) for option in question["options"]]
+            label = f"{number}. {template.shown(question['text'])}"
             if int(question.get("choose", 1)) > 1:
                 self.fields[question["key"]] = forms.MultipleChoiceField(
                     label=label, choices=choices, widget=forms.CheckboxSelectMultiple, required=False

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cme_portal.accounts.models import Organisation, Role
@@ -153,7 +154,13 @@ class SurveyTemplate(models.Model):
         constraints = [models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_survey")]
 
     def __str__(self):
-        return self.name
+        return self.shown(self.name)
+
+    def shown(self, text):
+        """A name, question or option as the reader sees it: the portal's default survey is stored as Chinese
+        msgids and shown in the reader's language; questions an organiser typed are content, shown as typed.
+        Answers keep the stored option, so results count the same in either language."""
+        return gettext(text) if self.is_default and text else text
 
 
 class ProjectSurvey(models.Model):

@@ -13,6 +13,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from cme_portal import punctuation
 from cme_portal.accounts.models import Role
 from cme_portal.accounts.permissions import role_required
 from cme_portal.accounts.validators import mask_mobile
@@ -220,7 +221,7 @@ def roster_export(request, pk):
             float(row["hours"] or 0),
             _("是") if row["surveys"] else _("否"),
             _("是") if row["meets"] else _("否"),
-            "；".join(f"{flag['label']}：{flag['evidence']}" for flag in row["flags"]),
+            punctuation.mark("；").join(f"{flag['label']}{punctuation.mark('：')}{flag['evidence']}" for flag in row["flags"]),
         ]
         for row in services.roster_rows(session, plan)
     )
@@ -260,9 +261,12 @@ def _results(template, responses):
     return [
         {
             "id": f"survey-{q['key']}",
-            "text": q["text"],
-            "rows": [(option, counts.get(q["key"], Counter())[option]) for option in q["options"]],
-            "chart": {"labels": q["options"], "values": [counts.get(q["key"], Counter())[o] for o in q["options"]]},
+            "text": template.shown(q["text"]),
+            "rows": [(template.shown(option), counts.get(q["key"], Counter())[option]) for option in q["options"]],
+            "chart": {
+                "labels": [template.shown(o) for o in q["options"]],
+                "values": [counts.get(q["key"], Counter())[o] for o in q["options"]],
+            },
         }
         for q in template.questions
     ]

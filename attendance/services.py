@@ -13,9 +13,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
-from cme_portal import ratelimit
+from cme_portal import punctuation, ratelimit
 from cme_portal.accounts import services as account_services
 from cme_portal.accounts.models import LearnerProfile, Role, RoleAssignment, SmsPurpose, User
 from cme_portal.accounts.validators import mask_id_number, mask_mobile, mask_name, normalise_mobile
@@ -44,25 +44,59 @@ from .models import (
 
 log = logging.getLogger("cme.attendance")
 
+# The portal's own questions: stored as their Chinese msgids, shown in the reader's language (issue 13).
 DEFAULT_SURVEY = [
     {
         "key": "q1",
-        "text": "认为本项目讲授主要内容是本学科最新发展、最新成果或亟待解决的问题",
-        "options": ["是", "基本是", "否"],
+        "text": gettext_noop("认为本项目讲授主要内容是本学科最新发展、最新成果或亟待解决的问题"),
+        "options": [gettext_noop("是"), gettext_noop("基本是"), gettext_noop("否")],
         "choose": 1,
     },
-    {"key": "q2", "text": "对本项目基本内容以前了解情况为", "options": ["全知道", "部分知道", "不知道"], "choose": 1},
-    {"key": "q3", "text": "通过本项目学习认为收获", "options": ["很大", "较大", "一般", "较小"], "choose": 1},
-    {"key": "q4", "text": "对授课教师教学水平的评价", "options": ["很好", "较好", "一般", "较差"], "choose": 1},
-    {"key": "q5", "text": "对本项目组织安排的评价", "options": ["满意", "基本满意", "不满意"], "choose": 1},
-    {"key": "q6", "text": "对本项目的总体满意度", "options": ["满意", "一般", "不满意"], "choose": 1},
+    {
+        "key": "q2",
+        "text": gettext_noop("对本项目基本内容以前了解情况为"),
+        "options": [gettext_noop("全知道"), gettext_noop("部分知道"), gettext_noop("不知道")],
+        "choose": 1,
+    },
+    {
+        "key": "q3",
+        "text": gettext_noop("通过本项目学习认为收获"),
+        "options": [gettext_noop("很大"), gettext_noop("较大"), gettext_noop("一般"), gettext_noop("较小")],
+        "choose": 1,
+    },
+    {
+        "key": "q4",
+        "text": gettext_noop("对授课教师教学水平的评价"),
+        "options": [gettext_noop("很好"), gettext_noop("较好"), gettext_noop("一般"), gettext_noop("较差")],
+        "choose": 1,
+    },
+    {
+        "key": "q5",
+        "text": gettext_noop("对本项目组织安排的评价"),
+        "options": [gettext_noop("满意"), gettext_noop("基本满意"), gettext_noop("不满意")],
+        "choose": 1,
+    },
+    {
+        "key": "q6",
+        "text": gettext_noop("对本项目的总体满意度"),
+        "options": [gettext_noop("满意"), gettext_noop("一般"), gettext_noop("不满意")],
+        "choose": 1,
+    },
     {
         "key": "q7",
-        "text": "通过本项目学习，感到收获最大的是（选两项）",
-        "options": ["开阔思路", "提高临床诊治能力", "提高理论水平", "提高科研工作能力", "提高操作能力"],
+        "text": gettext_noop("通过本项目学习，感到收获最大的是（选两项）"),
+        "options": [
+            gettext_noop("开阔思路"),
+            gettext_noop("提高临床诊治能力"),
+            gettext_noop("提高理论水平"),
+            gettext_noop("提高科研工作能力"),
+            gettext_noop("提高操作能力"),
+        ],
         "choose": 2,
     },
 ]
+
+DEFAULT_SURVEY_NAME = gettext_noop("默认问卷（江苏省继教系统）")
 
 
 # --- plans and windows -----------------------------------------------------------
@@ -485,9 +519,7 @@ def default_survey():
     if template is None:
         try:
             with transaction.atomic():
-                template = SurveyTemplate.objects.create(
-                    name=_("默认问卷（江苏省继教系统）"), questions=DEFAULT_SURVEY, is_default=True
-                )
+                template = SurveyTemplate.objects.create(name=DEFAULT_SURVEY_NAME, questions=DEFAULT_SURVEY, is_default=True)
         except IntegrityError:  # created meanwhile by another first check-out
             template = SurveyTemplate.objects.get(is_default=True)
     return template
@@ -732,7 +764,7 @@ def door_flags(session, plan):
         learners = {learner for _m, learner, _s, _ip in scans}
         if len(learners) > 1:
             for learner in learners:
-                others = "、".join(sorted(names[o] for o in learners if o != learner))
+                others = punctuation.mark("、").join(sorted(names[o] for o in learners if o != learner))
                 flag(
                     learner,
                     "shared_device",

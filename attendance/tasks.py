@@ -1,13 +1,15 @@
 from datetime import timedelta
+from functools import partial
 
 from celery import shared_task
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cme_portal.accounts.models import Role, RoleAssignment, User
 from cme_portal.notifications.kinds import Kind
 from cme_portal.notifications.services import notify
+from cme_portal.notifications.text import Text
 
 from .models import Roster, RosterState
 
@@ -53,17 +55,19 @@ def _remind(rosters, today, now):
         due = roster.current_due_date
         late = due < today
         if roster.state == RosterState.FORWARDED:
-            message = (
-                _("学员名单“%(name)s”的省级审核已逾期（截止 %(date)s），请尽快审核。")
+            msgid = (
+                gettext_noop("学员名单“%(name)s”的省级审核已逾期（截止 %(date)s），请尽快审核。")
                 if late
-                else _("学员名单“%(name)s”的省级审核将于 %(date)s 截止，请及时审核。")
-            ) % {"name": roster, "date": due}
+                else gettext_noop("学员名单“%(name)s”的省级审核将于 %(date)s 截止，请及时审核。")
+            )
         else:
-            message = (
-                _("学员名单“%(name)s”已逾期（截止 %(date)s），请尽快提交上报。")
+            msgid = (
+                gettext_noop("学员名单“%(name)s”已逾期（截止 %(date)s），请尽快提交上报。")
                 if late
-                else _("学员名单“%(name)s”将于 %(date)s 截止上报，请及时提交。")
-            ) % {"name": roster, "date": due}
+                else gettext_noop("学员名单“%(name)s”将于 %(date)s 截止上报，请及时提交。")
+            )
+        # Shown in each reader's language (the roster's name has the language's brackets).
+        message = Text(msgid, name=partial(str, roster), date=str(due))
         ancestor_ids = [int(p) for p in roster.unit.path.strip("/").split("/") if p]
         people = {roster.organiser_id} if roster.state in (RosterState.DRAFT, RosterState.RETURNED) else set()
         reviewer = {RosterState.SUBMITTED: Role.UNIT_ADMIN, RosterState.FORWARDED: Role.PROVINCE_ADMIN}.get(roster.state)

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from PIL import Image
 
+from cme_portal import punctuation
 from projects.models import Session
 
 from . import render
@@ -73,7 +74,7 @@ def _check_image(upload, *, formats, alpha=False):
     except Exception:
         raise forms.ValidationError(_("无法读取该图片，请上传 PNG 或 JPEG 文件。"))
     if kind not in formats:
-        raise forms.ValidationError(_("图片格式须为 %(formats)s。") % {"formats": "、".join(formats)})
+        raise forms.ValidationError(_("图片格式须为 %(formats)s。") % {"formats": punctuation.mark("、").join(formats)})
     if width > 6000 or height > 6000:
         raise forms.ValidationError(_("图片尺寸过大（长宽不超过 6000 像素）。"))
     if alpha and not (mode in ("RGBA", "LA", "PA") or "transparency" in info):

@@ -92,6 +92,13 @@ class Certificate(models.Model):
             ),
         ]
 
+    @property
+    def credit_line(self):
+        """The credit line in the reader's language (issue 13)."""
+        from .services import shown_credit_line
+
+        return shown_credit_line(self.snapshot)
+
     def __str__(self):
         return self.number or str(self.pk)
 

@@ -7,12 +7,12 @@ field) and checked for missing fields before any PDF is drawn.
 import hashlib
 import logging
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cme_portal.accounts.models import LearnerProfile, OrgKind, Sex, User
 from cme_portal.accounts.validators import mask_name
@@ -40,11 +40,12 @@ def province_issuing_body(province):
 def snapshot_for(record, certificate, template=None):
     """Every printed field of ``record``'s certificate, as it will be printed.
 
-    Printed in the portal's language (not the requester's) and with the age
-    at the session, so re-rendering later changes nothing that was true then.
-    The template version may set the title and the issuing body.
+    Printed in the learner's language (the one they chose last, not the
+    requester's; issue 13) and with the age at the session, so re-rendering
+    later changes nothing that was true then. The template version may set
+    the title and the issuing body.
     """
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(record.learner.preferred_language):
         snapshot = _snapshot(record, certificate)
     if template is not None and template.title:
         snapshot["title"] = template.title
@@ -64,12 +65,33 @@ def _age_at(profile, day):
     return None
 
 
+LEVELS = {
+    "national": gettext_lazy("国家级"),
+    "provincial": gettext_lazy("省级"),
+    "city": gettext_lazy("市级"),
+    "district": gettext_lazy("区级"),
+}
+
+
+def credit_line(credit):
+    """ "国家级 I类 10 分" / "National, Class I, 10 credits" from the snapshot's parts, in the active language."""
+    return _("%(level)s %(cls)s类 %(credits)s 分") % {
+        "level": LEVELS.get(credit.get("level"), ""),
+        "cls": credit.get("cls", ""),
+        "credits": credit.get("credits", ""),
+    }
+
+
+def shown_credit_line(snapshot):
+    """The certificate's credit line in the reader's language (as drawn, for certificates drawn before issue 13)."""
+    return credit_line(snapshot["credit"]) if snapshot.get("credit") else snapshot.get("credits_text", "")
+
+
 def _snapshot(record, certificate):
     profile = LearnerProfile.objects.filter(user_id=record.learner_id).select_related("unit").first()
     learner = record.learner
     session = record.session
-    level = {"national": _("国家级"), "provincial": _("省级"), "city": _("市级"), "district": _("区级")}.get(record.level, "")
-    credits = f"{record.credits.normalize():f}"
+    credit = {"level": record.level, "cls": record.credit_class, "credits": f"{record.credits.normalize():f}"}
     return {
         "title": _("继续医学教育学分证书"),
         "number_label": _("证书编号："),
@@ -84,8 +106,9 @@ def _snapshot(record, certificate):
         "project_number": record.activity_number,
         "dates": f"{session.start_date:%Y-%m-%d} {_('至')} {session.end_date:%Y-%m-%d}" if session else "",
         "venue": session.venue if session else "",
-        "credits_text": _("%(level)s %(cls)s类 %(credits)s 分")
-        % {"level": level, "cls": record.credit_class, "credits": credits},
+        "credits_text": credit_line(credit),
+        # The parts of the credit line: pages show it in the reader's language (issue 13).
+        "credit": credit,
         "issuer": issuing_body(record),
         "issued_on": timezone.localtime(certificate.issued_at).strftime("%Y-%m-%d"),
         "verify_url": certificate.verify_url,
@@ -223,7 +246,7 @@ def public_view(certificate):
         "name": mask_name(snap.get("name", "")),
         "project_name": snap.get("project_name", ""),
         "project_number": snap.get("project_number", ""),
-        "credits_text": snap.get("credits_text", ""),
+        "credits_text": shown_credit_line(snap),
         "issued_on": snap.get("issued_on", ""),
         "status": certificate.status,
         "revoked_at": certificate.revoked_at,

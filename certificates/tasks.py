@@ -8,9 +8,10 @@ from datetime import timedelta
 from celery import shared_task
 from django.core.files import File
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from cme_portal import punctuation
 from cme_portal.queueing import enqueue
 
 from . import designs, services
@@ -58,9 +59,11 @@ def build_bulk_download(bulk_id):
     """
     if not BulkDownload.objects.filter(pk=bulk_id, state=BulkState.PENDING).update(state=BulkState.CHECKING):
         return "taken"
-    bulk = BulkDownload.objects.select_related("unit").get(pk=bulk_id)
+    bulk = BulkDownload.objects.select_related("unit", "requested_by").get(pk=bulk_id)
     try:
-        return _build(bulk)
+        # What was left out, and why, is read by the admin who asked: in the language they chose (issue 13).
+        with translation.override(bulk.requested_by.preferred_language):
+            return _build(bulk)
     except Exception as error:  # the page must show an end, whatever went wrong
         BulkDownload.objects.filter(pk=bulk.pk).update(
             state=BulkState.FAILED,
@@ -114,7 +117,7 @@ def _left_out_text(problems):
     for problem in problems:
         lines.append(
             str(_("%(number)s %(name)s 缺：%(missing)s"))
-            % {"number": problem["number"], "name": problem["name"], "missing": "、".join(problem["missing"])}
+            % {"number": problem["number"], "name": problem["name"], "missing": punctuation.mark("、").join(problem["missing"])}
         )
     return "\r\n".join(lines) + "\r\n"
 

@@ -19,7 +19,7 @@ urlpatterns = [
     path("certificates/", include("certificates.urls")),
     path("audit/", include("cme_portal.audit.urls")),
     path("help/", include("cme_portal.support.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.set_language, name="set_language"),
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("cme_portal.api.urls")),

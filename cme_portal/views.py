@@ -80,3 +80,19 @@ def bad_request(request, exception=None):
     else:
         message = _("请求无法处理，请刷新页面后重试。")
     return error_page(request, status=400, title=_("请求有误"), message=message)
+
+
+def set_language(request):
+    """Django's language switch, remembering the choice on the person's account: what is sent to them later
+    (e-mail, SMS, certificates drawn by a task) is written in it (issue 13)."""
+    from django.contrib.auth import get_user_model
+    from django.utils.translation import check_for_language
+    from django.views.i18n import set_language as switch
+
+    response = switch(request)
+    language = request.POST.get("language", "")
+    if request.method == "POST" and request.user.is_authenticated and language and check_for_language(language):
+        chosen = "" if language == settings.LANGUAGE_CODE else language
+        if request.user.language != chosen:
+            get_user_model().objects.filter(pk=request.user.pk).update(language=chosen)
+    return response

@@ -4,6 +4,7 @@ that takes a sheet of more than ``jobs.INLINE_ROWS`` rows (issue 12). All or not
 import tablib
 from django.utils.translation import gettext as _
 
+from cme_portal import punctuation
 from cme_portal.accounts.validators import mask_id_number, normalise_document_number
 from cme_portal.errors import DomainError
 
@@ -40,7 +41,7 @@ def enter_batch(user, form):
         listed, problems = sheet_learners(form.cleaned_data["sheet"], listable)
         learners += [u for u in listed if u not in learners]
     if problems:
-        form.add_error("sheet", _("名单有误，未录入任何学分：") + "；".join(problems))
+        form.add_error("sheet", _("名单有误，未录入任何学分：") + punctuation.mark("；").join(problems))
     elif not learners:
         form.add_error("learners", _("请勾选学员，或上传名单。"))
     else:

@@ -1,11 +1,15 @@
 from decimal import Decimal
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from cme_portal import punctuation
 from cme_portal.accounts.models import StaffCategory
 from cme_portal.accounts.validators import canonical_personnel_number
 from cme_portal.digits import DigitsFormMixin
+from cme_portal.punctuation import with_note
 from projects.models import CreditClass
 
 from .models import ActivityMode, Category, CorrectionKind, CreditEntry, CreditPolicy, EntryDeadline, Platform, RequirementRule
@@ -14,6 +18,11 @@ from .rules import ENTERABLE, EVIDENCE_ITEMS, NATIONAL_SOCIETIES
 # A credit's evidence is a few pages: more files than this is a mistake, said at the form (Django's
 # DATA_UPLOAD_MAX_NUMBER_FILES, far above, answers with the portal's 400 page).
 MAX_EVIDENCE_FILES = 20
+
+
+def lazy_str(build):
+    return lazy(build, str)()
+
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -90,8 +99,13 @@ class ActivityForm(DigitsFormMixin, forms.ModelForm):
         help_texts = {
             "activity_name": _("按学分证上的名称填写"),
             "activity_number": _("严格按学分证填写，国家级项目不要省略（国）"),
-            "issuer": _("学分证上的项目申办单位；赴外省学会学分请填写学会全称，如 %(examples)s")
-            % {"examples": "、".join(NATIONAL_SOCIETIES[:3])},
+            # Interpolated when shown, in the page's language (at import it would be Chinese for good).
+            "issuer": lazy_str(
+                lambda: (
+                    gettext("学分证上的项目申办单位；赴外省学会学分请填写学会全称，如 %(examples)s")
+                    % {"examples": punctuation.join(NATIONAL_SOCIETIES[:3])}
+                )
+            ),
             "mode": _("赴外省学习必选：所需证明材料随举办形式不同"),
             "residency_years": _("住院医师规范化培训必填"),
             "training_year": _("规培：本次授分的是第几年"),
@@ -132,7 +146,7 @@ class BatchForm(ActivityForm):
     def __init__(self, *args, learner_queryset, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["learners"].queryset = learner_queryset
-        self.fields["learners"].label_from_instance = lambda user: f"{user.name}（{user.id_number[-4:]}）"
+        self.fields["learners"].label_from_instance = lambda user: with_note(user.name, user.id_number[-4:])
         # One activity for many learners: each learner's 人员编号 is checked on their own entries, not here.
         del self.fields["personnel_number"]
 
@@ -156,7 +170,7 @@ class EarlyReviewForm(forms.Form):
     def __init__(self, *args, learner_queryset, titles, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["candidates"].queryset = learner_queryset
-        self.fields["candidates"].label_from_instance = lambda user: f"{user.name}（{user.id_number[-4:]}）"
+        self.fields["candidates"].label_from_instance = lambda user: with_note(user.name, user.id_number[-4:])
         self.fields["title"].choices = [(t, t) for t in titles]
 
 

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from cme_portal.accounts.models import Organisation, Role, StaffCategory
+from cme_portal.punctuation import with_note
 from cme_portal.review.models import Reviewable
 from cme_portal.review.workflow import OWNER, QueueLevel, Transition, Workflow
 from projects.models import CreditClass
@@ -289,7 +290,7 @@ class CreditEntry(Reviewable):
         ]
 
     def __str__(self):
-        return f"{self.activity_name}（{self.learner}）"
+        return with_note(self.activity_name, self.learner)
 
     def get_absolute_url(self):
         return reverse("credits:entry_detail", args=[self.pk])
@@ -482,7 +483,7 @@ class CorrectionRequest(Reviewable):
         ]
 
     def __str__(self):
-        return f"{self.record.activity_name}（{self.learner}）"
+        return with_note(self.record.activity_name, self.learner)
 
     def get_absolute_url(self):
         return reverse("credits:correction_detail", args=[self.pk])

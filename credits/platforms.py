@@ -16,6 +16,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cme_portal import punctuation
 from cme_portal.accounts.models import User
 from cme_portal.accounts.validators import normalise_document_number
 from projects import numbers
@@ -98,14 +99,16 @@ def _check(record, learners):
     """The record's values ready for the ledger, or _Refused with the first reason it cannot be taken."""
     missing = [COLUMN_OF[f] for f in REQUIRED if not _text(record, f)]
     if missing:
-        raise _Refused(FeedCode.MISSING, _("缺少：%(columns)s") % {"columns": "、".join(missing)})
+        raise _Refused(FeedCode.MISSING, _("缺少：%(columns)s") % {"columns": punctuation.mark("、").join(missing)})
     controls = [COLUMN_OF[f] for f in FIELDS if not _printable(record, f)]
     if controls:
         # A database refuses NUL and lone surrogates; nobody types the other control characters.
-        raise _Refused(FeedCode.BAD_FORMAT, _("含有无法识别的控制字符：%(columns)s") % {"columns": "、".join(controls)})
+        raise _Refused(
+            FeedCode.BAD_FORMAT, _("含有无法识别的控制字符：%(columns)s") % {"columns": punctuation.mark("、").join(controls)}
+        )
     long = [COLUMN_OF[f] for f, limit in LIMITS.items() if len(_text(record, f)) > limit]
     if long:
-        raise _Refused(FeedCode.TOO_LONG, _("内容过长：%(columns)s") % {"columns": "、".join(long)})
+        raise _Refused(FeedCode.TOO_LONG, _("内容过长：%(columns)s") % {"columns": punctuation.mark("、").join(long)})
     learner = learners.get(normalise_document_number(_text(record, "id_number")))
     if learner is None:
         raise _Refused(FeedCode.UNKNOWN_LEARNER, _("证件号 %(number)s 未在平台注册") % {"number": _text(record, "id_number")})
@@ -241,7 +244,7 @@ def import_platform_file(upload, platform, imported_by, progress=None, chunk=500
         return report
     missing = [c for c in COLUMNS if c not in dataset.headers and c not in ("学时",)]
     if missing:
-        report.refused.append((1, _("缺少列：%(columns)s。") % {"columns": "、".join(missing)}))
+        report.refused.append((1, _("缺少列：%(columns)s。") % {"columns": punctuation.mark("、").join(missing)}))
         return report
     rows = [(index, {name: row.get(COLUMN_OF[name]) for name in FIELDS}) for index, row in enumerate(dataset.dict, start=2)]
     for start in range(0, len(rows), chunk):

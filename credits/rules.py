@@ -13,6 +13,7 @@ from decimal import ROUND_DOWN, Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cme_portal import punctuation
 from cme_portal.accounts.models import Role, User
 from cme_portal.accounts.validators import canonical_personnel_number
 from cme_portal.errors import DomainError
@@ -311,7 +312,7 @@ def check_evidence(category, mode, evidence_items):
             message = _(
                 "线上项目的证明材料还缺：%(items)s（单位外出学习审批单可不提供）。请合并成一个 PDF 上传，并勾选所含材料。"
             )
-        _refuse(message % {"items": "、".join(missing)}, "evidence_missing", "evidence_items")
+        _refuse(message % {"items": punctuation.mark("、").join(missing)}, "evidence_missing", "evidence_items")
 
 
 def check_personnel_number(typed, on_profile):
@@ -365,7 +366,7 @@ def _refuse_remote_filed(project):
             User.objects.filter(roles__role=Role.UNIT_ADMIN, roles__org=unit).order_by("name").values_list("name", flat=True)[:3]
         )
     contact = (
-        _("请联系%(unit)s科教科（%(people)s）。") % {"unit": name, "people": "、".join(admins)}
+        _("请联系%(unit)s科教科（%(people)s）。") % {"unit": name, "people": punctuation.mark("、").join(admins)}
         if admins
         else _("请联系%(unit)s科教科。") % {"unit": name}
     )

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cme_portal import punctuation
 from cme_portal.accounts.models import LearnerProfile, Role, User
 from cme_portal.accounts.validators import normalise_document_number
 from cme_portal.errors import DomainError
@@ -199,7 +200,9 @@ def batch_enter(unit_admin, learners, *, evidence, **data):
         elif _duplicate(learner, derived.activity_key):
             problems.append(_("%(name)s 已有该活动的学分") % {"name": learner.name})
     if problems:
-        raise DomainError(_("未录入任何学分：") + "；".join(problems) + "。", code="batch_refused")
+        raise DomainError(
+            _("未录入任何学分：") + punctuation.mark("；").join(problems) + punctuation.mark("。"), code="batch_refused"
+        )
     merged, pages = merge_evidence(evidence)
     content = merged.read()
     entries = []
@@ -457,12 +460,18 @@ def request_early_review(unit_admin, *, candidates, title, reason=""):
         )
     if title not in policy.titles():
         raise DomainError(
-            _("提前审核仅限申报%(titles)s职称的人员。") % {"titles": "、".join(policy.titles())}, code="title", field="title"
+            _("提前审核仅限申报%(titles)s职称的人员。") % {"titles": punctuation.mark("、").join(policy.titles())},
+            code="title",
+            field="title",
         )
     units = dict(LearnerProfile.objects.filter(user__in=candidates).values_list("user_id", "unit__path"))
     outside = [p.name for p in candidates if not unit_admin.in_scope(Role.UNIT_ADMIN, units.get(p.pk) or "")]
     if outside:
-        raise DomainError(_("%(names)s 不是本单位学员。") % {"names": "、".join(outside)}, code="not_of_unit", field="candidates")
+        raise DomainError(
+            _("%(names)s 不是本单位学员。") % {"names": punctuation.mark("、").join(outside)},
+            code="not_of_unit",
+            field="candidates",
+        )
     early = EarlyReviewRequest.objects.create(
         unit=unit,
         requested_by=unit_admin,

@@ -3,12 +3,13 @@ from datetime import timedelta
 from celery import shared_task
 from django.db.models import Count
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 
 from cme_portal.accounts.models import User
 from cme_portal.notifications.kinds import Kind
 from cme_portal.notifications.services import notify
+from cme_portal.notifications.text import Text
 
 from .models import CreditEntry, EntryDeadline, EntryState
 
@@ -31,11 +32,12 @@ def remind_entry_deadlines():
         )
         counts = {row["learner_id"]: row["n"] for row in waiting}
         for learner in User.objects.filter(pk__in=counts):
-            message = _("您有 %(count)s 条 %(year)s 年度的学分录入尚未上报或待修改，录入将于 %(date)s 截止。") % {
-                "count": counts[learner.pk],
-                "year": deadline.year,
-                "date": deadline.deadline.isoformat(),
-            }
+            message = Text(
+                gettext_noop("您有 %(count)s 条 %(year)s 年度的学分录入尚未上报或待修改，录入将于 %(date)s 截止。"),
+                count=counts[learner.pk],
+                year=deadline.year,
+                date=deadline.deadline.isoformat(),
+            )
             if notify(
                 learner,
                 Kind.DEADLINE,
@@ -56,7 +58,8 @@ def render_credit_record(user_id, first, last, key):
     from . import record
 
     learner = User.objects.get(pk=user_id)
-    pdf, _rows, _totals = record.render(learner, first, last)
+    with translation.override(learner.preferred_language):  # a worker has no request: the learner's language
+        pdf, _rows, _totals = record.render(learner, first, last)
     path = record.job_path(key)
     if not default_storage.exists(path):
         default_storage.save(path, ContentFile(pdf))

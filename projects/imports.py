@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
+from cme_portal import punctuation
 from cme_portal.accounts.models import Organisation, OrgKind
 from cme_portal.errors import DomainError
 from cme_portal.exports import restore_cell, xlsx_bytes
@@ -283,7 +284,7 @@ def import_projects(source, *, entry=Entry.DECLARED, user=None, progress=None):
         progress(0, total)
     missing = [COLUMNS[k] for k in ("number", "name", "leader", "dates", "award") if COLUMNS[k] not in (dataset.headers or [])]
     if missing:
-        raise ImportFailed([RowError(1, _("缺少列：%(columns)s。") % {"columns": "、".join(missing)})])
+        raise ImportFailed([RowError(1, _("缺少列：%(columns)s。") % {"columns": punctuation.mark("、").join(missing)})])
     # Columns the resource fills from each row (before_import_row) must exist in the sheet.
     for header in ("number_key", "级别", "学分类别", "项目学分", COLUMNS["year"], COLUMNS["discipline"], COLUMNS["unit"]):
         if header not in dataset.headers:

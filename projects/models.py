@@ -16,6 +16,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from cme_portal import punctuation
 from cme_portal.accounts.models import Organisation, Role
 from cme_portal.review.models import Reviewable
 from cme_portal.review.workflow import OWNER, QueueLevel, Transition, Workflow
@@ -278,7 +279,7 @@ class Session(Reviewable):
             return ""
         state = SessionState(self.last_state).label if self.last_state in SessionState.values else self.last_state
         text = f"{Role(role).label}[{state}]"
-        return f"{text}：{self.last_reason}" if self.last_reason else text
+        return f"{text}{punctuation.mark('：')}{self.last_reason}" if self.last_reason else text
 
 
 class MaterialKind(models.TextChoices):

@@ -10,9 +10,10 @@ from datetime import timedelta
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from cme_portal import punctuation
 from cme_portal.accounts.models import OrgKind, Role
 from cme_portal.audit.services import record_event
 from cme_portal.errors import DomainError
@@ -229,7 +230,8 @@ def submit(session, user):
     missing = [label for value, label in MaterialKind.choices if value not in kinds]
     if missing:
         raise DomainError(
-            _("请先上传：%(missing)s。") % {"missing": "、".join(str(m) for m in missing)}, code="materials_missing"
+            _("请先上传：%(missing)s。") % {"missing": punctuation.mark("、").join(str(m) for m in missing)},
+            code="materials_missing",
         )
     action = "resubmit" if session.state == SessionState.RETURNED else "submit"
     return perform(HOSTING_WORKFLOW, session, action, user)
@@ -299,7 +301,12 @@ def run_catalogue_import(import_id):
     if not CatalogueImport.objects.filter(claimable, pk=import_id).update(state=ImportState.RUNNING, started_at=now):
         return "taken"
     job = CatalogueImport.objects.select_related("requested_by").get(pk=import_id)
+    # The refused rows are read by the admin who asked: written in the language they chose (issue 13).
+    with translation.override(job.requested_by.preferred_language if job.requested_by else None):
+        return _run_catalogue_import(job)
 
+
+def _run_catalogue_import(job):
     def progress(done, total):
         cache.set(f"catalogue-import:{job.pk}", (done, total), timeout=86400)
 

@@ -13,6 +13,8 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cme_portal import punctuation
+
 
 class OrgKind(models.TextChoices):
     PROVINCE = "province", _("省")
@@ -211,6 +213,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     claimed = models.BooleanField(_("已认领"), default=True)
     failed_logins = models.PositiveSmallIntegerField(default=0, editable=False)
     locked_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # The language the person last chose with the language switch (blank: the portal's default): e-mail, SMS
+    # and certificates drawn for them outside their requests use it (issue 13).
+    language = models.CharField(_("语言"), max_length=8, blank=True, default="", editable=False)
 
     objects = UserManager()
 
@@ -228,6 +233,13 @@ class User(AbstractBaseUser, PermissionsMixin):
                 violation_error_message=_("请填写 11 位手机号码。"),
             ),
         ]
+
+    @property
+    def preferred_language(self):
+        """The language to write to this person in when no request says it."""
+        from django.conf import settings
+
+        return self.language or settings.LANGUAGE_CODE
 
     def __str__(self):
         return self.name or self.id_number
@@ -319,7 +331,10 @@ class RoleAssignment(models.Model):
         kinds = ROLE_NODE_KINDS.get(Role(self.role))
         if kinds and self.org_id and self.org.kind not in kinds:
             raise ValidationError(
-                {"org": _("该角色须挂在以下类型的机构上：%(kinds)s") % {"kinds": "、".join(str(OrgKind(k).label) for k in kinds)}}
+                {
+                    "org": _("该角色须挂在以下类型的机构上：%(kinds)s")
+                    % {"kinds": punctuation.mark("、").join(str(OrgKind(k).label) for k in kinds)}
+                }
             )
 
 

@@ -113,6 +113,22 @@ def register(request):
     return _render_register(request, form)
 
 
+def _in_their_language(response, user):
+    """After login the portal speaks the language the person chose last (on any device; issue 13)."""
+    if user.language:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            user.language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    return response
+
+
 def login_view(request):
     ip = client_ip(request)
     needs_captcha = services.login_needs_captcha(ip) or (
@@ -133,8 +149,8 @@ def login_view(request):
             login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
             target = request.POST.get("next") or request.GET.get("next")
             if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-                return redirect(target)
-            return redirect("accounts:dashboard")
+                return _in_their_language(redirect(target), user)
+            return _in_their_language(redirect("accounts:dashboard"), user)
     if needs_captcha and request.method == "POST" and "captcha_1" not in request.POST and "captcha" in form.errors:
         # The page they sent had no captcha (it is asked for from this answer on): say what to do, not "required".
         form.errors["captcha"] = form.error_class([_("为保护账号安全，请输入图中的 4 个字符后再登录。")])

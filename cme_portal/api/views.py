@@ -6,12 +6,14 @@ logged as one structured line, whatever its answer.
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import exceptions, pagination, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cme_portal import punctuation
 from cme_portal.ratelimit import client_ip
 from credits.platforms import Outcome, import_records
 
@@ -48,7 +50,9 @@ class TokenView(APIView):
         # A misspelt filter ("deparment") must not silently answer everything.
         unknown = sorted(set(request.query_params) - self.query_names)
         if unknown:
-            raise exceptions.ValidationError({"query": [_("未知的查询参数：%(names)s") % {"names": "、".join(unknown)}]})
+            raise exceptions.ValidationError(
+                {"query": [_("未知的查询参数：%(names)s") % {"names": punctuation.mark("、").join(unknown)}]}
+            )
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -190,4 +194,4 @@ class Docs(SpectacularSwaggerSplitView):
 
     url_name = "api:schema"
     template_name = "api/swagger_ui.html"
-    title = "继续医学教育管理平台 API v1"
+    title = gettext_lazy("继续医学教育管理平台 API v1")

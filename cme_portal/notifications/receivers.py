@@ -2,13 +2,14 @@
 
 from django.db.models.signals import post_save
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cme_portal.accounts.models import User
 from cme_portal.review.workflow import OWNER
 
 from .kinds import Kind
 from .services import notify
+from .text import Text
 
 
 def kind_for(workflow, transition, user_is_reviewer):
@@ -27,13 +28,13 @@ def kind_for(workflow, transition, user_is_reviewer):
 
 def review_event(sender, event, obj, workflow, transition, **kwargs):
     """Inbox rows and deliveries for a review event, in the transition's own transaction."""
-    message = _("%(kind)s“%(name)s”：%(action)s") % {
-        "kind": obj._meta.verbose_name,
-        "name": str(obj),
-        "action": transition.label,
-    }
+    # Shown in the reader's language: the kind and the action by their translations, the name (its brackets
+    # are the language's) once per language, the reason as typed.
+    parts = {"kind": obj._meta.verbose_name, "name": lambda: str(obj), "action": transition.label}
     if event.reason:
-        message += _("（理由：%(reason)s）") % {"reason": event.reason}
+        message = Text(gettext_noop("%(kind)s“%(name)s”：%(action)s（理由：%(reason)s）"), **parts, reason=event.reason)
+    else:
+        message = Text(gettext_noop("%(kind)s“%(name)s”：%(action)s"), **parts)
     link = obj.get_absolute_url() if hasattr(obj, "get_absolute_url") else ""
     concerned = {getattr(obj, f"{name}_id", None) for name in (workflow.owner_field, *workflow.subject_fields)}
     for user in User.objects.filter(pk__in=workflow.recipients(obj, transition)).exclude(pk=event.actor_id):
@@ -47,8 +48,11 @@ def certificate_saved(sender, instance, **kwargs):
     notify(
         instance.learner,
         Kind.CERTIFICATE_READY,
-        _("您的学分证书已生成：%(name)s（%(number)s），可在“我的证书”查看和下载。")
-        % {"name": instance.snapshot.get("project_name") or instance.record.activity_name, "number": instance.number or ""},
+        Text(
+            gettext_noop("您的学分证书已生成：%(name)s（%(number)s），可在“我的证书”查看和下载。"),
+            name=instance.snapshot.get("project_name") or instance.record.activity_name,
+            number=instance.number or "",
+        ),
         reverse("certificates:mine"),
         key=f"certificate:{instance.pk}",
     )
@@ -67,7 +71,12 @@ def account_handed_over(sender, handover, **kwargs):
     notify(
         handover.user,
         Kind.ACCOUNT_HANDED_OVER,
-        _("您的账号已由%(admin)s核验证件后移交本人，绑定手机号 %(mobile)s。请用该手机号“注册”认领账号并设置密码。")
-        % {"admin": handover.by.name, "mobile": mask_mobile(handover.to_mobile)},
+        Text(
+            gettext_noop(
+                "您的账号已由%(admin)s核验证件后移交本人，绑定手机号 %(mobile)s。请用该手机号“注册”认领账号并设置密码。"
+            ),
+            admin=handover.by.name,
+            mobile=mask_mobile(handover.to_mobile),
+        ),
         key=f"handover:{handover.pk}",
     )

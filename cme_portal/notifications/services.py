@@ -6,10 +6,11 @@ sends each reviewer's held items as one message a day.
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -18,6 +19,7 @@ from cme_portal.review.models import Notification
 
 from .kinds import DIGESTIBLE, Channel, Kind, channels
 from .models import Delivery, DeliveryState, Preference
+from .text import Text, render
 
 log = logging.getLogger("cme.notifications")
 
@@ -44,6 +46,9 @@ def _address(user, channel):
 def notify(user, kind, message, link="", *, event=None, key=""):
     """Tell ``user`` of an event of ``kind`` (any Kind value; unknown kinds are treated as Kind.OTHER).
 
+    ``message`` is a ``Text`` (shown in the reader's language; e-mail and SMS in the language the person
+    chose last, User.preferred_language) or, for callers that have only a finished string, that string.
+
     Writes the inbox row and one Delivery per channel the kind allows, the person chose and has an address
     for, all in the caller's transaction; the sending is queued after commit, so a rolled-back event tells
     nobody and a failing gateway never undoes the event. ``event`` (a ReviewEvent) or ``key`` (any string,
@@ -51,10 +56,21 @@ def notify(user, kind, message, link="", *, event=None, key=""):
     Returns the Notification, or None when it was already told.
     """
     kind = kind if kind in Kind.values else Kind.OTHER
+    template, params = "", {}
+    if isinstance(message, Text):
+        template, params = message.msgid, message.stored_params()
+        message = render(template, params, user.preferred_language)
     try:
         with transaction.atomic():
             note = Notification.objects.create(
-                user=user, kind=kind, message=str(message)[:300], link=link or "", event=event, key=(key or "")[:100]
+                user=user,
+                kind=kind,
+                message=str(message)[:300],
+                template=template,
+                params=params,
+                link=link or "",
+                event=event,
+                key=(key or "")[:100],
             )
     except IntegrityError:
         return None
@@ -115,7 +131,8 @@ def deliver(delivery_id):
         delivery.attempts += 1
         try:
             message = note.message + (f" {_link(note.link)}" if note.link and delivery.channel == Channel.EMAIL else "")
-            _send(delivery.channel, note.user, message)
+            with translation.override(note.user.preferred_language):
+                _send(delivery.channel, note.user, message)
         except Exception as error:  # a gateway's or mail server's failure, whatever its type
             delivery.last_error = f"{type(error).__name__}: {error}"[:200]
             if delivery.attempts >= MAX_ATTEMPTS:
@@ -140,7 +157,6 @@ def deliver(delivery_id):
 
 
 def _link(path):
-    from django.conf import settings
 
     return f"{settings.PORTAL_BASE_URL}{path}" if path.startswith("/") else path
 
@@ -179,20 +195,27 @@ def send_digests():
         groups.setdefault((delivery.notification.user, delivery.channel), []).append(delivery)
     sent = 0
     for (user, channel), deliveries in groups.items():
-        count = len(deliveries)
-        head = ngettext("您有 %(count)d 项待审核事项。", "您有 %(count)d 项待审核事项。", count) % {"count": count}
-        if channel == Channel.EMAIL:
-            lines = [head] + [f"- {d.notification.message}" for d in deliveries[:50]]
-            message = "\n".join(lines)
-        else:
-            message = head + _("请登录平台处理。")
-        try:
-            _send(channel, user, message, subject=_("继续医学教育平台：每日待审核汇总"))
-        except Exception as error:
-            log.warning("digest_failed", extra={"user_id": user.pk, "channel": channel, "error": str(error)[:200]})
-            continue  # held for tomorrow's digest
+        with translation.override(user.preferred_language):  # in the language the person chose last
+            if not _send_digest(user, channel, deliveries):
+                continue  # held for tomorrow's digest
         Delivery.objects.filter(pk__in=[d.pk for d in deliveries], state=DeliveryState.HELD).update(
             state=DeliveryState.SENT, sent_at=timezone.now(), attempts=1
         )
         sent += 1
     return sent
+
+
+def _send_digest(user, channel, deliveries):
+    count = len(deliveries)
+    head = ngettext("您有 %(count)d 项待审核事项。", "您有 %(count)d 项待审核事项。", count) % {"count": count}
+    if channel == Channel.EMAIL:
+        lines = [head] + [f"- {d.notification.text}" for d in deliveries[:50]]
+        message = "\n".join(lines)
+    else:
+        message = head + _("请登录平台处理。")
+    try:
+        _send(channel, user, message, subject=_("继续医学教育平台：每日待审核汇总"))
+    except Exception as error:
+        log.warning("digest_failed", extra={"user_id": user.pk, "channel": channel, "error": str(error)[:200]})
+        return False
+    return True

@@ -95,6 +95,10 @@ class Notification(models.Model):
     # (a certificate drawn, an account handed over), a key that makes telling twice impossible.
     kind = models.CharField(_("类型"), max_length=24, blank=True, default="")
     key = models.CharField(max_length=100, blank=True, default="")
+    # The message's Chinese msgid and parameters (cme_portal.notifications.text): the inbox shows it in the
+    # reader's language; ``message`` keeps it in the portal's default language for e-mail and SMS.
+    template = models.CharField(max_length=300, blank=True, default="")
+    params = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -106,3 +110,12 @@ class Notification(models.Model):
             models.UniqueConstraint(fields=["user", "event"], name="notification_once_per_event"),
             models.UniqueConstraint(fields=["user", "key"], condition=~Q(key=""), name="notification_once_per_key"),
         ]
+
+    @property
+    def text(self):
+        """The message in the active language (messages written before issue 13: as they were written)."""
+        if not self.template:
+            return self.message
+        from cme_portal.notifications.text import render
+
+        return render(self.template, self.params)

@@ -30,11 +30,19 @@ def fits(page):
     return page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
 
 
+def open_filters(page):
+    """On a phone the filters fold behind 筛选 (issue 13, item 6): open them."""
+    toggle = page.locator("label[for=filters-open]")
+    if toggle.is_visible():
+        toggle.click()
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_public_project_query(browser, demo, screenshot, size):
     context = browser.new_context(**SIZES[size], locale="zh-CN")
     page = context.new_page()
     page.goto(f"{demo}/projects/")
+    open_filters(page)
     page.locator("#id_number").fill("2021-14-05-929（国）")
     page.get_by_role("button", name="查询").click()
     page.wait_for_url("**number=**")

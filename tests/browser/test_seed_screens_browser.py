@@ -6,7 +6,7 @@ from django.core.management import call_command
 from cme_portal.accounts.models import User
 
 from .conftest import DESKTOP, PHONE
-from .test_projects_browser import fits, sign_in
+from .test_projects_browser import fits, open_filters, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -60,6 +60,7 @@ def test_seed_001_organiser_list_and_province_list(browser, demo, screenshot, si
     page = context.new_page()
     sign_in(page, demo, "13900000004")  # 张伟, organiser
     page.goto(f"{demo}/projects/mine/")
+    open_filters(page)
     for label in ("项目年份", "项目级别", "项目名称", "项目负责人"):
         assert page.get_by_label(label, exact=True).is_visible()
     # The returned application shows the province's reason on its row, and the row offers 资料上传.

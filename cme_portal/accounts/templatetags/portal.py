@@ -38,3 +38,37 @@ def id_region_note(value):
     from cme_portal.accounts.validators import region_note
 
     return region_note(value)
+
+
+@register.simple_tag
+def punct(char):
+    """A Chinese punctuation mark in the page's language: {% punct "：" %} is ": " in English."""
+    from cme_portal.punctuation import mark
+
+    return mark(char)
+
+
+@register.filter
+def join_punct(items, char="、"):
+    """{{ items|join_punct:"、" }}: joined by the list mark of the page's language."""
+    from cme_portal.punctuation import join
+
+    return join(items, char)
+
+
+@register.filter
+def with_note(text, note):
+    """{{ name|with_note:number }}: "name（number）" in Chinese, "name (number)" in English."""
+    from cme_portal.punctuation import with_note as note_after
+
+    return note_after(text, note)
+
+
+# Query parameters that move through a list without filtering it.
+NOT_FILTERS = {"page", "per_page", "sort", "order"}
+
+
+@register.filter
+def filters_in_use(query):
+    """Whether a list's query string filters it (its folded filters then open on a phone)."""
+    return any(value for key in query for value in query.getlist(key) if key not in NOT_FILTERS)
