@@ -35,6 +35,7 @@ SKIPPED_PREFIXES = ("captcha/",)
 # through a QR token, registration), with the account pages a stranger needs.
 PUBLIC = {
     "home",
+    "support:help",  # task guides and the offices' contacts, for anyone stuck before logging in
     "healthz",
     "healthz_db",
     "set_language",
@@ -136,7 +137,12 @@ def world(cast, tree):
             kind="compliance_export", requested_by=unit_admin, state="done", file="jobs/missing.xlsx"
         )
         template = SurveyTemplate.objects.create(name=f"{side}问卷", questions=[], created_by=organiser)
+        from cme_portal.support.services import report_problem
+
+        report = report_problem(reporter=learner, subject=f"{side}签到失败", description="扫码后页面空白，点下一步没有反应，换了浏览器也一样。")
         sides[side] = dict(
+            unit=unit,
+            report=report,
             held=held,
             draft=draft,
             material=draft.materials.first(),
@@ -219,6 +225,8 @@ FILLERS = {
     "certificates:reissue_status": lambda w: [{"pk": w["reissue"].pk}],
     "integrations:rotate": lambda w: [{"pk": w["token"].pk}],
     "integrations:revoke": lambda w: [{"pk": w["token"].pk}],
+    "support:report_detail": lambda w: [{"pk": w["report"].pk}],
+    "support:contact_edit": lambda w: [{"pk": w["unit"].pk}],
 }
 
 
