@@ -198,9 +198,7 @@ def _patches():
     for name in set(PAGE_BEFORE) | set(PAGE_AFTER):
         found.append((Page, name, *_wrap(Page, name, lambda p: p, name in PAGE_BEFORE, name in PAGE_AFTER)))
     for name in set(LOCATOR_BEFORE) | set(LOCATOR_AFTER):
-        found.append(
-            (Locator, name, *_wrap(Locator, name, lambda loc: loc.page, name in LOCATOR_BEFORE, name in LOCATOR_AFTER))
-        )
+        found.append((Locator, name, *_wrap(Locator, name, lambda loc: loc.page, name in LOCATOR_BEFORE, name in LOCATOR_AFTER)))
 
     def adopt_pages_of(context):
         context.on("page", lambda page: _current() and _current().adopt(page))
