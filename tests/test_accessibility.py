@@ -16,9 +16,7 @@ XHR = {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest"}
 
 
 def query(client, **data):
-    return client.post(
-        reverse("certificates:query") + "?by=document", {"by": "document", "id_number": "x", "name": "y", **data}
-    )
+    return client.post(reverse("certificates:query") + "?by=document", {"by": "document", "id_number": "x", "name": "y", **data})
 
 
 def answer_box(html):
@@ -53,7 +51,7 @@ def test_a_form_sent_back_keeps_the_text_question_and_points_to_it(client):
     assert question, "the question is written out as text"
     box = answer_box(html)
     assert 'aria-invalid="true"' in box and question.group(1) in re.search(r'aria-describedby="([^"]+)"', box).group(1)
-    assert re.search(r'<img [^>]*data-captcha-image hidden', html)
+    assert re.search(r"<img [^>]*data-captcha-image hidden", html)
     assert 'name="captcha_mode" value="text"' in html
     # Without the switch, the picture again.
     html = query(client, captcha_0="x", captcha_1="").content.decode()
@@ -69,7 +67,7 @@ def test_a_rejected_form_opens_with_a_summary_linked_to_its_fields(client):
     field = re.search(r'<input [^>]*name="id_number"[^>]*>', html).group(0)
     assert 'aria-invalid="true"' in field and "id_id_number_error" in field
     assert 'id="id_id_number_error"' in html
-    assert 'aria-invalid' not in re.search(r'<input [^>]*name="name"[^>]*>', html).group(0)
+    assert "aria-invalid" not in re.search(r'<input [^>]*name="name"[^>]*>', html).group(0)
 
 
 def test_crispy_forms_get_the_summary_too(client):
