@@ -29,6 +29,7 @@
         .then(function (data) {
           key.value = data.key;
           mode.value = text ? "text" : "";
+          mode.setAttribute("value", mode.value); // the help text about the picture hides by CSS in text mode
           if (text) { question.textContent = data.question; } else { image.src = data.image_url; }
           image.hidden = text;
           question.hidden = !text;
