@@ -1,12 +1,12 @@
 import io
 
-from captcha.fields import CaptchaField
 from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from PIL import Image
 
 from cme_portal import punctuation
+from cme_portal.captcha import CaptchaField
 from projects.models import Session
 
 from . import render

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from . import views
+from . import captcha, views
 
 admin.site.site_header = _("继续医学教育管理平台")
 admin.site.site_title = _("继续医学教育管理平台")
@@ -20,6 +20,7 @@ urlpatterns = [
     path("audit/", include("cme_portal.audit.urls")),
     path("help/", include("cme_portal.support.urls")),
     path("i18n/setlang/", views.set_language, name="set_language"),
+    path("captcha/text/", captcha.text_challenge, name="captcha_text"),
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("cme_portal.api.urls")),

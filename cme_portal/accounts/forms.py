@@ -1,9 +1,9 @@
-from captcha.fields import CaptchaField
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from cme_portal.captcha import CaptchaField
 from cme_portal.digits import DigitsFormMixin
 
 from .models import DocumentType, LearnerProfile, Organisation, OrgKind, Sex, User

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from . import axe
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
@@ -68,3 +70,17 @@ def screenshot():
         return path
 
     return take
+
+
+@pytest.fixture(autouse=True)
+def axe_check():
+    """axe-core checks every page this test opens (tests/browser/axe.py); serious or critical violations fail it."""
+    with axe.watching() as watch:
+        yield watch
+    if watch.findings:
+        pytest.fail(axe.report(watch.findings), pytrace=False)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if axe.TALLY.active:
+        terminalreporter.write_sep("-", axe.summary_line())

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from attendance.models import Roster
 
 from .conftest import PHONE
-from .test_projects_browser import DEMO_PASSWORD
+from .test_projects_browser import DEMO_PASSWORD, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,4 +32,20 @@ def test_standalone_links_are_big_enough_to_tap(live_server, browser):
     roster = Roster.objects.filter(organiser__mobile="13900000004").first()
     page.goto(f"{live_server.url}/attendance/sessions/{roster.session_id}/roster/")
     assert min(heights(page, "a[href*='/roster/export/']")) >= 24
+    context.close()
+
+
+def test_tap_targets_on_the_pages_people_use_most(live_server, browser):
+    """WCAG 2.5.8 at 360 px: the captcha's buttons, the tabs of the certificate query, the learner's links."""
+    call_command("seed_demo", verbosity=0)
+    context = browser.new_context(**PHONE, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/certificates/?by=document")
+    for selector in ("[data-captcha-tools] button", ".nav-tabs a", "main form button"):
+        found = heights(page, selector)
+        assert found and min(found) >= 24, selector
+    sign_in(page, live_server.url, "13900000005")  # 刘洋
+    page.goto(f"{live_server.url}/credits/")
+    found = heights(page, "main a")
+    assert found and min(found) >= 24
     context.close()
