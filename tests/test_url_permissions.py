@@ -139,7 +139,9 @@ def world(cast, tree):
         template = SurveyTemplate.objects.create(name=f"{side}问卷", questions=[], created_by=organiser)
         from cme_portal.support.services import report_problem
 
-        report = report_problem(reporter=learner, subject=f"{side}签到失败", description="扫码后页面空白，点下一步没有反应，换了浏览器也一样。")
+        report = report_problem(
+            reporter=learner, subject=f"{side}签到失败", description="扫码后页面空白，点下一步没有反应，换了浏览器也一样。"
+        )
         sides[side] = dict(
             unit=unit,
             report=report,
