@@ -6,6 +6,8 @@ field) and checked for missing fields before any PDF is drawn.
 
 import hashlib
 import logging
+from dataclasses import dataclass, field
+from functools import partial
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -14,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from cme_portal.accounts.models import LearnerProfile, OrgKind, Sex, User
+from cme_portal.accounts.models import LearnerProfile, Sex, User
 from cme_portal.accounts.validators import mask_name
 from cme_portal.audit.services import record_event
 from cme_portal.errors import DomainError
@@ -22,30 +24,39 @@ from credits.models import CreditRecord, RecordStatus, Source
 
 from . import designs, render, signing
 from .models import BulkDownload, Certificate, CertificateStatus
+from .signals import certificates_drawn
 
 log = logging.getLogger("cme.certificates")
 
+# Awards drawn and committed together: a crash loses at most this many drawings (drawn again on re-run), and
+# the per-chunk queries are shared by this many certificates.
+TRANSACTION_SIZE = 50
+
 REQUIRED = ("name", "sex", "age", "unit", "project_name", "project_number", "dates", "credits_text")
-
-
-def issuing_body(record):
-    unit = record.session.unit if record.session_id and record.session.unit_id else None
-    return province_issuing_body(unit.ancestor_of_kind(OrgKind.PROVINCE) if unit else None)
 
 
 def province_issuing_body(province):
     return _("%(province)s继续医学教育委员会") % {"province": province.name} if province else _("继续医学教育委员会")
 
 
-def snapshot_for(record, certificate, template=None):
+_LOAD = object()  # "look it up": snapshot_for's profile and province when the caller has not loaded them
+
+
+def snapshot_for(record, certificate, template=None, *, profile=_LOAD, province=_LOAD):
     """Every printed field of ``record``'s certificate, as it will be printed.
 
     Printed in the portal's language (not the requester's) and with the age
     at the session, so re-rendering later changes nothing that was true then.
-    The template version may set the title and the issuing body.
+    The template version may set the title and the issuing body. A batch
+    passes the learner's ``profile`` (with its unit) and the session's
+    ``province`` it loaded for the whole chunk; otherwise they are looked up.
     """
+    if profile is _LOAD:
+        profile = LearnerProfile.objects.filter(user_id=record.learner_id).select_related("unit").first()
+    if province is _LOAD:
+        province = designs.province_of_record(record)
     with translation.override(settings.LANGUAGE_CODE):
-        snapshot = _snapshot(record, certificate)
+        snapshot = _snapshot(record, certificate, profile, province)
     if template is not None and template.title:
         snapshot["title"] = template.title
     if template is not None and template.issuing_body:
@@ -64,8 +75,7 @@ def _age_at(profile, day):
     return None
 
 
-def _snapshot(record, certificate):
-    profile = LearnerProfile.objects.filter(user_id=record.learner_id).select_related("unit").first()
+def _snapshot(record, certificate, profile, province):
     learner = record.learner
     session = record.session
     level = {"national": _("国家级"), "provincial": _("省级"), "city": _("市级"), "district": _("区级")}.get(record.level, "")
@@ -86,7 +96,7 @@ def _snapshot(record, certificate):
         "venue": session.venue if session else "",
         "credits_text": _("%(level)s %(cls)s类 %(credits)s 分")
         % {"level": level, "cls": record.credit_class, "credits": credits},
-        "issuer": issuing_body(record),
+        "issuer": province_issuing_body(province),
         "issued_on": timezone.localtime(certificate.issued_at).strftime("%Y-%m-%d"),
         "verify_url": certificate.verify_url,
         "scan_label": _("扫码验证"),
@@ -117,62 +127,151 @@ def missing_fields(snapshot):
     return [str(labels[key]) for key in REQUIRED if not snapshot.get(key)]
 
 
-def issue(record):
-    """The certificate of an award, created once: the same award never gets two, nor two numbers."""
-    certificate, created = Certificate.objects.get_or_create(record=record, defaults={"learner_id": record.learner_id})
-    if created or not certificate.number:
-        year = record.year
-        Certificate.objects.filter(pk=certificate.pk, number__isnull=True).update(number=f"CME{year}{certificate.pk:08d}")
-        certificate.refresh_from_db(fields=["number"])
-    return certificate
+@dataclass
+class Chunk:
+    """What ``render_chunk`` did: certificates drawn, already drawn (skipped), and the awards that failed to draw."""
+
+    drawn: int = 0
+    skipped: int = 0
+    failed: list = field(default_factory=list)
+
+    def __add__(self, other):
+        return Chunk(self.drawn + other.drawn, self.skipped + other.skipped, self.failed + other.failed)
 
 
-def render_certificate(record_id, *, reissue=False):
-    """Issue and render the certificate of one award, signed with the province's key; safe to run twice.
+def awards_needing_certificates(record_ids):
+    """The effective project awards among ``record_ids`` that no correction has reversed: only these are drawn."""
+    return CreditRecord.objects.filter(
+        pk__in=record_ids,
+        source=Source.PROJECT_AWARD,
+        status=RecordStatus.EFFECTIVE,
+        reverses__isnull=True,
+        reversed_by__isnull=True,
+    )
 
-    A certificate is drawn with the template version it was first drawn with
-    (a new one with its province's current version); ``reissue`` draws it
-    with the current version instead. A render whose snapshot and version
-    equal the stored ones and whose file exists is skipped, so a task
-    redelivered after a worker died does not draw again. Returns the
-    certificate.
+
+def render_chunk(record_ids, *, reissue=False):
+    """Issue and render the certificates of these awards, signed with their province's key, in one transaction
+    and with the same dozen queries whatever the chunk's size; safe to run twice, and beside another worker.
+
+    The awards are locked first: a correction (which locks the award it reverses) either waits for this chunk
+    and then revokes what it drew, or has committed and its award is left out. Reversed awards and revoked
+    certificates are never drawn. A certificate is drawn with the template version it was first drawn with (a
+    new one with its province's current version); ``reissue`` draws it with the current version instead. One
+    whose snapshot and version equal the stored ones and whose file exists is skipped, so a redelivered task
+    draws nothing again. A certificate that cannot be drawn is logged and listed in ``failed`` while the others
+    go on (the reconciler queues it again). The rows are written with one bulk update and the learners told
+    in bulk (``certificates_drawn``); a crash rolls the whole chunk back and removes the files it wrote, so a
+    re-run starts clean. Returns a ``Chunk``.
     """
-    record = CreditRecord.objects.select_related("learner", "session__unit").get(pk=record_id)
-    certificate = issue(record)
-    with transaction.atomic():
-        certificate = Certificate.objects.select_for_update(of=("self",)).select_related("template").get(pk=certificate.pk)
+    written = []
+    try:
+        with transaction.atomic():
+            return _render_chunk(sorted(set(record_ids)), reissue, written)
+    except BaseException:
+        for storage, name in written:
+            storage.delete(name)
+        raise
+
+
+def _render_chunk(ids, reissue, written):
+    list(CreditRecord.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+    # Read after the locks are held, so a reversal committed meanwhile is seen.
+    records = list(awards_needing_certificates(ids).select_related("learner__profile__unit", "session__unit").order_by("pk"))
+    if not records:
+        return Chunk()
+    certificates = _issue(records)
+    provinces = designs.provinces_of_units({r.session.unit for r in records if r.session_id and r.session.unit_id})
+    province_of = {r.pk: provinces.get(r.session.unit_id) if r.session_id else None for r in records}
+    templates = {}
+    if reissue or any(not c.template_id for c in certificates.values()):
+        templates = designs.current_templates(province_of.values())
+    signer, now = signing.signer(), timezone.now()
+    changed, drawn, result = [], [], Chunk()
+    for record in records:
+        certificate = certificates.get(record.pk)
+        if certificate is None or certificate.status != CertificateStatus.ISSUED:
+            continue  # revoked: never drawn again
+        if not certificate.number:
+            certificate.number = f"CME{record.year}{certificate.pk:08d}"
+            changed.append(certificate)
+        province = province_of[record.pk]
         if certificate.template_id and not reissue:
             template = certificate.template
         else:
-            template = designs.current_template(designs.province_of_record(record))
-        snapshot = snapshot_for(record, certificate, template)
+            template = templates.get(province.pk if province else None)
+        snapshot = snapshot_for(record, certificate, template, profile=_profile(record.learner), province=province)
         if (
             certificate.file
             and certificate.snapshot == snapshot
             and certificate.template_id == getattr(template, "pk", None)
             and certificate.file.storage.exists(certificate.file.name)
         ):
-            return certificate  # drawn already (a redelivered task); a file storage lost is drawn again
-        pdf = render.render(snapshot, designs.design_for(template), signer=signing.signer())
+            result.skipped += 1
+            continue  # drawn already (a redelivered task); a file storage lost is drawn again
+        try:
+            pdf = render.render(snapshot, designs.design_for(template), signer=signer)
+        except Exception:
+            log.exception("certificate_render_failed", extra={"record_id": record.pk})
+            result.failed.append(record.pk)
+            continue
         old = certificate.file.name if certificate.file else None
         certificate.file.save(f"{certificate.code}.pdf", ContentFile(pdf), save=False)
-        certificate.snapshot = snapshot
-        certificate.template = template
-        certificate.sha256 = hashlib.sha256(pdf).hexdigest()
-        certificate.rendered_at = timezone.now()
-        certificate.render_count = F("render_count") + 1
-        certificate.save(update_fields=["file", "snapshot", "template", "sha256", "rendered_at", "render_count"])
+        written.append((certificate.file.storage, certificate.file.name))
         if old and old != certificate.file.name:
-            storage, name = certificate.file.storage, old
-            transaction.on_commit(lambda: storage.delete(name))
-    certificate.refresh_from_db()
-    return certificate
+            transaction.on_commit(partial(certificate.file.storage.delete, old))
+        certificate.snapshot, certificate.template, certificate.sha256 = snapshot, template, hashlib.sha256(pdf).hexdigest()
+        certificate.rendered_at = now
+        certificate.render_count = F("render_count") + 1
+        certificate.record, certificate.learner = record, record.learner
+        if not changed or changed[-1] is not certificate:
+            changed.append(certificate)
+        drawn.append(certificate)
+    if changed:
+        Certificate.objects.bulk_update(
+            changed, ["number", "file", "snapshot", "template", "sha256", "rendered_at", "render_count"]
+        )
+    if drawn:
+        certificates_drawn.send(sender=Certificate, certificates=drawn)
+        log.info("certificates_drawn", extra={"drawn": len(drawn), "first_record_id": drawn[0].record_id})
+    result.drawn = len(drawn)
+    return result
 
 
-def awards_needing_certificates(record_ids):
-    return CreditRecord.objects.filter(
-        pk__in=record_ids, source=Source.PROJECT_AWARD, status=RecordStatus.EFFECTIVE, reverses__isnull=True
-    )
+def _issue(records):
+    """The chunk's certificates by award, locked; the missing ones created (one per award, whoever is first)."""
+    locked = Certificate.objects.select_for_update(of=("self",)).select_related("template").order_by("pk")
+    found = {c.record_id: c for c in locked.filter(record_id__in=[r.pk for r in records])}
+    missing = [r.pk for r in records if r.pk not in found]
+    if missing:
+        by_pk = {r.pk: r for r in records}
+        Certificate.objects.bulk_create(
+            [Certificate(record_id=pk, learner_id=by_pk[pk].learner_id) for pk in missing], ignore_conflicts=True
+        )
+        found.update({c.record_id: c for c in locked.filter(record_id__in=missing)})
+    return found
+
+
+def _profile(user):
+    try:
+        return user.profile
+    except LearnerProfile.DoesNotExist:
+        return None
+
+
+def render_many(record_ids, *, reissue=False, size=TRANSACTION_SIZE):
+    """``render_chunk`` over ``record_ids``, ``size`` awards to a transaction; returns the chunks' sum."""
+    ids, result = list(record_ids), Chunk()
+    for start in range(0, len(ids), size):
+        result += render_chunk(ids[start : start + size], reissue=reissue)
+    return result
+
+
+def render_certificate(record_id, *, reissue=False):
+    """Issue and render the certificate of one award (``render_chunk`` of one); returns it, or None when the
+    award gets none (reversed, or not a project award)."""
+    render_chunk([record_id], reissue=reissue)
+    return Certificate.objects.filter(record_id=record_id).first()
 
 
 @transaction.atomic
