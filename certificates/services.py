@@ -5,13 +5,15 @@ field) and checked for missing fields before any PDF is drawn.
 """
 
 import hashlib
+import json
 import logging
 from dataclasses import dataclass, field
 from functools import partial
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -222,20 +224,55 @@ def _render_chunk(ids, reissue, written):
             transaction.on_commit(partial(certificate.file.storage.delete, old))
         certificate.snapshot, certificate.template, certificate.sha256 = snapshot, template, hashlib.sha256(pdf).hexdigest()
         certificate.rendered_at = now
-        certificate.render_count = F("render_count") + 1
         certificate.record, certificate.learner = record, record.learner
         if not changed or changed[-1] is not certificate:
             changed.append(certificate)
         drawn.append(certificate)
     if changed:
-        Certificate.objects.bulk_update(
-            changed, ["number", "file", "snapshot", "template", "sha256", "rendered_at", "render_count"]
-        )
+        _write(changed, {certificate.pk for certificate in drawn})
     if drawn:
         certificates_drawn.send(sender=Certificate, certificates=drawn)
         log.info("certificates_drawn", extra={"drawn": len(drawn), "first_record_id": drawn[0].record_id})
     result.drawn = len(drawn)
     return result
+
+
+WRITTEN = ("number", "file", "snapshot", "template", "sha256", "rendered_at")
+
+
+def _write(certificates, drawn):
+    """The chunk's rows in one statement, counting a drawing for those in ``drawn`` (pks). On PostgreSQL an
+    UPDATE from arrays: Django's ``bulk_update`` builds a CASE per row and field, whose Python cost was a sixth
+    of a chunk's time (profiled: 1.1 s of 6.2 s for 200 certificates)."""
+    if connection.vendor != "postgresql":
+        for certificate in certificates:
+            if certificate.pk in drawn:
+                certificate.render_count = F("render_count") + 1
+        Certificate.objects.bulk_update(certificates, [*WRITTEN, "render_count"])
+        return
+    columns = {name: Certificate._meta.get_field(name).column for name in (*WRITTEN, "render_count")}
+    values = [
+        [c.pk for c in certificates],
+        [c.number for c in certificates],
+        [c.file.name or "" for c in certificates],
+        [json.dumps(c.snapshot) for c in certificates],
+        [c.template_id for c in certificates],
+        [c.sha256 for c in certificates],
+        [c.rendered_at for c in certificates],
+        [int(c.pk in drawn) for c in certificates],
+    ]
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {q(Certificate._meta.db_table)} AS c SET "
+            + ", ".join(f"{q(columns[name])} = v.{name}" for name in WRITTEN if name != "snapshot")
+            + f", {q(columns['snapshot'])} = v.snapshot::jsonb"
+            + f", {q(columns['render_count'])} = c.{q(columns['render_count'])} + v.drawn"
+            + " FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::text[], %s::bigint[], %s::varchar[],"
+            " %s::timestamptz[], %s::int[]) AS v(id, number, file, snapshot, template, sha256, rendered_at, drawn)"
+            " WHERE c.id = v.id",
+            values,
+        )
 
 
 def _issue(records):
@@ -257,6 +294,27 @@ def _profile(user):
         return user.profile
     except LearnerProfile.DoesNotExist:
         return None
+
+
+def warm_up():
+    """Draw one throwaway signed page: a process's first certificate pays for loading the fonts, the signing key
+    and the language catalogue (about a second, two under load). Celery worker processes call it when they start
+    (worker_process_init, connected in CertificatesConfig.ready), so a batch's first chunk does not."""
+    try:
+        with translation.override(settings.LANGUAGE_CODE):
+            text = _("继续医学教育学分证书")
+        fields = {key: text for key in ("title", "number_label", "number", "name", "sex", "age", "unit", "project_name")}
+        fields |= {key: text for key in ("project_number", "dates", "venue", "credits_text", "issuer", "issued_on")}
+        fields["labels"] = dict.fromkeys(("name", "sex", "age", "unit", "project", "project_number", "when", "credits"), text)
+        fields["scan_label"] = text
+        fields["verify_url"] = Certificate(code="2" * 10).verify_url  # its length fixes the QR code's version
+        try:
+            signer = signing.signer()
+        except ImproperlyConfigured:  # no key: every certificate will say so; the fonts are still worth loading
+            signer = None
+        render.render(fields, signer=signer)
+    except Exception:  # a worker starts anyway; its first certificate tells what is wrong
+        log.exception("certificate_warm_up_failed")
 
 
 def render_many(record_ids, *, reissue=False, size=TRANSACTION_SIZE):

@@ -18,8 +18,9 @@ from .models import BulkDownload, BulkState, Certificate, ReissueJob, ReissueSta
 
 log = logging.getLogger("cme.certificates")
 
-# A task's share of a batch: small enough that a 10,000-person award keeps every worker busy to the end.
-CHUNK = 200
+# A task's share of a batch (two transactions of services.TRANSACTION_SIZE): small enough that the last tasks of a
+# 1,000-person award still keep every worker busy (a worker takes one task at a time, CELERY_WORKER_PREFETCH_MULTIPLIER).
+CHUNK = 100
 
 
 @shared_task
