@@ -18,7 +18,7 @@ from .models import BulkDownload, BulkState, Certificate, ReissueJob, ReissueSta
 
 log = logging.getLogger("cme.certificates")
 
-# A task's share of a batch (two transactions of services.TRANSACTION_SIZE): small enough that the last tasks of a
+# A task's share of a batch (one transaction of services.TRANSACTION_SIZE): small enough that the last tasks of a
 # 1,000-person award still keep every worker busy (a worker takes one task at a time, CELERY_WORKER_PREFETCH_MULTIPLIER).
 CHUNK = 100
 
