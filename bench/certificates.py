@@ -266,6 +266,19 @@ def start_workers():
     )
 
 
+def pool_cpu_seconds(worker):
+    """CPU seconds the Celery worker's pool processes have used so far (Linux /proc; None elsewhere)."""
+    try:
+        children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()
+        ticks = 0
+        for pid in children:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError):
+        return None
+
+
 def clear(session):
     """No award, certificate or certificate notification of the session's learners left from an earlier batch."""
     Notification.objects.filter(key__startswith="certificate:", user__id_number__startswith="CERT").delete()
@@ -323,14 +336,22 @@ def main():
         time.sleep(3)  # the workers connect to the broker
         for n in SIZES:
             clear(session)
+            cpu_before = pool_cpu_seconds(workers)
             award_s, batch_s, done = run_batch(session, learner_ids[:n])
+            cpu_after = pool_cpu_seconds(workers)
             twice += Certificate.objects.filter(record__session=session, render_count__gt=1).count()
             numbers = Certificate.objects.filter(record__session=session).values("number").distinct().count()
             unrendered += n - done
             batches.append((n, award_s, batch_s, done))
+            # By CPU time, which the other processes on a shared machine do not take: what a certificate costs a
+            # worker against what drawing it costs one process.
+            cpu_note = ""
+            if cpu_before is not None and cpu_after is not None and done:
+                per = (cpu_after - cpu_before) * 1000 / done
+                cpu_note = f"; the workers' CPU {per:.1f} ms a certificate against {1000 / cpu['signed']:.1f} ms to draw one"
             print(
                 f"# award of {n} in {award_s:.1f} s, then {done} certificates drawn in {batch_s:.1f} s by "
-                f"{WORKERS} worker processes; {numbers} distinct numbers",
+                f"{WORKERS} worker processes; {numbers} distinct numbers{cpu_note}",
                 flush=True,
             )
     finally:
