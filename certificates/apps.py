@@ -38,3 +38,10 @@ class CertificatesConfig(AppConfig):
             revoke_reversed(record_ids, reason, actor_id)
 
         credits_reversed.connect(revoke_with_credits, weak=False, dispatch_uid="certificates.revoke_reversed")
+
+        from celery.signals import worker_process_init
+
+        from .services import warm_up
+
+        # Fonts, key and catalogue loaded when a worker process starts, not by the first certificate of a batch.
+        worker_process_init.connect(lambda **kwargs: warm_up(), weak=False, dispatch_uid="certificates.warm_up")

@@ -54,5 +54,4 @@ def redraw_for_this_address():
         .exclude(snapshot__verify_url__startswith=settings.PORTAL_BASE_URL + "/")
         .values_list("record_id", flat=True)
     )
-    for record_id in list(stale):
-        services.render_certificate(record_id)
+    services.render_many(list(stale))

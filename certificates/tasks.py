@@ -19,14 +19,16 @@ from .models import BulkDownload, BulkState, Certificate, ReissueJob, ReissueSta
 
 log = logging.getLogger("cme.certificates")
 
-CHUNK = 200
+# A task's share of a batch (one transaction of services.TRANSACTION_SIZE): small enough that the last tasks of a
+# 1,000-person award still keep every worker busy (a worker takes one task at a time, CELERY_WORKER_PREFETCH_MULTIPLIER).
+CHUNK = 100
 
 
 @shared_task
 def render_certificates(record_ids):
-    """Issue and render the certificates of these awards (one task per chunk of an award)."""
-    for record_id in services.awards_needing_certificates(record_ids).values_list("pk", flat=True):
-        services.render_certificate(record_id)
+    """Issue and render the certificates of these awards (one task per chunk of an award), a transaction of
+    ``services.TRANSACTION_SIZE`` at a time."""
+    services.render_many(record_ids)
     return len(record_ids)
 
 
@@ -45,8 +47,7 @@ def rerender_learner(user_id):
             learner_id=user_id, status="issued", record__status="effective", record__reversed_by__isnull=True
         ).values_list("record_id", flat=True)
     )
-    for record_id in record_ids:
-        services.render_certificate(record_id)
+    services.render_many(record_ids)
     return len(record_ids)
 
 
@@ -140,6 +141,9 @@ def purge_expired_bulk_downloads():
     return expired.update(file="")
 
 
+REISSUE_CHUNK = 20  # certificates drawn in one transaction between two steps of the progress bar
+
+
 @shared_task
 def reissue(job_id):
     """Draw the province's issued certificates again with the job's template version, with progress.
@@ -154,14 +158,14 @@ def reissue(job_id):
         record_ids = list(designs.stale_certificates(job.province, job.template).values_list("record_id", flat=True))
         ReissueJob.objects.filter(pk=job.pk).update(total=len(record_ids), done=0)
         failed = 0
-        for index, record_id in enumerate(record_ids, start=1):
+        for start in range(0, len(record_ids), REISSUE_CHUNK):
+            chunk = record_ids[start : start + REISSUE_CHUNK]
             try:
-                services.render_certificate(record_id, reissue=True)
-            except Exception:
-                failed += 1
-                log.exception("certificate_reissue_failed", extra={"object_id": job.pk, "record_id": record_id})
-            if index % 20 == 0 or index == len(record_ids):
-                ReissueJob.objects.filter(pk=job.pk).update(done=index, failed=failed)
+                failed += len(services.render_chunk(chunk, reissue=True).failed)
+            except Exception:  # the chunk rolled back: its certificates keep their old drawing
+                failed += len(chunk)
+                log.exception("certificate_reissue_failed", extra={"object_id": job.pk, "record_ids": chunk})
+            ReissueJob.objects.filter(pk=job.pk).update(done=start + len(chunk), failed=failed)
         ReissueJob.objects.filter(pk=job.pk).update(state=ReissueState.DONE, finished_at=timezone.now())
         return len(record_ids)
     except Exception:

@@ -99,7 +99,7 @@ def test_every_guide_is_a_task_of_three_to_six_steps_on_a_real_screen_and_englis
             assert guide.url.startswith("/")
             with translation.override("en"):
                 for text in (guide.title, *guide.steps):
-                    english = str(text).replace("（国）", "")  # the national mark is typed as it is
+                    english = str(text).replace("(国)", "")  # the national mark is typed as it is
                     assert not any("\u4e00" <= char <= "\u9fff" for char in english), english
 
 

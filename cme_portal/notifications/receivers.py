@@ -8,7 +8,7 @@ from cme_portal.accounts.models import User
 from cme_portal.review.workflow import OWNER
 
 from .kinds import Kind
-from .services import notify
+from .services import notify, notify_many
 from .text import Text
 
 
@@ -41,27 +41,45 @@ def review_event(sender, event, obj, workflow, transition, **kwargs):
         notify(user, kind_for(workflow, transition, user.pk not in concerned), message, link, event=event)
 
 
-def certificate_saved(sender, instance, **kwargs):
-    """A certificate drawn for the first time: its learner is told once (re-drawing tells nobody again)."""
-    if not instance.rendered_at or not instance.file or instance.status != "issued":
-        return
-    notify(
-        instance.learner,
+def _certificate_ready(certificate, link):
+    """The learner's message about a drawn certificate (user, kind, message, link, key), told once by its key."""
+    return (
+        certificate.learner,
         Kind.CERTIFICATE_READY,
         Text(
             gettext_noop("您的学分证书已生成：%(name)s（%(number)s），可在“我的证书”查看和下载。"),
-            name=instance.snapshot.get("project_name") or instance.record.activity_name,
-            number=instance.number or "",
+            name=certificate.snapshot.get("project_name") or certificate.record.activity_name,
+            number=certificate.number or "",
         ),
-        reverse("certificates:mine"),
-        key=f"certificate:{instance.pk}",
+        link,
+        f"certificate:{certificate.pk}",
     )
+
+
+def _ready(certificate):
+    return certificate.rendered_at and certificate.file and certificate.status == "issued"
+
+
+def certificate_saved(sender, instance, **kwargs):
+    """A certificate drawn for the first time: its learner is told once (re-drawing tells nobody again)."""
+    if not _ready(instance):
+        return
+    user, kind, message, link, key = _certificate_ready(instance, reverse("certificates:mine"))
+    notify(user, kind, message, link, key=key)
+
+
+def certificates_drawn(sender, certificates, **kwargs):
+    """A chunk of certificates drawn (written in bulk, without post_save): each learner told once, in bulk."""
+    link = reverse("certificates:mine")
+    notify_many([_certificate_ready(certificate, link) for certificate in certificates if _ready(certificate)])
 
 
 def connect_certificates():
     from certificates.models import Certificate
+    from certificates.signals import certificates_drawn as drawn
 
     post_save.connect(certificate_saved, sender=Certificate, dispatch_uid="notifications.certificate_saved")
+    drawn.connect(certificates_drawn, sender=Certificate, dispatch_uid="notifications.certificates_drawn")
 
 
 def account_handed_over(sender, handover, **kwargs):

@@ -74,23 +74,76 @@ def notify(user, kind, message, link="", *, event=None, key=""):
             )
     except IntegrityError:
         return None
-    prefs = preferences(user)
+    deliveries = _deliveries(note, user, preferences(user))
+    Delivery.objects.bulk_create(deliveries)
+    _queue_pending(deliveries)
+    return note
+
+
+def notify_many(messages):
+    """``notify`` for many people at once, each message with its ``key``: ``messages`` is a list of
+    (user, kind, message, link, key). The same rows, in the caller's transaction, in a fixed number of
+    queries (a batch of certificates tells its 10,000 learners). Messages told before are skipped; returns
+    the new Notifications."""
+    if not messages:
+        return []
+    messages = [
+        (user, kind if kind in Kind.values else Kind.OTHER, message, link, key[:100])
+        for user, kind, message, link, key in messages
+    ]
+    told = set(
+        Notification.objects.filter(user__in={m[0].pk for m in messages}, key__in={m[4] for m in messages}).values_list(
+            "user_id", "key"
+        )
+    )
+    fresh = [m for m in messages if (m[0].pk, m[4]) not in told]
+    if not fresh:
+        return []
+    notes = []
+    for user, kind, message, link, key in fresh:
+        template, params = "", {}
+        if isinstance(message, Text):  # kept as msgid + parameters, shown in the reader's language (as notify)
+            template, params = message.msgid, message.stored_params()
+            message = render(template, params, user.preferred_language)
+        notes.append(
+            Notification(
+                user=user, kind=kind, message=str(message)[:300], template=template, params=params, link=link or "", key=key
+            )
+        )
+    try:
+        with transaction.atomic():
+            notes = Notification.objects.bulk_create(notes)
+    except IntegrityError:  # one told meanwhile by someone else: one at a time, each once
+        return [note for m in fresh if (note := notify(*m[:4], key=m[4])) is not None]
+    prefs = {p.user_id: p for p in Preference.objects.filter(user__in={note.user_id for note in notes})}
+    deliveries = [
+        d for note in notes for d in _deliveries(note, note.user, prefs.get(note.user_id) or Preference(user=note.user))
+    ]
+    Delivery.objects.bulk_create(deliveries)
+    _queue_pending(deliveries)
+    return notes
+
+
+def _deliveries(note, user, prefs):
+    """The outbox rows of ``note``: one per channel its kind allows, the person chose and has an address for."""
     chosen = {Channel.EMAIL: prefs.by_email, Channel.SMS: prefs.by_sms}
-    held = prefs.daily_digest and kind in DIGESTIBLE
+    held = prefs.daily_digest and note.kind in DIGESTIBLE
     deliveries = []
     for channel in Channel.values:
         if not chosen[channel] or not _address(user, channel):
             continue
         if held:
             deliveries.append(Delivery(notification=note, channel=channel, state=DeliveryState.HELD))
-        elif channel in channels(kind):
+        elif channel in channels(note.kind):
             # The task sent after commit goes first; the sweeper takes it a minute later if that task is lost.
             deliveries.append(Delivery(notification=note, channel=channel, next_attempt_at=timezone.now() + timedelta(minutes=1)))
-    Delivery.objects.bulk_create(deliveries)
+    return deliveries
+
+
+def _queue_pending(deliveries):
     for delivery in deliveries:
         if delivery.state == DeliveryState.PENDING:
             _queue_after_commit(delivery.pk)
-    return note
 
 
 def _queue_after_commit(delivery_id):

@@ -5,11 +5,13 @@ import logging
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cme_portal import ratelimit
 from cme_portal.errors import DomainError
 from cme_portal.notifications.kinds import Kind
 from cme_portal.notifications.services import notify
+from cme_portal.notifications.text import Text
 
 from . import selectors
 from .models import ProblemReport
@@ -60,7 +62,8 @@ def report_problem(*, reporter, subject, description, page_url=""):
             reporter=reporter, org=node, subject=subject, description=description, page_url=page_url
         )
         link = reverse("support:report_detail", args=[report.pk])
-        message = _("%(name)s 反馈问题：%(subject)s") % {"name": reporter.name, "subject": subject}
+        # Kept as msgid + parameters: each admin reads it in their own language (cme_portal/notifications/text.py).
+        message = Text(gettext_noop("%(name)s 反馈问题：%(subject)s"), name=reporter.name, subject=subject)
         for admin in admins:
             notify(admin, Kind.PROBLEM_REPORTED, message, link, key=f"problem:{report.pk}")
     log.info(
