@@ -18,7 +18,15 @@ from bench.database import require_bench_database
 from bench.targets import MISSED
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ["bench.compliance", "bench.export", "bench.checkin", "bench.door", "bench.certificates", "bench.catalogue"]
+BENCHMARKS = [
+    "bench.compliance",
+    "bench.queues",
+    "bench.export",
+    "bench.checkin",
+    "bench.door",
+    "bench.certificates",
+    "bench.catalogue",
+]
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/cme_bench"
 
 

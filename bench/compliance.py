@@ -38,7 +38,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import Client
 
-from bench.database import prepare
+from bench.database import median_ms, prepare, secondary_indexes, sql
 from bench.targets import check
 from cme_portal.accounts.models import LearnerProfile, Organisation, OrgKind, Role, RoleAssignment, User
 from credits import compliance, totals
@@ -50,24 +50,6 @@ SMALL = os.environ.get("BENCH_SIZE", "").lower() == "small"
 CITIES = [(5_000, 10), (5_000, 10)] if SMALL else [(100_000, 200), (10_000, 20)] + [(48_750, 98)] * 8
 LEARNERS = sum(n for n, _units in CITIES)
 ROWS_PER_YEAR = 6
-
-
-def sql(statement, params=None):
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        return cursor.rowcount
-
-
-def secondary_indexes(table):
-    """(name, CREATE INDEX …) of the table's indexes that back no constraint: dropped for a bulk load and
-    built again after it (one sorted build each instead of millions of insertions)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = %s "
-            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
-            [table],
-        )
-        return cursor.fetchall()
 
 
 def built():
@@ -219,19 +201,6 @@ def build():
     for name, (rows, seconds) in steps.items():
         print(f"# build {name}: {rows} rows in {seconds:.1f} s", flush=True)
     return sum(seconds for _rows, seconds in steps.values())
-
-
-def median_ms(client, url, times=7, expect=None):
-    response = client.get(url)  # warm-up; also creates the year's rules
-    assert response.status_code == 200, (url, response.status_code)
-    if expect:
-        assert expect in response.content.decode(), f"{url}: {expect!r} not on the page"
-    timings = []
-    for _ in range(times):
-        started = time.perf_counter()
-        client.get(url)
-        timings.append((time.perf_counter() - started) * 1000)
-    return statistics.median(timings)
 
 
 def as_admin(id_number):

@@ -31,3 +31,44 @@ def prepare():
 
     require_bench_database(connection.settings_dict["NAME"])
     call_command("migrate", verbosity=0)
+
+
+def sql(statement, params=None):
+    """Run one statement on the benchmark's connection; return its row count."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.rowcount
+
+
+def secondary_indexes(table):
+    """(name, CREATE INDEX …) of the table's indexes that back no constraint: dropped for a bulk load and
+    built again after it (one sorted build each instead of millions of insertions)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = %s "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+            [table],
+        )
+        return cursor.fetchall()
+
+
+def median_ms(client, url, times=7, expect=None):
+    """The median time of ``times`` GETs of ``url`` through the Django test client, after one warm-up
+    (which must answer 200 and, with ``expect``, show that text)."""
+    import statistics
+    import time
+
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    if expect:
+        assert expect in response.content.decode(), f"{url}: {expect!r} not on the page"
+    timings = []
+    for _ in range(times):
+        started = time.perf_counter()
+        client.get(url)
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)

@@ -38,3 +38,11 @@ def id_region_note(value):
     from cme_portal.accounts.validators import region_note
 
     return region_note(value)
+
+
+@register.filter
+def bounded(count):
+    """A waiting count as a badge shows it: the number, or "10,000+" past LIST_COUNT_BOUND (counts stop there)."""
+    from cme_portal.pagination import bounded_label
+
+    return bounded_label(count or 0)
