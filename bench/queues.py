@@ -4,7 +4,7 @@ Builds its own province (队列基准省: five cities, 200 units, 100,000 learne
 benchmarks built, with set-returning SQL (generate_series, INSERT … SELECT; nothing row by row):
 1,000,000 credit entries spread over the learners, of which 10,000 wait for the province
 (city_approved), 5,000 for the cities, 5,000 for the units, the rest approved or closed; an early
-review of 20 candidates (their entries come first in every queue); 100,000 notifications for the
+review of 5 candidates (their entries come first in every queue, so a first page has both parts); 100,000 notifications for the
 province admin (20,000 unread) and 200,000 audit-log rows. The entries' secondary indexes are dropped
 for the load and built again after it.
 
@@ -67,7 +67,7 @@ def clear():
     province = Organisation.objects.filter(name=PROVINCE, kind=OrgKind.PROVINCE).first()
     users = "SELECT id FROM accounts_user WHERE id_number LIKE 'QBENCH%%' OR id_number LIKE 'Q-%%'"
     sql(f"DELETE FROM review_notification WHERE user_id IN ({users})")
-    sql("DELETE FROM auditlog_logentry WHERE cid = 'qbench'")
+    sql(f"DELETE FROM auditlog_logentry WHERE cid = 'qbench' OR actor_id IN ({users})")
     sql(
         "DELETE FROM credits_earlyreviewrequest_candidates WHERE earlyreviewrequest_id IN "
         "(SELECT id FROM credits_earlyreviewrequest WHERE reason = %s)",
@@ -79,6 +79,9 @@ def clear():
     sql(f"DELETE FROM accounts_roleassignment WHERE user_id IN ({users})")
     sql(f"DELETE FROM accounts_user WHERE id IN ({users})")
     if province is not None:
+        # What the pages made on their first visit (the year's rules, the entry policy …) goes with the province.
+        for table in ("credits_requirementrule", "credits_creditpolicy", "credits_entrydeadline"):
+            sql(f"DELETE FROM {table} WHERE province_id = %s", [province.pk])
         sql("DELETE FROM accounts_organisation WHERE path LIKE %s", [province.path + "%"])
 
 
@@ -194,7 +197,7 @@ def build():
         for _name, definition in entry_indexes:
             sql(definition)
         steps["entry indexes"] = (len(entry_indexes), time.perf_counter() - started)
-        # Twenty promotion candidates of the first unit under early review: their entries come first.
+        # Five promotion candidates under early review: their entries come first (a page of both parts).
         request_id = sql_one(
             "INSERT INTO credits_earlyreviewrequest (reason, deadline, created_at, requested_by_id, unit_id, title) "
             "VALUES (%s, %s, now(), %s, %s, '副高') RETURNING id",
@@ -203,7 +206,7 @@ def build():
         step(
             "early review",
             "INSERT INTO credits_earlyreviewrequest_candidates (earlyreviewrequest_id, user_id) "
-            "SELECT %s, id FROM qbench_learner WHERE n %% %s = 0 ORDER BY n LIMIT 20",
+            "SELECT %s, id FROM qbench_learner WHERE n %% %s = 0 ORDER BY n LIMIT 5",
             [request_id, units],
         )
         step(

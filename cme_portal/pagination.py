@@ -79,16 +79,11 @@ class Parts:
             self.__dict__["_sizes"] = sizes[:-1]  # the slices need no count of their own
         return total
 
-    def count(self):
-        return sum(part.count() for part in self.parts)
-
-    def __len__(self):
-        return self.count()
-
     @cached_property
     def _sizes(self):
-        # The first parts' exact sizes, needed to slice the later ones; they are small by design.
-        return [part.count() for part in self.parts[:-1]]
+        # The first parts' sizes, needed to slice the later ones: small by design, and bounded all the same
+        # (past the bound the later parts start at the bound, as pages past it are only approximately placed).
+        return [bounded_count(part, count_bound() + 1) for part in self.parts[:-1]]
 
     def __getitem__(self, index):
         if not isinstance(index, slice):
@@ -129,9 +124,12 @@ class BoundedPaginator(Paginator):
     pages after it are still served, and each such page reads ``per_page`` + 1 rows.
     """
 
-    def __init__(self, object_list, per_page, *, bound=None, **kwargs):
+    def __init__(self, object_list, per_page, *, bound=None, count=None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.bound = count_bound() if bound is None else bound
+        if count is not None:
+            # Counted already, to the same bound (the navigation's count of an unfiltered queue).
+            self.__dict__["count"] = min(count, self.bound + 1)
 
     @cached_property
     def count(self):
@@ -194,14 +192,15 @@ def page_size(data, default):
     return size if size in sizes else default, sizes
 
 
-def paginate(request, queryset, default=20, *, data=None):
+def paginate(request, queryset, default=20, *, data=None, count=None):
     """The page of ``queryset`` the request asks for (``page``, ``per_page``), with ``page_sizes``.
 
-    The count is bounded (``BoundedPaginator``): "共 10,000+ 条" past ``LIST_COUNT_BOUND``.
+    The count is bounded (``BoundedPaginator``): "共 10,000+ 条" past ``LIST_COUNT_BOUND``; ``count``,
+    when given, is the rows' bounded count already known (no query for it).
     """
     data = request.GET if data is None else data
     size, sizes = page_size(data, default)
-    page = BoundedPaginator(queryset, size).get_page(data.get("page"))
+    page = BoundedPaginator(queryset, size, count=count).get_page(data.get("page"))
     page.page_sizes = sizes
     page.per_page = size
     return page
