@@ -22,6 +22,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 PAGE_SIZES = (10, 20, 50)
+DEEPEST = 10  # past the bound, pages are served up to ten times the counted range
 
 
 def count_bound():
@@ -174,6 +175,10 @@ class BoundedPaginator(Paginator):
             raise PageNotAnInteger(_("页码不是整数")) from None
         if number < 1:
             raise EmptyPage(_("页码小于 1"))
+        if number > self.num_pages * DEEPEST:
+            # Past ten times the counted range a page is a long OFFSET walk that nobody reaches by 下一页;
+            # filters narrow a list that long. (get_page answers with the last counted page.)
+            raise EmptyPage(_("该页没有结果"))
         return number
 
     def page(self, number):

@@ -209,6 +209,9 @@ def test_pages_past_the_bound_work_by_next_and_previous(client, cast, settings, 
     beyond, _html = page(9)  # past the end: the last page the count has seen, as Django's get_page does
     assert beyond.number == 2
     assert page("x")[0].number == 1
+    with CaptureQueriesContext(connection) as captured:
+        deep, _html = page(2 * 10 + 1)  # past ten times the counted range: the last counted page, no walk there
+    assert deep.number == 2 and not any("OFFSET 200" in q["sql"] for q in captured.captured_queries)
 
 
 def test_early_review_candidates_come_first_across_pages(client, cast, tree, unit_queue):
