@@ -72,3 +72,31 @@ def median_ms(client, url, times=7, expect=None):
         client.get(url)
         timings.append((time.perf_counter() - started) * 1000)
     return statistics.median(timings)
+
+
+class Steps(dict):
+    """A data build's timed steps, {name: (rows, seconds)}; ``report()`` prints them and returns the total."""
+
+    def sql(self, name, statement, params=None):
+        import time
+
+        started = time.perf_counter()
+        self[name] = (sql(statement, params), time.perf_counter() - started)
+
+    def report(self):
+        for name, (rows, seconds) in self.items():
+            print(f"# build {name}: {rows} rows in {seconds:.1f} s", flush=True)
+        return sum(seconds for _rows, seconds in self.values())
+
+
+def must_build(built):
+    """Migrate the bench database (any other is refused) and collect static files (DEBUG is off, as in
+    production); then whether to build: not when ``built()`` finds an earlier run's data of the same size,
+    unless BENCH_REBUILD is set."""
+    import os
+
+    from django.core.management import call_command
+
+    prepare()
+    call_command("collectstatic", verbosity=0, interactive=False)
+    return not built() or bool(os.environ.get("BENCH_REBUILD"))

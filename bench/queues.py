@@ -31,12 +31,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cme_portal.settings")
 django.setup()
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from bench.database import median_ms, prepare, secondary_indexes, sql
+from bench.database import Steps, median_ms, must_build, secondary_indexes, sql
 from bench.targets import check
 from cme_portal.accounts.models import Organisation, OrgKind, Role, RoleAssignment, User
 from credits.models import CreditEntry
@@ -87,22 +86,15 @@ def clear():
 
 
 def build():
-    prepare()  # refuses any database but a bench one, then migrates
-    call_command("collectstatic", verbosity=0, interactive=False)  # DEBUG is off, as in production
-    if built() and not os.environ.get("BENCH_REBUILD"):
+    if not must_build(built):
         return None
-    steps = {}
-
-    def step(name, statement, params=None):
-        started = time.perf_counter()
-        rows = sql(statement, params)
-        steps[name] = (rows, time.perf_counter() - started)
+    steps = Steps()
 
     with transaction.atomic():
         clear()
         sql("DROP TABLE IF EXISTS qbench_learner")
         province = Organisation.objects.create(name=PROVINCE, kind=OrgKind.PROVINCE)
-        step(
+        steps.sql(
             "cities",
             "INSERT INTO accounts_organisation (name, kind, parent_id, code, path, is_grassroots, is_tertiary) "
             "SELECT '队列基准市' || c, 'city', %s, '', '', false, false FROM generate_series(0, %s) c ORDER BY c",
@@ -112,7 +104,7 @@ def build():
             "UPDATE accounts_organisation SET path = %s || lpad(id::text, 6, '0') || '/' WHERE parent_id = %s",
             [province.path, province.pk],
         )
-        step(
+        steps.sql(
             "units",
             "INSERT INTO accounts_organisation (name, kind, parent_id, code, path, is_grassroots, is_tertiary) "
             "SELECT c.name || '医院' || u, 'unit', c.id, '', '', false, false "
@@ -130,7 +122,7 @@ def build():
             [province.pk],
         )
         units = CITIES * UNITS_PER_CITY
-        step(
+        steps.sql(
             "users",
             "INSERT INTO accounts_user (password, is_superuser, id_type, id_number, name, email, is_active, is_staff, "
             "date_joined, claimed, failed_logins) "
@@ -146,13 +138,13 @@ def build():
             [units],
         )
         sql("CREATE INDEX ON qbench_learner (n)")
-        step(
+        steps.sql(
             "profiles",
             "INSERT INTO accounts_learnerprofile (sex, title, position, education, unit_name, department, unit_location, "
             "mailing_address, personnel_number, staff_category, updated_at, user_id, unit_id) "
             "SELECT '', '', '', '', '', '', '', '', '', 'health_technical', now(), id, unit_id FROM qbench_learner",
         )
-        step(
+        steps.sql(
             "roles",
             "INSERT INTO accounts_roleassignment (role, created_at, org_id, user_id) "
             "SELECT 'learner', now(), unit_id, id FROM qbench_learner",
@@ -178,7 +170,7 @@ def build():
         sql("SET LOCAL session_replication_role = replica")
         for name, _definition in entry_indexes:
             sql(f'DROP INDEX "{name}"')
-        step(
+        steps.sql(
             "entries",
             "INSERT INTO credits_creditentry (source, category, activity_name, activity_number, activity_key, issuer, "
             "level, credit_class, start_date, end_date, year, credits, hours, lecturer, evidence, evidence_pages, state, "
@@ -204,20 +196,20 @@ def build():
             "VALUES (%s, %s, now(), %s, %s, '副高') RETURNING id",
             [MARK, date.today() + timedelta(days=60), unit_admin.pk, unit.pk],
         )
-        step(
+        steps.sql(
             "early review",
             "INSERT INTO credits_earlyreviewrequest_candidates (earlyreviewrequest_id, user_id) "
             "SELECT %s, id FROM qbench_learner WHERE n %% %s = 0 ORDER BY n LIMIT 5",
             [request_id, units],
         )
-        step(
+        steps.sql(
             "notifications",
             "INSERT INTO review_notification (message, link, created_at, read_at, user_id, event_id, key, kind) "
             "SELECT '学分录入“队列基准活动”待省级审核', '/credits/entries/' || n || '/', now() - n * interval '1 minute', "
             "CASE WHEN n < %s THEN NULL ELSE now() END, %s, NULL, '', '' FROM generate_series(0, %s) n",
             [UNREAD, admin.pk, NOTIFICATIONS - 1],
         )
-        step(
+        steps.sql(
             "audit log",
             "INSERT INTO auditlog_logentry (object_pk, object_id, object_repr, action, changes, timestamp, actor_id, "
             "content_type_id, additional_data, cid, changes_text) "
@@ -230,9 +222,7 @@ def build():
     sql("VACUUM ANALYZE credits_creditentry")
     sql("ANALYZE")
     steps["analyze"] = (0, time.perf_counter() - started)
-    for name, (rows, seconds) in steps.items():
-        print(f"# build {name}: {rows} rows in {seconds:.1f} s", flush=True)
-    return sum(seconds for _rows, seconds in steps.values())
+    return steps.report()
 
 
 def sql_one(statement, params=None):
@@ -286,7 +276,7 @@ def measure():
         sql("VACUUM ANALYZE credits_creditentry")
     city, unit, learner = as_user("Q-CITY"), as_user("Q-UNIT"), as_user(f"QBENCH{42:07d}")
     lists = {
-        "province queue, all approved (~970,000)": (province, f"{QUEUE}?state=approved"),
+        f"province queue, all approved (~{ENTRIES - sum(n for _s, n in STATES):,})": (province, f"{QUEUE}?state=approved"),
         "province queue, page 400": (province, f"{QUEUE}?page=400"),
         "province queue, a year": (province, f"{QUEUE}?year={YEAR}"),
         "province queue, one document number": (province, f"{QUEUE}?q=QBENCH0012345"),
