@@ -63,8 +63,8 @@ def window(rows, start, stop):
     the ordering alone (an index walk carrying no annotations) and only those rows are read with everything
     the page shows: ``OFFSET 8000`` would otherwise compute each skipped row's subqueries (the catalogue
     look-ups of a credit queue) 8,000 times. Still one query."""
-    if isinstance(rows, Parts) or not isinstance(rows, models.QuerySet) or not start:
-        return list(rows[start:stop])
+    if isinstance(rows, Parts) or not isinstance(rows, models.QuerySet) or not start or rows.query.combinator:
+        return list(rows[start:stop])  # a union cannot be filtered: sliced as it is
     return list(rows.filter(pk__in=rows.values("pk")[start:stop]))
 
 
