@@ -20,6 +20,7 @@ from bench.targets import MISSED
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = [
     "bench.compliance",
+    "bench.queues",
     "bench.export",
     "bench.checkin",
     "bench.door",

@@ -34,11 +34,10 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cme_portal.settings")
 django.setup()
 
-from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import Client
 
-from bench.database import prepare
+from bench.database import Steps, median_ms, must_build, secondary_indexes, sql
 from bench.targets import check
 from cme_portal.accounts.models import LearnerProfile, Organisation, OrgKind, Role, RoleAssignment, User
 from credits import compliance, totals
@@ -52,24 +51,6 @@ LEARNERS = sum(n for n, _units in CITIES)
 ROWS_PER_YEAR = 6
 
 
-def sql(statement, params=None):
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        return cursor.rowcount
-
-
-def secondary_indexes(table):
-    """(name, CREATE INDEX …) of the table's indexes that back no constraint: dropped for a bulk load and
-    built again after it (one sorted build each instead of millions of insertions)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = %s "
-            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
-            [table],
-        )
-        return cursor.fetchall()
-
-
 def built():
     """The data of an earlier run of the same size is still there (build once, measure many times)."""
     if User.objects.filter(id_number__startswith="BENCH").count() != LEARNERS:
@@ -80,16 +61,9 @@ def built():
 
 
 def build():
-    prepare()  # refuses any database but a bench one, then migrates
-    call_command("collectstatic", verbosity=0, interactive=False)  # DEBUG is off, as in production
-    if built() and not os.environ.get("BENCH_REBUILD"):
+    if not must_build(built):
         return None
-    steps = {}
-
-    def step(name, statement, params=None):
-        started = time.perf_counter()
-        rows = sql(statement, params)
-        steps[name] = (rows, time.perf_counter() - started)
+    steps = Steps()
 
     tables = [
         "credits_learneryeartotal",
@@ -104,7 +78,7 @@ def build():
     with transaction.atomic():
         province = Organisation.objects.create(name="基准省", kind=OrgKind.PROVINCE)
         # Cities and units: one INSERT … SELECT each, paths from the ids as Organisation.save() makes them.
-        step(
+        steps.sql(
             "cities",
             "INSERT INTO accounts_organisation (name, kind, parent_id, code, path, is_grassroots, is_tertiary) "
             "SELECT '基准市' || c, 'city', %s, '', '', false, false FROM generate_series(0, %s) c ORDER BY c",
@@ -115,7 +89,7 @@ def build():
             [province.path],
         )
         city_ids = list(Organisation.objects.filter(kind=OrgKind.CITY).order_by("pk").values_list("pk", flat=True))
-        step(
+        steps.sql(
             "units",
             "INSERT INTO accounts_organisation (name, kind, parent_id, code, path, is_grassroots, is_tertiary) "
             "SELECT '基准市' || c.n || '医院' || u, 'unit', c.id, '', '', false, u < 2 "
@@ -128,7 +102,7 @@ def build():
             "FROM accounts_organisation p WHERE o.parent_id = p.id AND o.kind = 'unit'"
         )
         # Learner n lives in city c (by the cities' sizes) and in unit (n mod the city's units) of it.
-        step(
+        steps.sql(
             "users",
             "INSERT INTO accounts_user (password, is_superuser, id_type, id_number, name, email, is_active, is_staff, "
             "date_joined, claimed, failed_logins) "
@@ -150,7 +124,7 @@ def build():
             "CREATE TEMP TABLE bench_unit ON COMMIT DROP AS SELECT parent_id AS city_id, "
             "row_number() OVER (PARTITION BY parent_id ORDER BY id) - 1 AS k, id FROM accounts_organisation WHERE kind = 'unit'"
         )
-        step(
+        steps.sql(
             "profiles",
             "INSERT INTO accounts_learnerprofile (sex, title, position, education, unit_name, department, unit_location, "
             "mailing_address, personnel_number, staff_category, updated_at, user_id, unit_id) "
@@ -161,7 +135,7 @@ def build():
             "JOIN bench_unit unit ON unit.city_id = c.id AND unit.k = (substr(u.id_number, 6)::int - c.first) % c.units "
             "WHERE u.id_number LIKE 'BENCH%'",
         )
-        step(
+        steps.sql(
             "roles",
             "INSERT INTO accounts_roleassignment (role, created_at, org_id, user_id) "
             "SELECT 'learner', now(), unit_id, user_id FROM accounts_learnerprofile",
@@ -176,7 +150,7 @@ def build():
         sql("SET LOCAL session_replication_role = replica")
         for name, _definition in ledger_indexes:
             sql(f'DROP INDEX "{name}"')
-        step(
+        steps.sql(
             "ledger",
             "INSERT INTO credits_creditrecord (learner_id, year, credit_class, level, category, credits, hours, source, "
             "activity_number, activity_key, activity_name, issuer, months, status, revision, note, created_at) "
@@ -216,22 +190,7 @@ def build():
     sql("VACUUM ANALYZE accounts_learnerprofile")
     sql("ANALYZE")
     steps["analyze"] = (0, time.perf_counter() - started)
-    for name, (rows, seconds) in steps.items():
-        print(f"# build {name}: {rows} rows in {seconds:.1f} s", flush=True)
-    return sum(seconds for _rows, seconds in steps.values())
-
-
-def median_ms(client, url, times=7, expect=None):
-    response = client.get(url)  # warm-up; also creates the year's rules
-    assert response.status_code == 200, (url, response.status_code)
-    if expect:
-        assert expect in response.content.decode(), f"{url}: {expect!r} not on the page"
-    timings = []
-    for _ in range(times):
-        started = time.perf_counter()
-        client.get(url)
-        timings.append((time.perf_counter() - started) * 1000)
-    return statistics.median(timings)
+    return steps.report()
 
 
 def as_admin(id_number):

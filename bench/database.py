@@ -31,3 +31,72 @@ def prepare():
 
     require_bench_database(connection.settings_dict["NAME"])
     call_command("migrate", verbosity=0)
+
+
+def sql(statement, params=None):
+    """Run one statement on the benchmark's connection; return its row count."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.rowcount
+
+
+def secondary_indexes(table):
+    """(name, CREATE INDEX …) of the table's indexes that back no constraint: dropped for a bulk load and
+    built again after it (one sorted build each instead of millions of insertions)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = %s "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+            [table],
+        )
+        return cursor.fetchall()
+
+
+def median_ms(client, url, times=7, expect=None):
+    """The median time of ``times`` GETs of ``url`` through the Django test client, after one warm-up
+    (which must answer 200 and, with ``expect``, show that text)."""
+    import statistics
+    import time
+
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    if expect:
+        assert expect in response.content.decode(), f"{url}: {expect!r} not on the page"
+    timings = []
+    for _ in range(times):
+        started = time.perf_counter()
+        client.get(url)
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
+class Steps(dict):
+    """A data build's timed steps, {name: (rows, seconds)}; ``report()`` prints them and returns the total."""
+
+    def sql(self, name, statement, params=None):
+        import time
+
+        started = time.perf_counter()
+        self[name] = (sql(statement, params), time.perf_counter() - started)
+
+    def report(self):
+        for name, (rows, seconds) in self.items():
+            print(f"# build {name}: {rows} rows in {seconds:.1f} s", flush=True)
+        return sum(seconds for _rows, seconds in self.values())
+
+
+def must_build(built):
+    """Migrate the bench database (any other is refused) and collect static files (DEBUG is off, as in
+    production); then whether to build: not when ``built()`` finds an earlier run's data of the same size,
+    unless BENCH_REBUILD is set."""
+    import os
+
+    from django.core.management import call_command
+
+    prepare()
+    call_command("collectstatic", verbosity=0, interactive=False)
+    return not built() or bool(os.environ.get("BENCH_REBUILD"))

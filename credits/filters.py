@@ -16,6 +16,7 @@ class EntryFilter(QueueFilterSet):
     """The unit, city and province queues of credit entries; early-review candidates first."""
 
     ordering = ("-early", "state_changed_at", "pk")
+    first = "early"
 
     q = django_filters.CharFilter(
         label=_("搜索"), method="search", widget=forms.TextInput(attrs={"placeholder": _("姓名、证件号、活动名称或编号")})

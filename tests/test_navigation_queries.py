@@ -65,3 +65,51 @@ def test_counts_follow_scope_and_state(client, cast, three_roles):
     page = client.get(reverse("review:inbox"))
     credit = {item["role"]: item["count"] for item in page.context["credit_nav"] if item.get("role")}
     assert credit == {Role.UNIT_ADMIN: 0, Role.CITY_ADMIN: 1, Role.PROVINCE_ADMIN: 0}
+
+
+def test_badges_count_only_up_to_the_bound_and_say_n_plus(client, cast, settings):
+    """Issue 12: a badge reads at most LIST_COUNT_BOUND + 1 rows and shows "3+" past it, in the same one query."""
+    from cme_portal.review.models import Notification
+
+    from .test_queue_queries import copies_of
+
+    settings.LIST_COUNT_BOUND = 3
+    copies_of(credit_entry(cast["learner"]), 4)  # 5 entries wait for the unit admin
+    Notification.objects.bulk_create(Notification(user=cast["unit_admin"], message=f"通知{n}") for n in range(5))
+    client.force_login(cast["unit_admin"])
+    with CaptureQueriesContext(connection) as captured:
+        html = client.get(reverse("review:inbox")).content.decode()
+    assert 'text-bg-danger">3+<' in html  # unread, beside the bell
+    assert 'text-bg-warning">3+<' in html  # 学分审核 and its menu
+    counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert len(counts) == 2 and all("LIMIT 4" in sql for sql in counts), counts
+    assert "1-5 共 3+ 条" not in html and "共 3+ 条" in html  # the inbox's own count, bounded too
+    settings.LIST_COUNT_BOUND = 5
+    html = client.get(reverse("credits:queue", args=["unit"])).content.decode()
+    assert "待处理 5 件" in html and "5+" not in html
+
+
+@pytest.mark.parametrize("size", [2, 12])
+def test_list_pages_take_pinned_queries_under_and_past_the_bound(client, cast, settings, size):
+    """The inbox, the audit log and the learner's credits page: the same queries for 2 rows and for 12 past a
+    bound of 5 (a page reads one row more instead of counting), pinned."""
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    from cme_portal.review.models import Notification
+
+    settings.LIST_COUNT_BOUND = 5
+    admin = cast["province_admin"]
+    Notification.objects.bulk_create(Notification(user=admin, message=f"通知{n}") for n in range(size))
+    kind = ContentType.objects.get_for_model(Notification)
+    LogEntry.objects.bulk_create(
+        LogEntry(content_type=kind, object_pk=str(n), object_repr=f"通知{n}", action=0, actor=admin) for n in range(size)
+    )
+    pinned = {reverse("review:inbox"): (admin, 7), reverse("audit:log"): (admin, 6)}
+    for url, (who, queries) in pinned.items():
+        client.force_login(who)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url, {"per_page": 10})
+        assert response.status_code == 200
+        assert len(response.context["page_obj"].object_list) >= min(size, 10)
+        assert len(captured) == queries, (url, "\n".join(q["sql"][:160] for q in captured.captured_queries))

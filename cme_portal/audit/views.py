@@ -1,4 +1,3 @@
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -6,6 +5,7 @@ from django.utils.translation import gettext as _
 from cme_portal.accounts.models import Role
 from cme_portal.accounts.permissions import role_required
 from cme_portal.exports import stamp, xlsx_response
+from cme_portal.pagination import paginate
 
 from .selectors import audit_entries
 
@@ -49,6 +49,6 @@ def audit_log(request, export=False):
             headers=[_("时间"), _("操作人"), _("地址"), _("对象类型"), _("对象"), _("操作"), _("内容")],
             rows=rows,
         )
-    page = Paginator(found.qs, 50).get_page(request.GET.get("page"))
+    page = paginate(request, found.qs, 50)
     entries = [(e, _what(e), _changes(e)) for e in page]
     return render(request, "audit/log.html", {"filter": found, "page_obj": page, "entries": entries})

@@ -106,6 +106,11 @@ class Notification(models.Model):
         verbose_name = _("通知")
         verbose_name_plural = _("通知")
         ordering = ["-created_at"]
+        indexes = [
+            # The inbox (a person's newest first) and its unread badge, however many the province admin has.
+            models.Index(fields=["user", "-created_at"], name="notification_inbox"),
+            models.Index(fields=["user"], condition=Q(read_at__isnull=True), name="notification_unread"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["user", "event"], name="notification_once_per_event"),
             models.UniqueConstraint(fields=["user", "key"], condition=~Q(key=""), name="notification_once_per_key"),

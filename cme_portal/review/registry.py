@@ -1,5 +1,5 @@
 """Every reviewable kind of the portal, found from the installed models, and the
-queue counts the navigation shows, all in one query per request.
+queue counts the navigation shows, all in one query per request, each bounded.
 
 A kind joins by subclassing ``Reviewable`` and declaring a Workflow with its
 ``levels``; nothing here names an app.
@@ -7,9 +7,9 @@ A kind joins by subclassing ``Reviewable`` and declaring a Workflow with its
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db.models import F, Func, IntegerField, Subquery, Value
-from django.db.models.functions import Coalesce
 from django.urls import reverse
+
+from cme_portal.pagination import BoundedCount
 
 from .models import Notification, Reviewable
 
@@ -25,19 +25,15 @@ def workflow_named(name):
     return None
 
 
-class _Count(Func):
-    """COUNT(pk) of a subquery that is not grouped: one row, even for no match."""
-
-    function = "COUNT"
-    output_field = IntegerField()
-
-
 def _count_of(queryset):
-    return Coalesce(Subquery(queryset.order_by().annotate(n=_Count(F("pk"))).values("n")[:1]), Value(0))
+    # Bounded as the lists' counts are (cme_portal/pagination.py): a badge reads at most bound + 1 rows.
+    return BoundedCount(queryset)
 
 
 def counts(request):
     """{"<workflow>:<level>": waiting, …, "unread": n} for the signed-in person, once per request.
+
+    Each count stops at ``LIST_COUNT_BOUND`` + 1 (shown "10,000+" by the ``bounded`` filter).
 
     One query however many roles the person holds (the role look-up that scope
     needs is the other, and is cached on the user).

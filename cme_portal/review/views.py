@@ -37,7 +37,10 @@ def _queue(request, model, level):
     workflow = model.workflow
     rows = import_string(workflow.selector)().in_scope_of(request.user, level.role)
     filterset = import_string(workflow.filterset)(request.GET, queryset=rows, role=level.role)
-    page = paginate(request, filterset.qs, PAGE_SIZE)
+    waiting = registry.counts(request).get(f"{workflow.name}:{level.slug}", 0)
+    # Unfiltered, the queue is what the navigation has just counted (the same rows, the same bound): not twice.
+    known = None if not filterset.is_valid() or filterset.narrows() else waiting
+    page = paginate(request, filterset.rows(), PAGE_SIZE, count=known)
     batch = workflow.batch_transitions(level.role)
     for obj in page:
         obj.actions = workflow.available(obj, request.user)
@@ -52,7 +55,7 @@ def _queue(request, model, level):
             "level": level,
             "role_label": Role(level.role).label,
             "results_template": workflow.results_template,
-            "waiting": registry.counts(request).get(f"{workflow.name}:{level.slug}", 0),
+            "waiting": waiting,
             "batch_plain": [t for t in batch if not t.reason_required],
             "batch_reasoned": [t for t in batch if t.reason_required],
             "batchable": [obj for obj in page if obj.batchable],

@@ -72,3 +72,11 @@ NOT_FILTERS = {"page", "per_page", "sort", "order"}
 def filters_in_use(query):
     """Whether a list's query string filters it (its folded filters then open on a phone)."""
     return any(value for key in query for value in query.getlist(key) if key not in NOT_FILTERS)
+
+
+@register.filter
+def bounded(count):
+    """A waiting count as a badge shows it: the number, or "10,000+" past LIST_COUNT_BOUND (counts stop there)."""
+    from cme_portal.pagination import bounded_label
+
+    return bounded_label(count or 0)
