@@ -84,7 +84,13 @@ http {{
 
 
 def start_server(mode, ip, port, tmp):
-    """gunicorn (and nginx in front of it); returns the processes to stop."""
+    """granian, or gunicorn (and nginx in front of it); returns the processes to stop."""
+    import redis
+
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+    if redis_url:  # BENCH_REDIS_URL= (empty): each web process counts alone, to compare
+        # The last run's rate-limit counters (a minute long) would throttle this one's hall.
+        redis.Redis.from_url(redis_url).flushdb()
     workers = int(os.environ.get("BENCH_WORKERS", 2 * (os.cpu_count() or 2) + 1))
     env = {
         **os.environ,
@@ -94,6 +100,8 @@ def start_server(mode, ip, port, tmp):
         "SMS_SHOW_CODE_IN_PAGE": "1",  # the first-timers read their code off the page, as under `make run`
         "SMS_BACKEND": "cme_portal.accounts.sms.LocmemBackend",
         "NUM_PROXIES": "1" if mode == "nginx" else "0",
+        # Rate limits shared by every web process through Redis, as in production (settings: REDIS_URL).
+        "REDIS_URL": redis_url,
     }
     if mode == "granian":
         # Rust's HTTP server in front of the WSGI application: it reads and writes slow clients itself, so a

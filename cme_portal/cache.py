@@ -11,7 +11,7 @@ import logging
 import time
 
 from django.core.cache.backends.locmem import LocMemCache
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,20 @@ _OPERATIONS = (
 )
 
 
+class _ReusedClients(RedisCacheClient):
+    """Django's client builds a new ``redis.Redis`` (and its table of 200 response callbacks) for every cache
+    operation; one per connection pool, kept, does the same work (clients are thread-safe: the pool hands out
+    connections). On the door's three steps that was a tenth of their time."""
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        clients = self.__dict__.setdefault("_clients", {})
+        client = clients.get(id(pool))
+        if client is None:
+            client = clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class ResilientRedisCache(RedisCache):
     def __init__(self, server, params):
         options = dict(params.get("OPTIONS") or {})
@@ -52,6 +66,7 @@ class ResilientRedisCache(RedisCache):
         options.setdefault("socket_connect_timeout", 0.5)
         options.setdefault("socket_timeout", 1)
         super().__init__(server, {**params, "OPTIONS": options})
+        self._class = _ReusedClients
         self._local = LocMemCache("cme-fallback", {"TIMEOUT": params.get("TIMEOUT", 300), "OPTIONS": {"MAX_ENTRIES": 50_000}})
         self._down_until = 0.0
 
@@ -68,6 +83,29 @@ class ResilientRedisCache(RedisCache):
                 self._down_until = time.monotonic() + self.retry_seconds
                 log.warning("cache_unreachable", extra={"operation": name, "error": error.__class__.__name__})
         return getattr(self._local, name)(*args, **kwargs)
+
+
+def count_in_window(cache, key, period):
+    """Add one to ``key``'s count and return it; the count starts when the key is first made and lasts
+    ``period`` seconds (a fixed window). Redis: INCR and EXPIRE … NX in one round trip."""
+    if isinstance(cache, ResilientRedisCache) and not cache.degraded:
+        try:
+            redis_key = cache.make_and_validate_key(key)
+            pipeline = cache._cache.get_client(redis_key, write=True).pipeline(transaction=False)
+            pipeline.incr(redis_key)
+            pipeline.expire(redis_key, period, nx=True)
+            return pipeline.execute()[0]
+        except _outage_errors() as error:
+            cache._down_until = time.monotonic() + cache.retry_seconds
+            log.warning("cache_unreachable", extra={"operation": "incr", "error": error.__class__.__name__})
+        cache = cache._local
+    if cache.add(key, 1, timeout=period):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=period)
+        return 1
 
 
 def _delegate(name):

@@ -11,7 +11,7 @@ says what it does then (``on_outage``), as the README's table lists:
 """
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 
 def client_ip(request):
@@ -30,20 +30,13 @@ def _key(scope, ident):
 
 def hit(scope, ident, *, limit, period, on_outage="local"):
     """Count one attempt; return True while the count is within ``limit`` per ``period`` seconds."""
-    from .cache import cache_is_shared
+    from .cache import cache_is_shared, count_in_window
 
-    key = _key(scope, ident)
     if on_outage == "closed" and not cache_is_shared():
         return False
-    if cache.add(key, 1, timeout=period):
-        return 1 <= limit
-    if on_outage == "closed" and not cache_is_shared():  # Redis went away between the two calls
+    count = count_in_window(caches["default"], _key(scope, ident), period)
+    if on_outage == "closed" and not cache_is_shared():  # Redis went away during the call: counted locally
         return False
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=period)
-        count = 1
     return count <= limit
 
 
