@@ -205,6 +205,21 @@ def certificates_for(session, people):
     return list(Certificate.objects.filter(record__in=records).order_by("pk"))
 
 
+def door_open_today(organiser, unit, name="基层心血管疾病诊治进展学习班"):
+    """An approved one-day session today whose doors are open all day (the phone and desk tests' hall)."""
+    from datetime import time
+
+    from django.utils import timezone
+
+    from attendance.models import AttendancePlan
+
+    today = timezone.localdate()
+    project = ProjectFactory(holding_unit=unit, name=name)
+    session = held_session(organiser, unit, today, project=project, venue="甲市会议中心", credits=3, hours=8)
+    AttendancePlan.objects.create(session=session, day_start=time(0, 0), day_end=time(23, 59))
+    return session
+
+
 def held_session(organiser, unit, start, end=None, project=None, **fields):
     """An approved session of ``unit``, on file as if its application had passed (for attendance and its rules)."""
     from projects.models import Session

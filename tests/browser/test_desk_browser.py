@@ -2,7 +2,6 @@
 reads it; with the network cut, typed scans wait on the device and are sent once each when it comes back."""
 
 import io
-from datetime import time
 
 import pytest
 import qrcode
@@ -10,11 +9,10 @@ from django.utils import timezone
 from PIL import Image
 
 from attendance import tokens
-from attendance.models import Attendance, AttendancePlan, DeskScan
+from attendance.models import Attendance, DeskScan
 from cme_portal.accounts.models import Role
-from projects.models import Session
 
-from ..factories import PASSWORD, ProjectFactory, learner, make_tree, staff
+from ..factories import PASSWORD, door_open_today, learner, make_tree, staff
 from .conftest import ARTIFACTS, CHROMIUM, PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -38,19 +36,7 @@ def y4m_of(text, path, size=480, frames=5):
 def desk_day():
     tree = make_tree()
     organiser = staff(Role.ORGANISER, tree["unit_a"], name="张立项")
-    today = timezone.localdate()
-    session = Session.objects.create(
-        project=ProjectFactory(holding_unit=tree["unit_a"], name="基层心血管疾病诊治进展学习班"),
-        venue="甲市会议中心",
-        start_date=today,
-        end_date=today,
-        credits=3,
-        hours=8,
-        state="approved",
-        organiser=organiser,
-        unit=tree["unit_a"],
-    )
-    AttendancePlan.objects.create(session=session, day_start=time(0, 0), day_end=time(23, 59))
+    session = door_open_today(organiser, tree["unit_a"])
     return tree, organiser, session
 
 

@@ -1,17 +1,15 @@
 """W3 on a 360-pixel phone: open the scanned code, check in as a new learner, check out with the survey."""
 
-from datetime import date, time
+from datetime import date
 
 import pytest
-from django.utils import timezone
 
 from attendance import services
-from attendance.models import Attendance, AttendancePlan, SurveyResponse
+from attendance.models import Attendance, SurveyResponse
 from cme_portal.accounts.models import Role
-from projects.models import Session
 
 from ..conftest import last_sms_code
-from ..factories import ProjectFactory, make_tree, resident_id, staff
+from ..factories import door_open_today, make_tree, resident_id, staff
 from .test_projects_browser import fits
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,20 +18,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_check_in_and_out_on_a_phone(live_server, phone, screenshot):
     tree = make_tree()
     organiser = staff(Role.ORGANISER, tree["unit_a"])
-    today = timezone.localdate()
-    session = Session.objects.create(
-        project=ProjectFactory(holding_unit=tree["unit_a"], name="基层心血管疾病诊治进展学习班"),
-        venue="甲市会议中心",
-        start_date=today,
-        end_date=today,
-        credits=3,
-        hours=8,
-        state="approved",
-        organiser=organiser,
-        unit=tree["unit_a"],
-    )
-    # The whole day is open so the test does not depend on the hour it runs at.
-    plan = AttendancePlan.objects.create(session=session, day_start=time(0, 0), day_end=time(23, 59))
+    session = door_open_today(organiser, tree["unit_a"])  # open all day: the test does not depend on the hour
+    plan = session.attendance_plan
     page = phone
 
     page.goto(f"{live_server.url}/attendance/s/{session.pk}/in/{services.current_code(plan, 'in')}/")

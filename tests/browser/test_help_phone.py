@@ -1,16 +1,11 @@
 """Issue 13, item 3 on a 360-pixel phone: the help page (anonymous, a learner, a unit admin), the problem report
 reaching the unit admin's inbox, and a door refusal showing who to call."""
 
-from datetime import time
-
 import pytest
-from django.utils import timezone
 
-from attendance.models import AttendancePlan
 from cme_portal.accounts.models import Organisation, Role
-from projects.models import Session
 
-from ..factories import PASSWORD, ProjectFactory, learner, make_tree, staff
+from ..factories import PASSWORD, door_open_today, learner, make_tree, staff
 from .test_projects_browser import fits
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -39,19 +34,7 @@ def test_help_pages_and_a_door_refusal_on_a_phone(live_server, browser, screensh
     person = learner(unit=tree["unit_a"], name="刘洋", mobile="13900000005")
     admin = staff(Role.UNIT_ADMIN, tree["unit_a"], name="李娜", mobile="13900000003")
     organiser = staff(Role.ORGANISER, tree["unit_a"], mobile="13900000004")
-    today = timezone.localdate()
-    session = Session.objects.create(
-        project=ProjectFactory(holding_unit=tree["unit_a"], name="基层心血管疾病诊治进展学习班"),
-        venue="甲市会议中心",
-        start_date=today,
-        end_date=today,
-        credits=3,
-        hours=8,
-        state="approved",
-        organiser=organiser,
-        unit=tree["unit_a"],
-    )
-    AttendancePlan.objects.create(session=session, day_start=time(0, 0), day_end=time(23, 59))
+    session = door_open_today(organiser, tree["unit_a"])
     base = live_server.url
 
     # Anonymous: the learner's guide and the offices, nothing wider than the phone.
