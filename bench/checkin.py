@@ -46,6 +46,7 @@ from cme_portal.accounts.models import (
     OrgKind,
     Role,
     RoleAssignment,
+    SmsCode,
     User,
 )
 from projects.models import Project, Session
@@ -96,6 +97,8 @@ def build(enrolled=LEARNERS):
     AttendancePlan.objects.update_or_create(session=session, defaults={"day_start": clock(0, 0), "day_end": clock(23, 59)})
     Attendance.objects.filter(session=session).delete()
     User.objects.filter(id_number__in=first_timer_numbers()).delete()
+    # Earlier runs' SMS codes (a bench database only): a number gets a few a day, and each run asks one a first-timer.
+    SmsCode.objects.all().delete()
     existing = set(User.objects.filter(id_number__startswith="CHECKIN").values_list("id_number", flat=True))
     new = [
         User(id_number=f"CHECKIN{n:05d}", name=f"学员{n}", mobile=f"150{n:08d}", password="!")
