@@ -80,8 +80,9 @@ def build():
         # Cities and units: one INSERT … SELECT each, paths from the ids as Organisation.save() makes them.
         steps.sql(
             "cities",
-            "INSERT INTO accounts_organisation (name, kind, parent_id, code, path, is_grassroots, is_tertiary) "
-            "SELECT '基准市' || c, 'city', %s, '', '', false, false FROM generate_series(0, %s) c ORDER BY c",
+            "INSERT INTO accounts_organisation (name, kind, parent_id, code, path, is_grassroots, is_tertiary, contact_phone, "
+            "office_hours, office_address) "
+            "SELECT '基准市' || c, 'city', %s, '', '', false, false, '', '', '' FROM generate_series(0, %s) c ORDER BY c",
             [province.pk, len(CITIES) - 1],
         )
         sql(
@@ -91,8 +92,9 @@ def build():
         city_ids = list(Organisation.objects.filter(kind=OrgKind.CITY).order_by("pk").values_list("pk", flat=True))
         steps.sql(
             "units",
-            "INSERT INTO accounts_organisation (name, kind, parent_id, code, path, is_grassroots, is_tertiary) "
-            "SELECT '基准市' || c.n || '医院' || u, 'unit', c.id, '', '', false, u < 2 "
+            "INSERT INTO accounts_organisation (name, kind, parent_id, code, path, is_grassroots, is_tertiary, contact_phone, "
+            "office_hours, office_address) "
+            "SELECT '基准市' || c.n || '医院' || u, 'unit', c.id, '', '', false, u < 2, '', '', '' "
             "FROM unnest(%s::bigint[], %s::int[]) WITH ORDINALITY AS c(id, units, n), generate_series(0, c.units - 1) u "
             "ORDER BY c.n, u",
             [city_ids, [units for _n, units in CITIES]],
@@ -105,8 +107,8 @@ def build():
         steps.sql(
             "users",
             "INSERT INTO accounts_user (password, is_superuser, id_type, id_number, name, email, is_active, is_staff, "
-            "date_joined, claimed, failed_logins) "
-            "SELECT '!', false, 'resident_id', 'BENCH' || lpad(n::text, 7, '0'), '学员' || n, '', true, false, now(), true, 0 "
+            "date_joined, claimed, failed_logins, language) "
+            "SELECT '!', false, 'resident_id', 'BENCH' || lpad(n::text, 7, '0'), '学员' || n, '', true, false, now(), true, 0, '' "
             "FROM generate_series(0, %s) n ORDER BY n",
             [LEARNERS - 1],
         )

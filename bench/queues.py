@@ -96,8 +96,9 @@ def build():
         province = Organisation.objects.create(name=PROVINCE, kind=OrgKind.PROVINCE)
         steps.sql(
             "cities",
-            "INSERT INTO accounts_organisation (name, kind, parent_id, code, path, is_grassroots, is_tertiary) "
-            "SELECT '队列基准市' || c, 'city', %s, '', '', false, false FROM generate_series(0, %s) c ORDER BY c",
+            "INSERT INTO accounts_organisation (name, kind, parent_id, code, path, is_grassroots, is_tertiary, contact_phone, "
+            "office_hours, office_address) "
+            "SELECT '队列基准市' || c, 'city', %s, '', '', false, false, '', '', '' FROM generate_series(0, %s) c ORDER BY c",
             [province.pk, CITIES - 1],
         )
         sql(
@@ -106,8 +107,9 @@ def build():
         )
         steps.sql(
             "units",
-            "INSERT INTO accounts_organisation (name, kind, parent_id, code, path, is_grassroots, is_tertiary) "
-            "SELECT c.name || '医院' || u, 'unit', c.id, '', '', false, false "
+            "INSERT INTO accounts_organisation (name, kind, parent_id, code, path, is_grassroots, is_tertiary, contact_phone, "
+            "office_hours, office_address) "
+            "SELECT c.name || '医院' || u, 'unit', c.id, '', '', false, false, '', '', '' "
             "FROM accounts_organisation c, generate_series(0, %s) u WHERE c.parent_id = %s ORDER BY c.id, u",
             [UNITS_PER_CITY - 1, province.pk],
         )
@@ -125,9 +127,9 @@ def build():
         steps.sql(
             "users",
             "INSERT INTO accounts_user (password, is_superuser, id_type, id_number, name, email, is_active, is_staff, "
-            "date_joined, claimed, failed_logins) "
+            "date_joined, claimed, failed_logins, language) "
             "SELECT '!', false, 'resident_id', 'QBENCH' || lpad(n::text, 7, '0'), '队列学员' || n, '', true, false, now(), "
-            "true, 0 FROM generate_series(0, %s) n ORDER BY n",
+            "true, 0, '' FROM generate_series(0, %s) n ORDER BY n",
             [LEARNERS - 1],
         )
         # Learner n is in unit n mod 200; qbench_learner numbers them for the entries.
@@ -204,9 +206,9 @@ def build():
         )
         steps.sql(
             "notifications",
-            "INSERT INTO review_notification (message, link, created_at, read_at, user_id, event_id, key, kind) "
+            "INSERT INTO review_notification (message, link, created_at, read_at, user_id, event_id, key, kind, template, params) "
             "SELECT '学分录入“队列基准活动”待省级审核', '/credits/entries/' || n || '/', now() - n * interval '1 minute', "
-            "CASE WHEN n < %s THEN NULL ELSE now() END, %s, NULL, '', '' FROM generate_series(0, %s) n",
+            "CASE WHEN n < %s THEN NULL ELSE now() END, %s, NULL, '', '', '', '{}'::jsonb FROM generate_series(0, %s) n",
             [UNREAD, admin.pk, NOTIFICATIONS - 1],
         )
         steps.sql(
