@@ -15,9 +15,8 @@ from cme_portal.notifications.kinds import Kind
 from cme_portal.review.models import Notification
 from credits.models import CreditRecord
 from credits.services import award, correct_record
-from projects.models import Session
 
-from .factories import ProjectFactory, learner, staff
+from .factories import ProjectFactory, held_session, learner, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -26,16 +25,15 @@ pytestmark = pytest.mark.django_db
 def awards(tree, monkeypatch):
     """give(n): n learners awarded a session's credits, their certificates not drawn yet (no render task sent)."""
     monkeypatch.setattr(tasks, "enqueue", lambda *args, **kwargs: None)
-    session = Session.objects.create(
+    session = held_session(
+        staff(Role.ORGANISER, tree["unit_a"]),
+        tree["unit_a"],
+        date(2026, 6, 1),
+        date(2026, 6, 3),
         project=ProjectFactory(holding_unit=tree["unit_a"], level="national", credits=10),
         venue="甲市会议中心",
-        start_date=date(2026, 6, 1),
-        end_date=date(2026, 6, 3),
         credits=10,
         hours=30,
-        state="approved",
-        organiser=staff(Role.ORGANISER, tree["unit_a"]),
-        unit=tree["unit_a"],
     )
 
     def give(n):

@@ -32,7 +32,6 @@ def help_page(request):
             "sections": selectors.guides_for(user),
             "own_contact": own,
             "contacts": [node for node in account_selectors.public_contacts() if own is None or node.pk != own.pk],
-            "can_report": user.is_authenticated and user.has_role(Role.LEARNER),
             "can_edit_contacts": user.is_authenticated and any(user.has_role(role) for role in ADMIN_ROLES),
         },
     )
