@@ -216,6 +216,12 @@ def test_the_list_is_paginated(client, tree, people, unit_token):
     assert client.get(LEARNERS, {"page": 99}, **auth(unit_token[1])).status_code == 404
 
 
+@pytest.mark.parametrize("name", ["page", "page_size", "year", "unit"])
+def test_an_empty_number_in_the_query_is_refused_not_read_as_absent(client, people, unit_token, name):
+    response = client.get(LEARNERS, {name: ""}, **auth(unit_token[1]))
+    assert response.status_code == 400 and name in response.json()["detail"]
+
+
 def test_compliance_needs_a_unit_token(client, people, platform_token):
     assert client.get(LEARNERS).status_code == 401
     assert client.get(LEARNERS, **auth(platform_token[1])).status_code == 403

@@ -55,10 +55,22 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.JSONField(help_text=_("原因（中文），或各字段的原因"))
 
 
+class QueryIntegerField(serializers.IntegerField):
+    """An integer in the query string, where ``?page_size=`` is refused like any other value that is no number.
+
+    DRF reads an empty optional value of a form as absent; in a query string the schema says integer, and an
+    empty one answered with the default page (schemathesis found it)."""
+
+    def get_value(self, dictionary):
+        if dictionary.get(self.field_name) == "":
+            return ""
+        return super().get_value(dictionary)
+
+
 class ComplianceQuerySerializer(serializers.Serializer):
     """The list's filters; page and page_size are the paginator's (PageQuerySerializer)."""
 
-    year = serializers.IntegerField(required=False, min_value=2000, max_value=2100, help_text=_("学分年度，默认今年"))
+    year = QueryIntegerField(required=False, min_value=2000, max_value=2100, help_text=_("学分年度，默认今年"))
     # No NUL: a department never holds one, and the schema says so (a NUL is refused with 400, as a text the
     # schema allowed would not be; schemathesis found it).
     department = serializers.CharField(
@@ -68,7 +80,7 @@ class ComplianceQuerySerializer(serializers.Serializer):
         validators=[RegexValidator(r"^[^\x00]*$", message=_("科室名称不能含有空字符。"))],
         help_text=_("科室名称（完全一致）"),
     )
-    unit = serializers.IntegerField(required=False, min_value=1, help_text=_("令牌范围内某个单位的编号"))
+    unit = QueryIntegerField(required=False, min_value=1, help_text=_("令牌范围内某个单位的编号"))
 
 
 class UnitSerializer(serializers.Serializer):
@@ -100,8 +112,8 @@ class LearnerPageSerializer(serializers.Serializer):
 
 
 class PageQuerySerializer(serializers.Serializer):
-    page = serializers.IntegerField(required=False, min_value=1, help_text=_("页码，从 1 开始"))
-    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500, help_text=_("每页条数，默认 100，至多 500"))
+    page = QueryIntegerField(required=False, min_value=1, help_text=_("页码，从 1 开始"))
+    page_size = QueryIntegerField(required=False, min_value=1, max_value=500, help_text=_("每页条数，默认 100，至多 500"))
 
 
 class TokenInfoSerializer(serializers.Serializer):
