@@ -23,7 +23,7 @@ from cme_portal.errors import DomainError
 from cme_portal.ratelimit import client_ip
 
 from . import device, selectors, services, tokens
-from .forms import CheckOutIdentifyForm, DoorRegistrationForm, IdentifyForm, SurveyForm
+from .forms import CheckOutIdentifyForm, DoorRegistrationForm, IdentifyForm, SurveyForm, drawn_fields
 
 # Steps (identify, confirm, survey) per phone and session a minute: a person needs two or three.
 DOOR_STEPS_PER_DEVICE_MINUTE = 30
@@ -47,6 +47,8 @@ class Door:
         if "help_contact" not in context and ((form is not None and form.errors) or context.get("notice_level") == "danger"):
             # A step refused on its form (a document number that fails its check, a mobile already taken): who helps.
             context["help_contact"] = self.helper()
+        if template == "register":
+            context["fields"] = drawn_fields(form)
         # The door's pages need none of the portal's context processors (menus, roles, unread counts): a plain
         # context with the request and the CSRF token halves the rendering of each of the door's three steps.
         html = get_template(f"attendance/{template}.html").render(
@@ -81,9 +83,8 @@ class Door:
         """Count one step; True when this phone (or, without a mark, this address) went too fast."""
         ip = self.mark.ip or "-"
         key = f"{self.session.pk}:{self.mark.device}" if self.mark.device else f"{self.session.pk}:ip:{ip}"
-        if not ratelimit.hit("door-device", key, limit=DOOR_STEPS_PER_DEVICE_MINUTE, period=60):
-            return True
-        return not ratelimit.hit("door-address", ip, limit=DOOR_STEPS_PER_ADDRESS_MINUTE, period=60)
+        limits = [("door-device", key, DOOR_STEPS_PER_DEVICE_MINUTE), ("door-address", ip, DOOR_STEPS_PER_ADDRESS_MINUTE)]
+        return not ratelimit.hit_all(limits, period=60)  # one round trip to Redis for both
 
     def too_fast(self):
         return self.refuse(DomainError(_("操作过于频繁，请稍后再试。")), status=429)

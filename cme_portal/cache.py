@@ -88,17 +88,29 @@ class ResilientRedisCache(RedisCache):
 def count_in_window(cache, key, period):
     """Add one to ``key``'s count and return it; the count starts when the key is first made and lasts
     ``period`` seconds (a fixed window). Redis: INCR and EXPIRE … NX in one round trip."""
+    return counts_in_window(cache, [key], period)[0]
+
+
+def counts_in_window(cache, keys, period):
+    """``count_in_window`` for several keys at once, in one round trip to Redis (the door counts a phone and
+    its address with each step); returns their counts in order."""
     if isinstance(cache, ResilientRedisCache) and not cache.degraded:
         try:
-            redis_key = cache.make_and_validate_key(key)
-            pipeline = cache._cache.get_client(redis_key, write=True).pipeline(transaction=False)
-            pipeline.incr(redis_key)
-            pipeline.expire(redis_key, period, nx=True)
-            return pipeline.execute()[0]
+            redis_keys = [cache.make_and_validate_key(key) for key in keys]
+            # Django's Redis cache writes every key to its first server: one client holds them all.
+            pipeline = cache._cache.get_client(redis_keys[0], write=True).pipeline(transaction=False)
+            for redis_key in redis_keys:
+                pipeline.incr(redis_key)
+                pipeline.expire(redis_key, period, nx=True)
+            return pipeline.execute()[::2]
         except _outage_errors() as error:
             cache._down_until = time.monotonic() + cache.retry_seconds
             log.warning("cache_unreachable", extra={"operation": "incr", "error": error.__class__.__name__})
         cache = cache._local
+    return [_count_locally(cache, key, period) for key in keys]
+
+
+def _count_locally(cache, key, period):
     if cache.add(key, 1, timeout=period):
         return 1
     try:

@@ -40,6 +40,19 @@ def hit(scope, ident, *, limit, period, on_outage="local"):
     return count <= limit
 
 
+def hit_all(limits, *, period, on_outage="local"):
+    """``hit`` for several limits at once, ``(scope, ident, limit)`` each, counted in one round trip to Redis;
+    True while every count is within its limit. Each attempt is counted against all of them."""
+    from .cache import cache_is_shared, counts_in_window
+
+    if on_outage == "closed" and not cache_is_shared():
+        return False
+    counts = counts_in_window(caches["default"], [_key(scope, ident) for scope, ident, _limit in limits], period)
+    if on_outage == "closed" and not cache_is_shared():
+        return False
+    return all(count <= limit for count, (_scope, _ident, limit) in zip(counts, limits))
+
+
 def count(scope, ident):
     return cache.get(_key(scope, ident), 0)
 

@@ -372,3 +372,40 @@ def test_malformed_codes_are_refused_as_forged(client, session, token):
     with time_machine.travel(at(DAY1, 9), tick=False):
         response = client.get(f"/attendance/s/{session.pk}/in/{token}/")
     assert response.status_code == 403 and "二维码无效" in response.content.decode()
+
+
+def test_a_refused_registration_keeps_every_answer_in_its_control(client, session, tree):
+    """The door's registration form is drawn by hand (attendance.forms.DrawnField), not by crispy-forms: what was
+    typed, picked and ticked comes back, each control labelled, the refused ones marked for screen readers."""
+    number = resident_id(8, birth=date(1991, 3, 2))
+    with time_machine.travel(at(DAY1, 8, 45), tick=False):
+        url = door(session, "in", at(DAY1, 8, 45))
+        page = client.post(url, door_registration(tree, number, name="", grassroots="1", title="senior")).content.decode()
+    assert f'name="id_number" class="textinput form-control" id="id_id_number" maxlength="32" value="{number}" required' in page
+    assert f'<option value="{tree["unit_a"].pk}" selected>' in page and '<option value="senior" selected>' in page
+    assert '<option value="resident_id" selected>' in page and 'value="1" id="id_grassroots_0" required checked>' in page
+    assert 'value="0" id="id_grassroots_1" required>' in page  # only the answer given is ticked
+    assert 'class="textinput form-control is-invalid" aria-describedby="id_name_error" aria-invalid="true" id="id_name"' in page
+    assert '<div id="id_name_error" class="invalid-feedback"><p id="error_1_id_name"><strong>' in page
+    assert 'value="内科"' not in page and 'value="心内科"' in page
+    for control in ("id_type", "id_number", "name", "age", "mobile", "sms_code", "unit", "unit_name", "department"):
+        assert f'<label for="id_{control}"' in page and f'id="id_{control}"' in page
+    assert '<legend class="form-label fs-6 requiredField">' in page  # the radio groups are fieldsets with a legend
+
+
+def test_the_door_finds_a_learner_with_what_it_shows_in_one_query(session, tree, django_assert_num_queries):
+    person = learner(unit=tree["unit_a"], name="王秀英", mobile="13912345678")
+    bare = User.objects.create_user(resident_id(9), name="李无档")
+    with django_assert_num_queries(1):
+        by_mobile = services.find_learner("13912345678")
+        shown = services.masked(by_mobile)  # profile and unit came with it
+    with django_assert_num_queries(1):
+        by_number = services.find_learner(person.id_number.lower())
+    assert by_mobile.pk == by_number.pk == person.pk
+    assert shown["name"] == "王*英" and shown["unit"] == tree["unit_a"].name
+    with django_assert_num_queries(1):
+        found = services.find_learner(bare.id_number)
+        assert services.masked(found)["unit"] == "" and found.name == "李无档"
+    assert services.find_learner("13900000000") is None
+    with django_assert_num_queries(1):
+        assert found.date_joined == bare.date_joined  # what it did not read is loaded when asked for, never wrong

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from cme_portal.cache import ResilientRedisCache, count_in_window
+from cme_portal.cache import ResilientRedisCache, count_in_window, counts_in_window
 
 
 @pytest.fixture
@@ -44,6 +44,27 @@ def test_the_window_counts_in_one_round_trip_and_starts_once(redis_cache):
     count_in_window(redis_cache, "door", 60)
     assert client.ttl(key) <= 5, "a count must not push the window's end back"
     assert redis_cache.get("door") == 4  # readable as the cache's own integer (ratelimit.count)
+
+
+def test_several_windows_count_in_one_round_trip(redis_cache):
+    """The door counts a phone and its address with each step: both in one pipeline, each its own count."""
+    client = redis_cache._cache.get_client(write=True)
+    sent = []
+    original = client.pipeline
+
+    def pipeline(*args, **kwargs):
+        pipe = original(*args, **kwargs)
+        execute = pipe.execute
+        pipe.execute = lambda *a, **k: sent.append(len(pipe.command_stack)) or execute(*a, **k)
+        return pipe
+
+    client.pipeline = pipeline
+    count_in_window(redis_cache, "address", 60)
+    sent.clear()
+    assert counts_in_window(redis_cache, ["phone", "address"], 60) == [1, 2]
+    assert counts_in_window(redis_cache, ["phone", "address"], 60) == [2, 3]
+    assert sent == [4, 4]  # one round trip each time: INCR and EXPIRE … NX per key
+    assert 0 < client.ttl(redis_cache.make_and_validate_key("phone")) <= 60
 
 
 def test_the_client_is_made_once_per_pool(redis_cache):
