@@ -2,13 +2,14 @@
 all behind one address 50 ms from the server, with 30,000 learners enrolled.
 
 A known learner opens the door page, identifies and confirms (three requests); a first-timer opens it,
-identifies, asks for the SMS code and registers with it (four). Every phone's traffic passes through a delay
-line (bench/delayline.py) that holds each chunk for half the round trip each way: this machine's kernel has
-no `netem`, so the delay is made in user space, and all phones come from one address (127.0.0.1), as a hall
-behind one Wi-Fi address does. The server is granian, as docker-compose.yml runs it (BENCH_DOOR_MODE=granian,
-the default), or, to compare, gunicorn behind nginx (BENCH_DOOR_MODE=nginx) or gunicorn alone with sync or
-threaded workers (BENCH_DOOR_MODE=sync|gthread). A comment line says where the machine's CPU went. The line also prints probe_ms, the median time of a
-one-row request through the delay line, which shows the round trip is there.
+identifies, asks for the SMS code and registers with it (four). The phones (bench/door_client.py, one process,
+uvloop) each hold every request half the round trip before it reaches the server and every response half the
+round trip before the phone reads it: this machine's kernel has no `netem`, so the delay is made there, and all
+phones come from one address (127.0.0.1), as a hall behind one Wi-Fi address does. The server is granian, as
+docker-compose.yml runs it (BENCH_DOOR_MODE=granian, the default), or, to compare, gunicorn behind nginx
+(BENCH_DOOR_MODE=nginx) or gunicorn alone with sync or threaded workers (BENCH_DOOR_MODE=sync|gthread). A
+comment line says where the machine's CPU went. The line also prints probe_ms, the median time of a one-row
+request from a phone, which shows the round trip is there.
 
     BENCH door learners_per_s=<n> known_per_s=<n> first_timers_per_s=<n> p50_ms=<n> p99_ms=<n> http_429=<n>
           errors=<n> rows_ok=<0|1> enrolled=<n> rtt_ms=<n> mode=<granian|nginx|sync|gthread>
@@ -41,14 +42,6 @@ from cme_portal.accounts.models import User
 
 ENROLLED, KNOWN, PHONES, RTT_MS = 30_000, 2_700, 100, 50
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def start_delay_line(listen_port, upstream_port):
-    return subprocess.Popen(
-        [sys.executable, "-m", "bench.delayline", str(listen_port), str(upstream_port), str(RTT_MS)],
-        cwd=ROOT,
-        start_new_session=True,
-    )
 
 
 NGINX_CONF = """
@@ -150,23 +143,16 @@ def cpu_seconds(leaders):
 
 
 def wait_ready(base):
-    """Wait for the server; then the median of ten one-row requests through the delay line (ms)."""
+    """Wait for the server to answer."""
     import urllib.request
 
     for _ in range(300):
         try:
             urllib.request.urlopen(f"{base}/healthz/db/", timeout=2).read()
-            break
+            return
         except OSError:
             time.sleep(0.1)
-    else:
-        raise RuntimeError("the server did not start")
-    probes = []
-    for _ in range(10):
-        started = time.perf_counter()
-        urllib.request.urlopen(f"{base}/healthz/db/", timeout=5).read()
-        probes.append((time.perf_counter() - started) * 1000)
-    return statistics.median(probes)
+    raise RuntimeError("the server did not start")
 
 
 def main():
@@ -177,25 +163,26 @@ def main():
     )
     first = list(enumerate(first_timer_numbers()))
     mode = os.environ.get("BENCH_DOOR_MODE", "granian")
-    server_port, phones_port = free_port(), free_port()
-    base = f"http://127.0.0.1:{phones_port}"
+    server_port = free_port()
+    base = f"http://127.0.0.1:{server_port}"
     door_url = f"{base}/attendance/s/{session.pk}/in/{services.current_code(plan, 'in')}/"
     with tempfile.TemporaryDirectory() as tmp:
         processes, described = start_server(mode, "127.0.0.1", server_port, tmp)
-        processes.append(start_delay_line(phones_port, server_port))
         try:
-            probe_ms = wait_ready(base)
+            wait_ready(base)
             job = {
                 "door_url": door_url,
                 "known": known,
                 "first_timers": first,
                 "unit_pk": session.unit_id,
                 "phones": PHONES,
+                "rtt_ms": RTT_MS,
+                "probe_url": f"{base}/healthz/db/",
                 "deadline_s": 600,
             }
             job_file, results_file = Path(tmp) / "job.json", Path(tmp) / "results.json"
             job_file.write_text(json.dumps(job))
-            names = ["server", "nginx", "delayline"] if mode == "nginx" else ["server", "delayline"]
+            names = ["server", "nginx"] if mode == "nginx" else ["server"]
             leaders = dict(zip(names, (process.pid for process in processes)))
             cpu_before, phones_before = cpu_seconds(leaders), resource.getrusage(resource.RUSAGE_CHILDREN)
             subprocess.run([sys.executable, "-m", "bench.door_client", job_file, results_file], cwd=ROOT, check=True)
@@ -229,7 +216,7 @@ def main():
     print(
         "BENCH door "
         + " ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items())
-        + f" enrolled={ENROLLED} rtt_ms={RTT_MS} mode={mode} probe_ms={probe_ms:.0f}",
+        + f" enrolled={ENROLLED} rtt_ms={RTT_MS} mode={mode} probe_ms={results['probe_ms']:.0f}",
         flush=True,
     )
     check("door", **figures)

@@ -1,9 +1,13 @@
-"""Site-wide guards that must hold on every response: the request-size cap and no-store for personal data."""
+"""Site-wide guards that must hold on every response: the request-size cap and no-store for personal data; and
+Django's messages made only for the requests that use them."""
 
 from django.conf import settings
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.messages.storage import default_storage
 from django.http import FileResponse
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.functional import SimpleLazyObject, empty
 from django.utils.translation import gettext as _
 
 
@@ -63,3 +67,20 @@ class NoStoreMiddleware:
             add_never_cache_headers(response)
             patch_cache_control(response, no_store=True, private=True)
         return response
+
+
+class LazyMessageMiddleware(MessageMiddleware):
+    """Django's messages, their storage made when something first reads or adds one.
+
+    Most requests never do (the door's steps, the API, the health checks); making the cookie and session
+    storages for each of them, and asking them to save nothing afterwards, was two per cent of the door's CPU
+    (issue 12, item 4). A request whose messages were touched is answered exactly as by Django's middleware."""
+
+    def process_request(self, request):
+        request._messages = SimpleLazyObject(lambda: default_storage(request))
+
+    def process_response(self, request, response):
+        messages = getattr(request, "_messages", None)
+        if isinstance(messages, SimpleLazyObject) and messages._wrapped is empty:
+            return response
+        return super().process_response(request, response)

@@ -82,7 +82,7 @@ MIDDLEWARE = [
     # Before any view reads the body: a request over MAX_REQUEST_BYTES is refused unread, in Chinese.
     "cme_portal.middleware.RequestSizeLimitMiddleware",
     "cme_portal.middleware.NoStoreMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "cme_portal.middleware.LazyMessageMiddleware",  # Django's, its storage made on first use
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Inside the messages middleware: a committed action whose tasks could not be queued says so.
@@ -271,7 +271,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "cme_portal.staticstorage.CachedUrlStaticFilesStorage"
         )
     },
 }

@@ -39,3 +39,32 @@ def test_files_with_personal_data_are_no_store(client, cast, awarded, tree):  # 
 def test_public_pages_without_personal_data_stay_cacheable(client, db):
     assert not no_store(client.get(reverse("home")))
     assert not no_store(client.get(reverse("projects:public_search")))
+
+
+def test_messages_are_made_only_for_the_requests_that_use_them(rf, settings):
+    """cme_portal.middleware.LazyMessageMiddleware: a request that never touches messages builds no storage and
+    sets no cookie; one that adds a message has it kept for the next page, as with Django's middleware."""
+    from django.contrib import messages
+    from django.contrib.sessions.middleware import SessionMiddleware
+    from django.http import HttpResponse
+    from django.utils.functional import empty
+
+    from cme_portal.middleware import LazyMessageMiddleware
+
+    def quiet(request):
+        return HttpResponse("ok")
+
+    def telling(request):
+        messages.success(request, "已保存。")
+        return HttpResponse("ok")
+
+    for view, touched in ((quiet, False), (telling, True)):
+        request = rf.get("/")
+        SessionMiddleware(lambda r: HttpResponse()).process_request(request)
+        response = LazyMessageMiddleware(view)(request)
+        assert (request._messages._wrapped is not empty) is touched
+        assert ("messages" in response.cookies) is touched
+    follow = rf.get("/", HTTP_COOKIE=f"messages={response.cookies['messages'].value}")
+    SessionMiddleware(lambda r: HttpResponse()).process_request(follow)
+    LazyMessageMiddleware(quiet)(follow)
+    assert [str(m) for m in messages.get_messages(follow)] == ["已保存。"]

@@ -35,7 +35,7 @@ def pipeline(tmp_path_factory, django_db_blocker):
     root = tmp_path_factory.mktemp("staticfiles")
     storages = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+        "staticfiles": {"BACKEND": "cme_portal.staticstorage.CachedUrlStaticFilesStorage"},  # as in production
     }
     with override_settings(STATIC_ROOT=root, STORAGES=storages, DEBUG=False, WHITENOISE_AUTOREFRESH=False):
         call_command("collectstatic", interactive=False, verbosity=0)
