@@ -67,6 +67,13 @@ class DoorRegistrationForm(DocumentFieldsMixin, forms.Form):
     position = forms.ChoiceField(label=_("职务"), choices=[("", "—")] + Position.choices, required=False)
     education = forms.ChoiceField(label=_("学历"), choices=[("", "—")] + Education.choices, required=False)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .selectors import door_unit_choices
+
+        # The list as shown, kept a minute (the unit picked is still looked up in the database when submitted).
+        self.fields["unit"].choices = door_unit_choices(self.fields["unit"])
+
     def clean(self):
         cleaned = super().clean()
         self.clean_document(cleaned)

@@ -40,17 +40,22 @@ def hit(scope, ident, *, limit, period, on_outage="local"):
     return count <= limit
 
 
-def hit_all(limits, *, period, on_outage="local"):
+def hits(limits, *, period, on_outage="local"):
     """``hit`` for several limits at once, ``(scope, ident, limit)`` each, counted in one round trip to Redis;
-    True while every count is within its limit. Each attempt is counted against all of them."""
+    for each, True while its count is within its limit. Each attempt is counted against all of them."""
     from .cache import cache_is_shared, counts_in_window
 
     if on_outage == "closed" and not cache_is_shared():
-        return False
+        return [False] * len(limits)
     counts = counts_in_window(caches["default"], [_key(scope, ident) for scope, ident, _limit in limits], period)
     if on_outage == "closed" and not cache_is_shared():
-        return False
-    return all(count <= limit for count, (_scope, _ident, limit) in zip(counts, limits))
+        return [False] * len(limits)
+    return [count <= limit for count, (_scope, _ident, limit) in zip(counts, limits)]
+
+
+def hit_all(limits, *, period, on_outage="local"):
+    """True while every one of ``limits`` holds (``hits``)."""
+    return all(hits(limits, period=period, on_outage=on_outage))
 
 
 def count(scope, ident):

@@ -2,6 +2,7 @@
 
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal as D
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -409,3 +410,22 @@ def test_the_door_finds_a_learner_with_what_it_shows_in_one_query(session, tree,
     assert services.find_learner("13900000000") is None
     with django_assert_num_queries(1):
         assert found.date_joined == bare.date_joined  # what it did not read is loaded when asked for, never wrong
+
+
+def test_the_door_unit_list_is_kept_a_minute_and_the_unit_picked_is_still_checked(client, session, tree, monkeypatch):
+    from attendance import selectors
+    from cme_portal.accounts.models import Organisation, OrgKind
+
+    number = resident_id(10, birth=date(1992, 4, 5))
+    with time_machine.travel(at(DAY1, 8, 45), tick=False):
+        url = door(session, "in", at(DAY1, 8, 45))
+        first = client.post(url, {"step": "identify", "identifier": number}).content.decode()
+        opened = Organisation.objects.create(name="新开医院", parent=tree["city_a"], kind=OrgKind.UNIT)
+        again = client.post(url, {"step": "identify", "identifier": number}).content.decode()
+        assert tree["unit_a"].name in first and "新开医院" not in again  # the list as read a moment ago
+        refused = client.post(url, door_registration(tree, number, unit="999999", sms_code="123456")).content.decode()
+        assert 'id="id_unit_error"' in refused  # a unit that is not one is refused, whatever the list showed
+        clock = selectors.time.monotonic
+        monkeypatch.setattr(selectors, "time", SimpleNamespace(monotonic=lambda: clock() + 61))  # a minute on
+        later = client.post(url, {"step": "identify", "identifier": number}).content.decode()
+    assert f'<option value="{opened.pk}">' in later
