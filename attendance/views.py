@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import get_template
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
@@ -34,6 +34,15 @@ DOOR_STEPS_PER_ADDRESS_MINUTE = 12000
 # cookie to get a fresh mark for every step meets this instead of the per-phone limit. (1,200 throttled the
 # door bench's hall once the counters were shared by every web process, as they are in production.)
 NEW_MARKS_PER_ADDRESS_MINUTE = 6000
+
+
+# The door's blank first pages, drawn once (Door.render_blank); the slot its CSRF token goes in.
+_BLANK_PAGES = {}
+_TOKEN_SLOT = "door-csrf-token-slot-7f3a9c1e"
+
+
+def forget_blank_pages():
+    _BLANK_PAGES.clear()
 
 
 class Door:
@@ -60,6 +69,25 @@ class Door:
                 **context,
             }
         )
+        return self._answer(html, status)
+
+    def render_blank(self, template, form):
+        """A page that is the same for every phone but for its CSRF token (the door's empty first form, what
+        every phone opens): drawn once per template, language, session and direction and kept while what it shows
+        of the session stays the same; each phone's token is put in."""
+        project = self.session.project
+        key = (template, translation.get_language(), self.session.pk, self.direction, project.name, project.number,
+               self.session.sequence)  # fmt: skip
+        html = _BLANK_PAGES.get(key)
+        if html is None:
+            context = {"session": self.session, "direction": self.direction, "request": self.request, "form": form}
+            html = get_template(f"attendance/{template}.html").render({**context, "csrf_token": _TOKEN_SLOT})
+            if len(_BLANK_PAGES) > 256:
+                _BLANK_PAGES.clear()
+            _BLANK_PAGES[key] = html
+        return self._answer(html.replace(_TOKEN_SLOT, get_token(self.request)), 200)
+
+    def _answer(self, html, status):
         response = HttpResponse(html, status=status)
         if self.fresh_mark:
             device.remember(response, self.fresh_mark)
@@ -128,6 +156,8 @@ def _identify_page(at_door, form):
     user = at_door.request.user
     # Someone tapped "不是我" on a phone signed in as another learner: offer the way back.
     forgotten = user if user.is_authenticated and at_door.request.session.get("door_not_me") == user.pk else None
+    if forgotten is None and not form.is_bound:
+        return at_door.render_blank("identify", form)  # the page every phone opens: drawn once (issue 12, item 4)
     return at_door.render("identify", form=form, forgotten=forgotten)
 
 

@@ -30,8 +30,10 @@ def _clean_slate():
     cache.clear()
     sms.outbox.clear()
     from attendance.selectors import forget_door_sessions
+    from attendance.views import forget_blank_pages
 
     forget_door_sessions()
+    forget_blank_pages()
     yield
     sms.outbox.clear()
 

@@ -429,3 +429,30 @@ def test_the_door_unit_list_is_kept_a_minute_and_the_unit_picked_is_still_checke
         monkeypatch.setattr(selectors, "time", SimpleNamespace(monotonic=lambda: clock() + 61))  # a minute on
         later = client.post(url, {"step": "identify", "identifier": number}).content.decode()
     assert f'<option value="{opened.pk}">' in later
+
+
+def test_the_first_page_is_drawn_once_and_each_phone_gets_its_own_token(session, tree):
+    """Every phone opens the same empty form: it is drawn once (attendance.views.Door.render_blank) and each
+    phone's CSRF token put in; the token works, and a renamed project shows its new name at once."""
+    import re
+
+    from django.test import Client
+
+    person = learner(unit=tree["unit_a"], name="王秀英")
+    token_in = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+    with time_machine.travel(at(DAY1, 8, 50), tick=False):
+        url = door(session, "in", at(DAY1, 8, 50))
+        phones = [Client(enforce_csrf_checks=True) for _ in range(2)]
+        pages = [phone.get(url).content.decode() for phone in phones]
+        tokens = [token_in.search(page).group(1) for page in pages]
+        assert tokens[0] != tokens[1] and "door-csrf-token-slot" not in pages[0]
+        assert token_in.sub("", pages[0]) == token_in.sub("", pages[1]) and "心血管进展学习班" in pages[0]
+        answer = phones[1].post(url, {"step": "identify", "identifier": person.id_number, "csrfmiddlewaretoken": tokens[1]})
+        assert answer.status_code == 200 and "王*英" in answer.content.decode()
+        assert phones[0].post(url, {"step": "identify", "identifier": person.id_number}).status_code == 403  # no token
+        session.project.name = "心血管进展学习班（第二版）"
+        session.project.save(update_fields=["name"])
+        from attendance.selectors import forget_door_sessions
+
+        forget_door_sessions()  # the door reads the session again within five seconds
+        assert "心血管进展学习班（第二版）" in Client().get(url).content.decode()
