@@ -23,10 +23,11 @@ def redis_cache():
     return cache
 
 
-def test_the_window_counts_in_one_round_trip_and_starts_once(redis_cache):
+@pytest.fixture
+def sent(redis_cache):
+    """The commands of each pipeline the cache's client executes (each one round trip to Redis)."""
     client = redis_cache._cache.get_client(write=True)
-    sent = []
-    original = client.pipeline
+    sent, original = [], client.pipeline
 
     def pipeline(*args, **kwargs):
         pipe = original(*args, **kwargs)
@@ -35,6 +36,11 @@ def test_the_window_counts_in_one_round_trip_and_starts_once(redis_cache):
         return pipe
 
     client.pipeline = pipeline
+    return sent
+
+
+def test_the_window_counts_in_one_round_trip_and_starts_once(redis_cache, sent):
+    client = redis_cache._cache.get_client(write=True)
     assert [count_in_window(redis_cache, "door", 60) for _ in range(3)] == [1, 2, 3]
     assert len(sent) == 3  # one pipeline (one round trip) a count
     key = redis_cache.make_and_validate_key("door")
@@ -46,25 +52,15 @@ def test_the_window_counts_in_one_round_trip_and_starts_once(redis_cache):
     assert redis_cache.get("door") == 4  # readable as the cache's own integer (ratelimit.count)
 
 
-def test_several_windows_count_in_one_round_trip(redis_cache):
+def test_several_windows_count_in_one_round_trip(redis_cache, sent):
     """The door counts a phone and its address with each step: both in one pipeline, each its own count."""
-    client = redis_cache._cache.get_client(write=True)
-    sent = []
-    original = client.pipeline
-
-    def pipeline(*args, **kwargs):
-        pipe = original(*args, **kwargs)
-        execute = pipe.execute
-        pipe.execute = lambda *a, **k: sent.append(len(pipe.command_stack)) or execute(*a, **k)
-        return pipe
-
-    client.pipeline = pipeline
     count_in_window(redis_cache, "address", 60)
     sent.clear()
     assert counts_in_window(redis_cache, ["phone", "address"], 60) == [1, 2]
     assert counts_in_window(redis_cache, ["phone", "address"], 60) == [2, 3]
-    assert sent == [4, 4]  # one round trip each time: INCR and EXPIRE … NX per key
-    assert 0 < client.ttl(redis_cache.make_and_validate_key("phone")) <= 60
+    assert [len(commands) for commands in sent] == [4, 4]  # one round trip each: INCR and EXPIRE … NX per key
+    ttl = redis_cache._cache.get_client(write=True).ttl(redis_cache.make_and_validate_key("phone"))
+    assert 0 < ttl <= 60
 
 
 def test_the_client_is_made_once_per_pool(redis_cache):
