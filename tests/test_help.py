@@ -19,7 +19,7 @@ from cme_portal.support.models import ProblemReport
 from cme_portal.support.services import REPORTS_PER_HOUR
 from projects.models import Session
 
-from .factories import ProjectFactory, UserFactory, learner, staff
+from .factories import PASSWORD, ProjectFactory, UserFactory, learner, staff
 
 pytestmark = pytest.mark.django_db
 TZ = ZoneInfo("Asia/Shanghai")
@@ -419,3 +419,68 @@ def test_the_problem_report_link_is_offered_only_to_those_who_can_send_one(clien
     client.force_login(officer)
     page = client.get(reverse("support:help")).content.decode()
     assert f'href="{report}"' not in page
+
+
+# --- login and reset refusals, the admins' list of reports ------------------------------------------------
+
+
+def login(client, identifier, password):
+    return client.post(reverse("accounts:login"), {"identifier": identifier, "password": password}).content.decode()
+
+
+def test_a_refused_login_shows_the_provinces_office_not_the_accounts_unit(client, cast, contacts):
+    assert PHONES["province"] not in client.get(reverse("accounts:login")).content.decode()  # not before a refusal
+    page = login(client, cast["learner"].id_number, "wrong-password")
+    assert "密码不正确" in page and PHONES["province"] in page and PHONES["unit_a"] not in page
+    assert reverse("support:help") + "#contacts" in page
+
+
+def test_a_disabled_account_with_its_password_is_sent_to_its_own_unit(client, cast, contacts):
+    cast["learner"].is_active = False
+    cast["learner"].save(update_fields=["is_active"])
+    page = login(client, cast["learner"].id_number, PASSWORD)
+    assert "该账号已停用" in page and PHONES["unit_a"] in page
+    stranger = login(client, cast["learner"].id_number, "wrong-password")  # nothing tells a stranger whose it is
+    assert "该账号已停用" not in stranger and PHONES["unit_a"] not in stranger and PHONES["province"] in stranger
+
+
+def test_a_refused_password_reset_shows_the_provinces_office(client, cast, contacts):
+    url = reverse("accounts:password_reset")
+    page = client.get(url).content.decode()
+    assert PHONES["province"] not in page and "收不到验证码" in page
+    data = {"identifier": cast["learner"].mobile, "sms_code": "000000", "action": "reset"}
+    page = client.post(url, {**data, "new_password1": "Brand-New-Pass-77", "new_password2": "Brand-New-Pass-77"})
+    page = page.content.decode()
+    assert "请先获取短信验证码" in page and PHONES["province"] in page and PHONES["unit_a"] not in page
+
+
+def test_the_admins_list_of_reports_holds_their_scope_only(client, cast, tree):
+    report(client, cast["learner"], subject="签到二维码扫不出")
+    report(client, cast["other_learner"], subject="证书姓名有误")
+    url = reverse("support:reports")
+    seen = {}
+    for who in ("unit_admin", "other_unit_admin", "city_admin", "province_admin", "learner", "organiser"):
+        client.force_login(cast[who])
+        page = client.get(url).content.decode()
+        seen[who] = ("签到二维码扫不出" in page, "证书姓名有误" in page)
+    assert seen == {
+        "unit_admin": (True, False),
+        "other_unit_admin": (False, True),
+        "city_admin": (True, False),
+        "province_admin": (True, True),
+        "learner": (True, False),
+        "organiser": (False, False),
+    }
+    client.force_login(cast["province_admin"])
+    page = client.get(url, {"q": "孙学员"}).content.decode()
+    assert "证书姓名有误" in page and "签到二维码扫不出" not in page
+    assert "没有找到符合条件的问题反馈" in client.get(url, {"q": "不存在的问题"}).content.decode()
+    client.force_login(cast["organiser"])
+    assert "还没有问题反馈" in client.get(url).content.decode()
+
+
+def test_the_list_of_reports_is_in_every_admins_menu(client, cast):
+    for who, offered in (("unit_admin", True), ("province_admin", True), ("learner", False), ("organiser", False)):
+        client.force_login(cast[who])
+        page = client.get(reverse("support:help")).content.decode()
+        assert (reverse("support:reports") in page) is offered, who

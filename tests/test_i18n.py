@@ -40,3 +40,47 @@ def test_the_captcha_is_called_what_every_page_calls_it():
     with translation.override("zh-hans"):
         assert gettext("Invalid CAPTCHA") == "验证码不正确，请重新输入。"
         assert gettext("This field is required.") == "这个字段是必填项。"
+
+
+def _catalogue_entries(path):
+    """(msgid, msgstr, flags) of every entry of a .po file, read without a po library."""
+    import json
+    import re
+
+    text = path.read_text(encoding="utf-8")
+    for block in text.split("\n\n"):
+        flags = " ".join(line for line in block.splitlines() if line.startswith("#,"))
+        if "\nmsgctxt " in "\n" + block:
+            flags += " context"
+        found = re.search(
+            r'^msgid ((?:"(?:[^"\\]|\\.)*"\n)+)(?:msgid_plural .*\n)?msgstr(?:\[0\])? ((?:"(?:[^"\\]|\\.)*"\n?)+)', block, re.M
+        )
+        if found:
+            msgid, msgstr = (
+                "".join(json.loads(part) for part in re.findall(r'"(?:[^"\\]|\\.)*"', group)) for group in found.groups()
+            )
+            yield msgid, msgstr, flags
+
+
+def test_the_english_catalogue_is_complete_and_compiled():
+    """Every Chinese string has its English (none left empty or fuzzy), and the compiled .mo is the .po's."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    po = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po"
+    entries = [entry for entry in _catalogue_entries(po) if entry[0]]
+    assert len(entries) > 1000
+    assert [msgid for msgid, msgstr, flags in entries if not msgstr or "fuzzy" in flags] == []
+    assert _mo_matches(po), "run make messages: the compiled django.mo is not the django.po"
+
+
+def _mo_matches(po):
+    """Whether the compiled catalogue holds every translation of the .po (a fresh checkout has no useful mtimes)."""
+    import gettext
+
+    with po.with_suffix(".mo").open("rb") as handle:
+        compiled = gettext.GNUTranslations(handle)
+    return all(
+        compiled.gettext(msgid) == msgstr for msgid, msgstr, flags in _catalogue_entries(po) if msgid and "context" not in flags
+    )

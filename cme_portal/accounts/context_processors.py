@@ -15,5 +15,6 @@ def navigation(request):
     if any(role in roles for role in (Role.UNIT_ADMIN, Role.CITY_ADMIN, Role.PROVINCE_ADMIN)):
         items.append({"label": _("账号移交"), "url": reverse("accounts:handover")})
         items.append({"label": _("联系方式"), "url": reverse("support:contacts")})
+        items.append({"label": _("问题反馈记录"), "url": reverse("support:reports")})
     # 问题反馈 goes to the learner's unit admins: offered to those who learn (DESIGN.md §3), not to staff alone.
     return {"nav_roles": items, "can_report_problem": Role.LEARNER in roles}

@@ -3,7 +3,7 @@
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from .models import LearnerProfile, Organisation, OrgKind, Role
+from .models import LearnerProfile, Organisation, OrgKind, Role, User
 
 
 def profile_of(user):
@@ -73,6 +73,11 @@ def contact_for(*, learner=None, unit=None, session=None):
         if candidate.has_contact:
             return candidate
     return None
+
+
+def account_named(identifier):
+    """The account a document number or mobile names, or None."""
+    return User.objects.find_by_identifier(identifier)
 
 
 def public_contacts():

@@ -135,10 +135,12 @@ def login_view(request):
         request.method == "POST" and services.account_needs_captcha(request.POST.get("identifier", ""))
     )
     form = LoginForm(request.POST or None, needs_captcha=needs_captcha)
+    help_contact = None
     if request.method == "POST" and form.is_valid():
         try:
             user = services.check_login(form.cleaned_data["identifier"], form.cleaned_data["password"], ip)
         except DomainError as error:
+            help_contact = _login_help(error, form.cleaned_data["identifier"])
             form.add_error(None, error.message)
             if not needs_captcha and services.login_needs_captcha(ip):
                 form = LoginForm(request.POST, needs_captcha=True)
@@ -154,7 +156,16 @@ def login_view(request):
     if needs_captcha and request.method == "POST" and "captcha_1" not in request.POST and "captcha" in form.errors:
         # The page they sent had no captcha (it is asked for from this answer on): say what to do, not "required".
         form.errors["captcha"] = form.error_class([_("为保护账号安全，请输入图中的 4 个字符后再登录。")])
-    return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")})
+    context = {"form": form, "next": request.GET.get("next", ""), "help_contact": help_contact}
+    return render(request, "accounts/login.html", context)
+
+
+def _login_help(error, identifier):
+    """Who helps after a refused login: the account's own unit once the password proved it is theirs (a
+    disabled account), else the province's office; nothing names the unit of an account to a stranger."""
+    if error.code == "inactive":
+        return selectors.contact_for(learner=selectors.account_named(identifier))
+    return selectors.contact_for()
 
 
 @require_POST
@@ -165,8 +176,11 @@ def logout_view(request):
 
 
 def password_reset(request):
-    """Forgotten password: a code to the account's mobile, then a new password."""
+    """Forgotten password: a code to the account's mobile, then a new password. A refusal shows the
+    province's office (nothing tells whose account a number is), and the page says who helps when the
+    mobile is no longer theirs."""
     form = PasswordResetForm(request.POST or None)
+    help_contact = None
     if request.method == "POST":
         if request.POST.get("action") == "send_code":
             form = PasswordResetForm(initial={"identifier": request.POST.get("identifier", "")})
@@ -178,6 +192,7 @@ def password_reset(request):
                     code = services.request_password_reset(identifier, client_ip(request))
                 except DomainError as error:
                     messages.error(request, error.message)
+                    help_contact = selectors.contact_for()
                 else:
                     messages.success(request, _("如果该账号存在并绑定了手机号，验证码已发送到该手机，5 分钟内有效。"))
                     if settings.SMS_SHOW_CODE_IN_PAGE and code:
@@ -189,10 +204,11 @@ def password_reset(request):
                 )
             except DomainError as error:
                 form.add_error(error.field, error.message)
+                help_contact = selectors.contact_for()
             else:
                 messages.success(request, _("密码已重设，账号已解锁。请用新密码登录。"))
                 return redirect("accounts:login")
-    return render(request, "accounts/password_reset.html", {"form": form})
+    return render(request, "accounts/password_reset.html", {"form": form, "help_contact": help_contact})
 
 
 @login_required

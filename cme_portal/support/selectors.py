@@ -55,9 +55,18 @@ def report_destination(reporter):
     return nodes[-1], []
 
 
-def get_report(user, pk):
-    """The loader of a problem report: its reporter, or an admin whose scope holds the node it went to; 404 else."""
+def visible_reports(user, query=""):
+    """The problem reports ``user`` may read, newest first: their own, and those sent to a node in the scope
+    of an admin role they hold. ``query`` narrows by subject, reporter's name or receiving office."""
     visible = Q(reporter=user)
     for role in (Role.UNIT_ADMIN, Role.CITY_ADMIN, Role.PROVINCE_ADMIN):
         visible |= user.scope_q(role, "org__path")
-    return get_object_or_404(ProblemReport.objects.filter(visible).select_related("reporter", "org"), pk=pk)
+    reports = ProblemReport.objects.filter(visible).select_related("reporter", "org")
+    if query:
+        reports = reports.filter(Q(subject__icontains=query) | Q(reporter__name__icontains=query) | Q(org__name__icontains=query))
+    return reports.order_by("-created_at", "-pk")
+
+
+def get_report(user, pk):
+    """The loader of a problem report: its reporter, or an admin whose scope holds the node it went to; 404 else."""
+    return get_object_or_404(visible_reports(user), pk=pk)

@@ -33,6 +33,7 @@ def help_page(request):
             "own_contact": own,
             "contacts": [node for node in account_selectors.public_contacts() if own is None or node.pk != own.pk],
             "can_edit_contacts": user.is_authenticated and any(user.has_role(role) for role in ADMIN_ROLES),
+            "has_reports": user.is_authenticated and selectors.visible_reports(user).exists(),
         },
     )
 
@@ -62,6 +63,15 @@ def report_new(request):
             return redirect("support:help")
     destination, _admins = selectors.report_destination(request.user)
     return render(request, "support/report_form.html", {"form": form, "destination": destination})
+
+
+@login_required
+def reports(request):
+    """问题反馈记录: an admin's list of the reports sent to the offices in their scope; a learner's own."""
+    query = request.GET.get("q", "").strip()[:50]
+    page = paginate(request, selectors.visible_reports(request.user, query), 20)
+    is_admin = any(request.user.has_role(role) for role in ADMIN_ROLES)
+    return render(request, "support/reports.html", {"page_obj": page, "q": query, "is_admin": is_admin})
 
 
 @login_required

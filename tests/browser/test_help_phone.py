@@ -53,6 +53,16 @@ def test_help_pages_and_a_door_refusal_on_a_phone(live_server, browser, screensh
     assert phone_link.is_visible() and phone_link.bounding_box()["height"] >= 24
     assert fits(page)
     screenshot(page, "door-refusal-contact-360")
+
+    # A refused login: the province's office (nothing names the unit of an account to a stranger).
+    page.goto(f"{base}/accounts/login/")
+    page.locator("#id_identifier").fill(person.mobile)
+    page.locator("#id_password").fill("not-the-password")
+    page.locator("main form button[type=submit]").click()
+    page.get_by_text("需要帮助？请联系").wait_for()
+    assert page.get_by_text("0571-87709206").is_visible() and page.get_by_text("0571-87108150").count() == 0
+    assert fits(page)
+    screenshot(page, "login-refusal-contact-360")
     context.close()
 
     # The learner: their own guide and their unit's office first; a problem report with the page prefilled.
@@ -90,6 +100,12 @@ def test_help_pages_and_a_door_refusal_on_a_phone(live_server, browser, screensh
     page.get_by_text("刘洋 反馈问题：学分记录里少了一条").click()
     page.get_by_text("上个月参加的省级项目学分没有出现在我的学分里。").wait_for()
     assert fits(page)
+    # 问题反馈记录: every report to their unit, as labelled cards on the phone.
+    page.get_by_role("link", name="返回问题反馈记录").click()
+    page.wait_for_url("**/help/reports/")
+    assert page.locator("main tbody tr").count() == 1 and page.get_by_role("link", name="学分记录里少了一条").is_visible()
+    assert fits(page)
+    screenshot(page, "help-reports-360")
     # 工作台 → 联系方式: their own unit only, edited on the phone.
     page.goto(f"{base}/help/contacts/")
     assert page.locator("main tbody tr").count() == 1
