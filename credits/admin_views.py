@@ -187,6 +187,7 @@ def compliance_report(request, export=False):
         return redirect("credits:job_status", job.public_id)
     report = selectors.compliance_report(request.user, filters=request.GET)
     summary = report.summary()
+    charted = selectors.chart_rows(summary)
     return render(
         request,
         "credits/compliance_report.html",
@@ -196,7 +197,8 @@ def compliance_report(request, export=False):
             "node": report.node,
             "page_obj": paginate(request, report.rows(summary), 50),
             "summary": summary,
-            "chart": {"labels": [row.unit.name for row in summary], "rates": [row.rate for row in summary]},
+            "charted": charted,
+            "chart": {"labels": [row.unit.name for row in charted], "rates": [row.rate for row in charted]},
             "totals": (sum(r.learners for r in summary), sum(r.compliant for r in summary)),
         },
     )

@@ -162,6 +162,15 @@ class ComplianceReport:
         return UnitWindow(self.learners, [(unit, sizes.get(unit, 0)) for unit in order])
 
 
+CHART_UNITS = 20
+
+
+def chart_rows(summary, limit=CHART_UNITS):
+    """The units the compliance chart draws: the lowest rates first (the ones to call), at most ``limit`` of
+    them so that a province of a thousand units still draws readable bars; the table below lists them all."""
+    return sorted(summary, key=lambda row: (row.rate, -row.learners, row.unit.path))[:limit]
+
+
 def compliance_report(user, *, filters):
     """W6 for admins: the learners of the person's subtree (or one unit of it) with their sums and verdicts."""
     node, _role = report_scope(user)

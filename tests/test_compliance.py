@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from cme_portal.accounts.models import LearnerProfile, Role, StaffCategory
+from cme_portal.accounts.models import LearnerProfile, Organisation, Role, StaffCategory
 from credits import compliance, services
 from credits.models import CreditRecord, Platform, RequirementRule
 from credits.platforms import import_platform_file
@@ -275,3 +275,16 @@ def test_the_learners_dashboard_card_shows_this_years_figures(client, tree, peop
         client.force_login(people["ok"])
         page = client.get(reverse("accounts:dashboard_role", args=["learner"])).content.decode()
     assert "I 类 8 分 · II 类 18 分" in page and "已达标" in page and ">26<" in page
+
+
+def test_the_chart_draws_the_lowest_rates_first_and_at_most_twenty_units(tree):
+    """A province of a thousand units draws the twenty that most need a call, lowest first; the table lists all."""
+    from credits.compliance import UnitRow
+    from credits.selectors import chart_rows
+
+    units = [Organisation(name=f"单位{i:03}", path=f"0001.{i:04}") for i in range(30)]
+    summary = [UnitRow(unit, learners=10, compliant=(i * 7) % 11) for i, unit in enumerate(units)]
+    drawn = chart_rows(summary)
+    assert len(drawn) == 20
+    assert [row.rate for row in drawn] == sorted(row.rate for row in summary)[:20]
+    assert chart_rows(summary[:3]) == sorted(summary[:3], key=lambda row: row.rate)

@@ -53,7 +53,9 @@ def _catalogue_entries(path):
         if "\nmsgctxt " in "\n" + block:
             flags += " context"
         found = re.search(
-            r'^msgid ((?:"(?:[^"\\]|\\.)*"\n)+)(?:msgid_plural .*\n)?msgstr(?:\[0\])? ((?:"(?:[^"\\]|\\.)*"\n?)+)', block, re.M
+            r'^msgid ((?:"(?:[^"\\]|\\.)*"\n)+)(?:msgid_plural (?:"(?:[^"\\]|\\.)*"\n)+)?msgstr(?:\[0\])? ((?:"(?:[^"\\]|\\.)*"\n?)+)',
+            block,
+            re.M,
         )
         if found:
             msgid, msgstr = (
