@@ -238,8 +238,14 @@ class DrawnField:
         attrs = bound.build_widget_attrs({**widget.attrs, "id": bound.auto_id})
         if self.kind == "select":
             chosen = self._chosen(bound)
+
+            def option(value, label):
+                return f'<option value="{escape(value)}"{" selected" if str(value) in chosen else ""}>{escape(label)}</option>'
+
             options = "".join(
-                f'<option value="{escape(value)}"{" selected" if str(value) in chosen else ""}>{escape(label)}</option>'
+                f'<optgroup label="{escape(value)}">{"".join(option(*choice) for choice in label)}</optgroup>'
+                if isinstance(label, list | tuple)
+                else option(value, label)
                 for value, label in bound.field.choices
             )
             return mark_safe(

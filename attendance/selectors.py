@@ -49,7 +49,10 @@ def door_unit_choices(field):
     cached = _UNIT_CHOICES.get(key)
     if cached and cached[1] > time.monotonic():
         return cached[0]
-    choices = [(str(value), str(label)) for value, label in field.choices]
+    choices = [
+        (str(value), [(str(unit), str(name)) for unit, name in label]) if isinstance(label, list) else (str(value), str(label))
+        for value, label in field.choices
+    ]
     if len(_UNIT_CHOICES) > 16:
         _UNIT_CHOICES.clear()
     _UNIT_CHOICES[key] = (choices, time.monotonic() + UNIT_CHOICES_SECONDS)

@@ -456,3 +456,29 @@ def test_the_first_page_is_drawn_once_and_each_phone_gets_its_own_token(session,
 
         forget_door_sessions()  # the door reads the session again within five seconds
         assert "心血管进展学习班（第二版）" in Client().get(url).content.decode()
+
+
+def test_the_units_are_grouped_under_their_city_at_the_door_and_on_registration(client, session, tree):
+    """A province's thousand units read as a few dozen headings on a phone's picker: one <optgroup> per city or
+    district, each unit once, under its own heading; the same on the registration page."""
+    import re
+
+    from cme_portal.accounts.models import Organisation, OrgKind
+
+    later = Organisation.objects.create(name="甲市第二医院", parent=tree["city_a"], kind=OrgKind.UNIT)  # after the district
+    number = resident_id(11, birth=date(1993, 5, 6))
+    with time_machine.travel(at(DAY1, 8, 45), tick=False):
+        door_page = client.post(door(session, "in", at(DAY1, 8, 45)), {"step": "identify", "identifier": number})
+    register_page = client.get(reverse("accounts:register"))
+    for page in (door_page.content.decode(), register_page.content.decode()):
+        unit_select = re.search(r'<select name="unit".*?</select>', page, re.S).group(0)
+        groups = {
+            label: re.findall(r'<option value="(\d+)"', body)
+            for label, body in re.findall(r'<optgroup label="([^"]+)">(.*?)</optgroup>', unit_select, re.S)
+        }
+        assert groups == {
+            "甲市": [str(tree["unit_a"].pk), str(later.pk)],
+            "甲市东区": [str(tree["unit_a2"].pk)],
+            "乙市": [str(tree["unit_b"].pk)],
+        }
+        assert ">甲市人民医院</option>" in unit_select  # the heading says the city; the option, the unit

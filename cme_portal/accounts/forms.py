@@ -1,6 +1,10 @@
+from itertools import groupby
+from operator import attrgetter
+
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from cme_portal.captcha import CaptchaField
@@ -10,14 +14,32 @@ from .models import DocumentType, LearnerProfile, Organisation, OrgKind, Sex, Us
 from .validators import canonical_personnel_number, validate_document, validate_mobile
 
 
+class GroupedUnitIterator(ModelChoiceIterator):
+    """The units under a heading (``<optgroup>``) per city or district, in the tree's order: a province's
+    thousand units become a few dozen groups a phone's picker shows as headings."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for _parent, units in groupby(self.queryset.order_by("parent__path", "path"), key=attrgetter("parent_id")):
+            units = list(units)
+            choices = [self.choice(unit) for unit in units]
+            if units[0].parent is None:
+                yield from choices
+            else:
+                yield (units[0].parent.name, choices)
+
+
 class UnitChoiceField(forms.ModelChoiceField):
-    """Units grouped under their city or district, so a long list stays readable."""
+    """Units grouped under their city or district (GroupedUnitIterator), so a long list stays readable."""
+
+    iterator = GroupedUnitIterator
 
     def __init__(self, **kwargs):
         super().__init__(queryset=Organisation.objects.units().select_related("parent"), **kwargs)
 
     def label_from_instance(self, obj):
-        return f"{obj.parent.name} · {obj.name}" if obj.parent_id else obj.name
+        return obj.name
 
 
 class RegionChoiceField(forms.ModelChoiceField):
