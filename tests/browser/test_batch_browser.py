@@ -54,7 +54,17 @@ def test_select_several_and_approve_at_360px(browser, demo, screenshot):
     context.close()
 
 
-def test_the_credit_record_page_on_a_phone(browser, demo, screenshot):
+def test_the_credit_record_page_on_a_phone(browser, demo, screenshot, monkeypatch):
+    import shutil
+    import subprocess
+
+    import certificates.render
+
+    from .conftest import ARTIFACTS
+
+    drawn = []  # the live server runs in this process: the QR code's address is caught as it is drawn
+    original = certificates.render.draw_qr
+    monkeypatch.setattr(certificates.render, "draw_qr", lambda page, data, *a: drawn.append(data) or original(page, data, *a))
     context = browser.new_context(**PHONE, locale="zh-CN")
     page = context.new_page()
     sign_in(page, demo, "13900000005")  # 刘洋
@@ -67,4 +77,20 @@ def test_the_credit_record_page_on_a_phone(browser, demo, screenshot):
     with page.expect_download() as info:
         page.get_by_role("button", name="下载学分登记表").click()
     assert info.value.suggested_filename.startswith("credit-record-2022-")
+    # The record itself, as a picture to look at (its first page).
+    pdf = ARTIFACTS / "credit-record-phone.pdf"
+    info.value.save_as(pdf)
+    if shutil.which("pdftoppm"):
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", pdf, pdf.with_suffix("")], check=True
+        )
+    # Anyone scanning its QR code on a phone reads whether the record still matches the portal's.
+    (address,) = drawn
+    stranger = browser.new_context(**PHONE, locale="zh-CN")
+    check = stranger.new_page()
+    check.goto(demo + address[address.index("/credits/record/verify/") :])
+    assert check.get_by_text("表中学分与平台记录一致").is_visible() and check.get_by_text("刘洋").first.is_visible()
+    assert fits(check)
+    screenshot(check, "credit-record-verify-phone")
+    stranger.close()
     context.close()
