@@ -146,20 +146,38 @@ COLUMNS = [  # (title, width)
     (gettext_lazy("起止日期"), 80),
     (gettext_lazy("学分"), 30),
 ]
+WRAPPED = {4, 5}  # the columns 项目编号 and 活动名称
+WRAP_LINES = 3
+WRAP_LEADING = 10
+
+
+def _measure(text, size):
+    return sum(pdfmetrics.stringWidth(piece, name, size) for name, piece in fonts.runs(text))
 
 
 def _fit(text, size, width):
     """``text`` cut with an ellipsis to fit ``width`` points."""
     text = str(text or "")
-
-    def measure(value):
-        return sum(pdfmetrics.stringWidth(piece, name, size) for name, piece in fonts.runs(value))
-
-    if measure(text) <= width:
+    if _measure(text, size) <= width:
         return text
-    while text and measure(text + "…") > width:
+    while text and _measure(text + "…", size) > width:
         text = text[:-1]
     return text + "…"
+
+
+def _wrap(text, size, width, max_lines=WRAP_LINES):
+    """``text`` in lines of at most ``width`` points, broken between characters (Chinese has no spaces to break
+    at); the last of ``max_lines`` lines ends with an ellipsis when the text is longer still."""
+    text, lines = str(text or ""), []
+    while text and len(lines) < max_lines - 1 and _measure(text, size) > width:
+        cut = len(text)
+        while cut > 1 and _measure(text[:cut], size) > width:
+            cut -= 1
+        lines.append(text[:cut])
+        text = text[cut:]
+    if text or not lines:
+        lines.append(_fit(text, size, width))
+    return lines
 
 
 def _dates(row):
@@ -296,13 +314,21 @@ def render(learner, first, last, *, issued=None):
         pages.text(MARGIN, _("所选年度没有学分记录。"), 9)
         pages.y -= ROW_HEIGHT
     for row in rows:
-        if pages.need(ROW_HEIGHT):
+        # The activity's name and number wrap (a record for a promotion shows them whole); the rest fit one line.
+        cells = [
+            _wrap(cell, 8, width - 4) if column in WRAPPED else [_fit(cell, 8, width - 4)]
+            for column, (cell, (_name, width)) in enumerate(zip(_cells(row), COLUMNS, strict=True))
+        ]
+        height = ROW_HEIGHT + (max(len(lines) for lines in cells) - 1) * WRAP_LEADING
+        if pages.need(height):
             header()
-        x = MARGIN
-        for cell, (_name, width) in zip(_cells(row), COLUMNS, strict=True):
-            pages.text(x, _fit(cell, 8, width - 4), 8)
+        x, top = MARGIN, pages.y
+        for lines, (_name, width) in zip(cells, COLUMNS, strict=True):
+            for number, text in enumerate(lines):
+                pages.y = top - number * WRAP_LEADING
+                pages.text(x, text, 8)
             x += width
-        pages.y -= ROW_HEIGHT
+        pages.y = top - height
     pages.y -= 10
     pages.need(2 * ROW_HEIGHT)
     pages.text(MARGIN, _("本表由继续医学教育学分管理平台生成；扫描二维码可核验表中内容是否与平台记录一致。"), 8)

@@ -199,3 +199,24 @@ def test_a_long_record_turns_pages_and_lists_every_row(client, cast):
     assert all(f"系列讲座第{n:02d}讲" in text for n in range(70))
     assert "学分明细（共 70 条）" in text and "合计 35 0 35" in text
     assert "活动名称" in pages[1].extract_text()  # the header again on the next page
+
+
+def test_a_long_activity_name_and_number_are_shown_whole_on_more_lines(client, cast):
+    """A record for a promotion names each activity whole: a long name wraps in its column (up to three lines),
+    and the rows below move down instead of being drawn over."""
+    person = cast["learner"]
+    name = "基层医疗卫生机构慢性病综合防治能力提升暨心脑血管疾病规范化诊疗新进展高级研修班"
+    ledger_row(person, year=2024, activity_name=name, activity_number="2024-03-01-117（国）")
+    ledger_row(person, year=2025, activity_name="下一行的活动")
+    pdf = download(client, person)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "credit-record-long-name.pdf").write_bytes(pdf)
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    lines = []
+    page.extract_text(visitor_text=lambda text, cm, tm, font, size: text.strip() and lines.append((round(tm[5]), text.strip())))
+    pieces = [(y, text) for y, text in lines if text in name and len(text) > 1]
+    assert "".join(text for _y, text in sorted(pieces, reverse=True)) == name  # every character, in order
+    assert len({y for y, _text in pieces}) >= 2  # on more than one line
+    below = min(y for y, _text in pieces)
+    [(next_row, _text)] = [(y, text) for y, text in lines if text == "下一行的活动"]
+    assert next_row < below  # the next row starts under the wrapped name's last line
