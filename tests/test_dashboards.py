@@ -54,11 +54,12 @@ def test_unknown_dashboard_is_404(client, people):
 def test_navigation_lists_only_the_roles_held(client, people):
     client.force_login(people[Role.UNIT_ADMIN])
     response = client.get(reverse("accounts:dashboard_role", args=["unit_admin"]))
-    assert [item.get("role") for item in response.context["nav_roles"]] == [Role.UNIT_ADMIN, Role.LEARNER, None, None]
-    # An admin's tools, not roles: the hand-over and the contacts of the nodes they keep.
-    assert [item["url"] for item in response.context["nav_roles"][-2:]] == [
+    assert [item.get("role") for item in response.context["nav_roles"]] == [Role.UNIT_ADMIN, Role.LEARNER, None, None, None]
+    # An admin's tools, not roles: the hand-over, the contacts of the nodes they keep, the problem reports sent to them.
+    assert [item["url"] for item in response.context["nav_roles"][-3:]] == [
         reverse("accounts:handover"),
         reverse("support:contacts"),
+        reverse("support:reports"),
     ]
     page = response.content.decode()
     assert reverse("accounts:dashboard_role", args=["unit_admin"]) in page

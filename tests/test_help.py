@@ -484,3 +484,93 @@ def test_the_list_of_reports_is_in_every_admins_menu(client, cast):
         client.force_login(cast[who])
         page = client.get(reverse("support:help")).content.decode()
         assert (reverse("support:reports") in page) is offered, who
+
+
+def answer(client, user, report_pk, text="项目编号应带（国）字样，已在页面提示中补充说明，请按证书原样填写后再提交。"):
+    client.force_login(user)
+    return client.post(reverse("support:report_detail", args=[report_pk]), {"answer": text}, follow=True)
+
+
+def test_an_admin_in_scope_answers_once_and_the_reporter_is_told(client, cast):
+    report(client, cast["learner"])
+    saved = ProblemReport.objects.get()
+    response = answer(client, cast["unit_admin"], saved.pk)
+    assert "已答复，刘学员 会在消息通知中看到" in response.content.decode()
+    saved.refresh_from_db()
+    assert saved.answered and saved.answered_by == cast["unit_admin"] and "（国）" in saved.answer
+    [note] = Notification.objects.filter(user=cast["learner"], kind="problem_answered")
+    assert "录入学分时提示编号有误" in note.message and note.link == reverse("support:report_detail", args=[saved.pk])
+    client.force_login(cast["learner"])
+    page = client.get(note.link).content.decode()
+    assert "请按证书原样填写后再提交" in page and "李科教" in page and 'name="answer"' not in page
+    # A second answer (another admin in scope, a moment later) is refused by name and changes nothing.
+    again = answer(client, cast["city_admin"], saved.pk, "另一条答复内容").content.decode()
+    assert "另一条答复内容" not in again and Notification.objects.filter(kind="problem_answered").count() == 1
+    saved.refresh_from_db()
+    assert saved.answered_by == cast["unit_admin"]
+
+
+def test_the_service_refuses_a_second_answer_by_name(cast):
+    from cme_portal.errors import DomainError
+    from cme_portal.support.services import answer_report, report_problem
+
+    saved = report_problem(reporter=cast["learner"], subject="证书打不开", description="点击下载后提示文件损坏。")
+    answer_report(user=cast["unit_admin"], pk=saved.pk, answer="已重新生成，请再下载一次。")
+    with pytest.raises(DomainError) as refused:
+        answer_report(user=cast["city_admin"], pk=saved.pk, answer="已处理，请重试。")
+    assert refused.value.code == "already_answered" and "李科教" in refused.value.message
+
+
+@pytest.mark.parametrize("who", ["other_unit_admin", "other_city_admin", "learner", "organiser"])
+def test_only_admins_in_scope_answer(client, cast, who):
+    report(client, cast["learner"])
+    saved = ProblemReport.objects.get()
+    response = answer(client, cast[who], saved.pk)
+    saved.refresh_from_db()
+    assert not saved.answered and response.status_code in (200, 404)
+    assert not Notification.objects.filter(kind="problem_answered").exists()
+
+
+@pytest.mark.parametrize("text", ["好", "长" * 1001])
+def test_an_answer_too_short_or_too_long_is_refused_and_kept(client, cast, text):
+    report(client, cast["learner"])
+    saved = ProblemReport.objects.get()
+    page = answer(client, cast["unit_admin"], saved.pk, text).content.decode()
+    saved.refresh_from_db()
+    assert not saved.answered and 'id="id_answer_error"' in page
+    assert f">\n{text}</textarea>" in page or f">{text}</textarea>" in page  # what was typed is kept
+
+
+def test_the_list_filters_by_answered(client, cast):
+    report(client, cast["learner"], subject="第一条反馈")
+    report(client, cast["learner"], subject="第二条反馈")
+    first = ProblemReport.objects.get(subject="第一条反馈")
+    answer(client, cast["unit_admin"], first.pk)
+    url = reverse("support:reports")
+    for state, shown, hidden in (("open", "第二条反馈", "第一条反馈"), ("answered", "第一条反馈", "第二条反馈")):
+        page = client.get(url, {"state": state}).content.decode()
+        assert shown in page and hidden not in page, state
+    page = client.get(url).content.decode()
+    assert "已答复" in page and "待答复" in page
+    assert client.get(url, {"state": "nonsense"}).status_code == 200
+
+
+def test_the_database_keeps_an_answer_whole(cast):
+    from django.db import IntegrityError, transaction
+
+    from cme_portal.support.services import report_problem
+
+    saved = report_problem(reporter=cast["learner"], subject="证书打不开", description="点击下载后提示文件损坏。")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ProblemReport.objects.filter(pk=saved.pk).update(answer="已处理")  # an answer without its time
+
+
+@pytest.mark.parametrize("who", ["other_unit_admin", "learner"])
+def test_the_service_loads_the_report_through_the_admins_scope(cast, who):
+    from django.http import Http404
+
+    from cme_portal.support.services import answer_report, report_problem
+
+    saved = report_problem(reporter=cast["learner"], subject="证书打不开", description="点击下载后提示文件损坏。")
+    with pytest.raises(Http404):
+        answer_report(user=cast[who], pk=saved.pk, answer="已重新生成，请再下载一次。")

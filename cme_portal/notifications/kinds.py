@@ -19,6 +19,7 @@ class Kind(models.TextChoices):
     PROGRESS = "progress", _("审核进度")
     REVIEW_WAITING = "review_waiting", _("有待我审核的事项")
     PROBLEM_REPORTED = "problem_reported", _("学员问题反馈")
+    PROBLEM_ANSWERED = "problem_answered", _("问题反馈的答复")
     OTHER = "other", _("其他")
 
 
@@ -39,6 +40,7 @@ MATRIX = {
     Kind.PROGRESS: set(),
     Kind.REVIEW_WAITING: {Channel.EMAIL},
     Kind.PROBLEM_REPORTED: {Channel.EMAIL},
+    Kind.PROBLEM_ANSWERED: _PERSONAL,
     Kind.OTHER: _PERSONAL,
 }
 # Kinds a reviewer may take as one daily digest instead of a message per item.

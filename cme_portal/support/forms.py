@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cme_portal.accounts.models import Organisation
 
-from .services import DESCRIPTION_MAX, PAGE_URL_MAX, SUBJECT_MAX
+from .services import ANSWER_MAX, DESCRIPTION_MAX, PAGE_URL_MAX, SUBJECT_MAX
 
 
 class ProblemReportForm(forms.Form):
@@ -18,6 +18,22 @@ class ProblemReportForm(forms.Form):
     )
     page_url = forms.CharField(
         label=_("出现问题的页面（可不填）"), max_length=PAGE_URL_MAX, required=False, help_text=_("已按您来的页面自动填写。")
+    )
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(
+        label=_("答复"),
+        max_length=ANSWER_MAX,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("学员会在消息通知中看到；请写明原因、已做的处理或下一步该怎么做。"),
+    )
+
+
+class ReportFilterForm(forms.Form):
+    q = forms.CharField(label=_("问题概要、反馈人或受理机构"), max_length=50, required=False)
+    state = forms.ChoiceField(
+        label=_("状态"), required=False, choices=[("", _("全部")), ("open", _("待答复")), ("answered", _("已答复"))]
     )
 
 

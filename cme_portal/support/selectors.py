@@ -55,16 +55,41 @@ def report_destination(reporter):
     return nodes[-1], []
 
 
-def visible_reports(user, query=""):
+ADMIN_ROLES = (Role.UNIT_ADMIN, Role.CITY_ADMIN, Role.PROVINCE_ADMIN)
+ANSWER_STATES = ("open", "answered")
+
+
+def _in_admin_scope(user):
+    scope = Q(pk__in=[])
+    for role in ADMIN_ROLES:
+        scope |= user.scope_q(role, "org__path")
+    return scope
+
+
+def visible_reports(user, query="", state=""):
     """The problem reports ``user`` may read, newest first: their own, and those sent to a node in the scope
-    of an admin role they hold. ``query`` narrows by subject, reporter's name or receiving office."""
-    visible = Q(reporter=user)
-    for role in (Role.UNIT_ADMIN, Role.CITY_ADMIN, Role.PROVINCE_ADMIN):
-        visible |= user.scope_q(role, "org__path")
-    reports = ProblemReport.objects.filter(visible).select_related("reporter", "org")
+    of an admin role they hold. ``query`` narrows by subject, reporter's name or receiving office; ``state``
+    ("open" or "answered") by whether the office has answered."""
+    reports = ProblemReport.objects.filter(Q(reporter=user) | _in_admin_scope(user)).select_related(
+        "reporter", "org", "answered_by"
+    )
     if query:
         reports = reports.filter(Q(subject__icontains=query) | Q(reporter__name__icontains=query) | Q(org__name__icontains=query))
+    if state in ANSWER_STATES:
+        reports = reports.filter(answered_at__isnull=state == "open")
     return reports.order_by("-created_at", "-pk")
+
+
+def can_answer(user, report):
+    """Whether ``user`` may answer ``report``: an admin whose scope holds the office it went to (not its reporter
+    as such), while it is unanswered."""
+    return not report.answered and any(user.in_scope(role, report.org.path) for role in ADMIN_ROLES)
+
+
+def get_answerable_report(user, pk, *, lock=False):
+    """The loader of a report to answer: an admin in scope of the office it went to; 404 else (its reporter too)."""
+    reports = ProblemReport.objects.filter(_in_admin_scope(user)).select_related("reporter", "org")
+    return get_object_or_404(reports.select_for_update(of=("self",)) if lock else reports, pk=pk)
 
 
 def get_report(user, pk):

@@ -4,6 +4,7 @@ import logging
 
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -22,6 +23,7 @@ log = logging.getLogger("cme.support")
 REPORTS_PER_HOUR = 5
 REPORTS_PER_DAY = 20
 SUBJECT_MAX, DESCRIPTION_MIN, DESCRIPTION_MAX, PAGE_URL_MAX = 60, 10, 2000, 300
+ANSWER_MIN, ANSWER_MAX = 5, 1000
 
 
 def clean_page_url(value):
@@ -70,4 +72,29 @@ def report_problem(*, reporter, subject, description, page_url=""):
         "problem_reported",
         extra={"report_id": report.pk, "user_id": reporter.pk, "org_id": node.pk, "told": [a.pk for a in admins]},
     )
+    return report
+
+
+def answer_report(*, user, pk, answer):
+    """An admin in scope of the office a report went to answers it (答复), once; the reporter is told in their
+    inbox (and by e-mail or SMS as they chose). Returns the ProblemReport.
+
+    Raises Http404 outside the admin's scope (``selectors.get_answerable_report``), and DomainError for an answer
+    shorter than ANSWER_MIN or longer than ANSWER_MAX characters, or a report already answered (two admins of a
+    unit answering at once: the second is told who answered first, under the row's lock).
+    """
+    answer = (answer or "").strip()
+    if len(answer) < ANSWER_MIN or len(answer) > ANSWER_MAX:
+        raise DomainError(_("请用 5 到 1000 字答复：问题的原因、已做的处理或学员下一步该怎么做。"), "bad_answer", "answer")
+    with transaction.atomic():
+        report = selectors.get_answerable_report(user, pk, lock=True)
+        if report.answered:
+            by = report.answered_by.name if report.answered_by else _("其他管理员")
+            raise DomainError(_("该反馈已由 %(name)s 答复，无需重复答复。") % {"name": by}, "already_answered")
+        report.answer, report.answered_by, report.answered_at = answer, user, timezone.now()
+        report.save(update_fields=["answer", "answered_by", "answered_at"])
+        message = Text(gettext_noop("您的问题反馈“%(subject)s”已答复"), subject=report.subject)
+        link = reverse("support:report_detail", args=[report.pk])
+        notify(report.reporter, Kind.PROBLEM_ANSWERED, message, link, key=f"problem-answer:{report.pk}")
+    log.info("problem_answered", extra={"report_id": report.pk, "user_id": user.pk, "org_id": report.org_id})
     return report

@@ -15,9 +15,9 @@ from cme_portal.errors import DomainError
 from cme_portal.pagination import paginate
 
 from . import selectors, services
-from .forms import ContactForm, ProblemReportForm
+from .forms import AnswerForm, ContactForm, ProblemReportForm, ReportFilterForm
 
-ADMIN_ROLES = (Role.UNIT_ADMIN, Role.CITY_ADMIN, Role.PROVINCE_ADMIN)
+ADMIN_ROLES = selectors.ADMIN_ROLES
 
 
 def help_page(request):
@@ -68,16 +68,41 @@ def report_new(request):
 @login_required
 def reports(request):
     """问题反馈记录: an admin's list of the reports sent to the offices in their scope; a learner's own."""
-    query = request.GET.get("q", "").strip()[:50]
-    page = paginate(request, selectors.visible_reports(request.user, query), 20)
+    filters = ReportFilterForm(request.GET or None)
+    chosen = filters.cleaned_data if filters.is_valid() else {}
+    found = selectors.visible_reports(request.user, (chosen.get("q") or "").strip(), chosen.get("state") or "")
     is_admin = any(request.user.has_role(role) for role in ADMIN_ROLES)
-    return render(request, "support/reports.html", {"page_obj": page, "q": query, "is_admin": is_admin})
+    return render(
+        request,
+        "support/reports.html",
+        {
+            "page_obj": paginate(request, found, 20),
+            "filters": filters,
+            "filtered": bool(chosen.get("q") or chosen.get("state")),
+            "is_admin": is_admin,
+        },
+    )
 
 
 @login_required
 def report_detail(request, pk):
+    """A report, its answer, and (for an admin in scope while it is unanswered) the form to answer it."""
     report = selectors.get_report(request.user, pk)
-    return render(request, "support/report_detail.html", {"report": report})
+    form = None
+    if selectors.can_answer(request.user, report):
+        form = AnswerForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.answer_report(user=request.user, pk=report.pk, answer=form.cleaned_data["answer"])
+            except DomainError as error:
+                error.add_to(form)
+            else:
+                messages.success(request, _("已答复，%(name)s 会在消息通知中看到。") % {"name": report.reporter.name})
+                return redirect("support:report_detail", report.pk)
+    elif request.method == "POST":
+        messages.info(request, _("该反馈已答复，或不由您答复。"))
+        return redirect("support:report_detail", report.pk)
+    return render(request, "support/report_detail.html", {"report": report, "form": form})
 
 
 @role_required(*ADMIN_ROLES)

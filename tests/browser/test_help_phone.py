@@ -100,10 +100,18 @@ def test_help_pages_and_a_door_refusal_on_a_phone(live_server, browser, screensh
     page.get_by_text("刘洋 反馈问题：学分记录里少了一条").click()
     page.get_by_text("上个月参加的省级项目学分没有出现在我的学分里。").wait_for()
     assert fits(page)
+    # The answer, written on the phone; the learner is told.
+    page.locator("#id_answer").fill("该项目的学分由主办单位在结束后 15 个工作日内上报，请到下月初再查看。")
+    page.get_by_role("button", name="提交答复").click()
+    page.get_by_text("已答复，刘洋 会在消息通知中看到。").wait_for()
+    assert page.get_by_text("请到下月初再查看").is_visible() and page.locator("#id_answer").count() == 0
+    assert fits(page)
+    screenshot(page, "help-report-answered-360")
     # 问题反馈记录: every report to their unit, as labelled cards on the phone.
     page.get_by_role("link", name="返回问题反馈记录").click()
     page.wait_for_url("**/help/reports/")
     assert page.locator("main tbody tr").count() == 1 and page.get_by_role("link", name="学分记录里少了一条").is_visible()
+    assert page.locator("main tbody").get_by_text("已答复").is_visible()
     assert fits(page)
     screenshot(page, "help-reports-360")
     # 工作台 → 联系方式: their own unit only, edited on the phone.
