@@ -167,7 +167,8 @@ CHART_UNITS = 20
 
 def chart_rows(summary, limit=CHART_UNITS):
     """The units the compliance chart draws: the lowest rates first (the ones to call), at most ``limit`` of
-    them so that a province of a thousand units still draws readable bars; the table below lists them all."""
+    them so that a province of a thousand units still draws readable bars (the page's heading says how many
+    units there are in all)."""
     return sorted(summary, key=lambda row: (row.rate, -row.learners, row.unit.path))[:limit]
 
 

@@ -574,3 +574,16 @@ def test_the_service_loads_the_report_through_the_admins_scope(cast, who):
     saved = report_problem(reporter=cast["learner"], subject="证书打不开", description="点击下载后提示文件损坏。")
     with pytest.raises(Http404):
         answer_report(user=cast[who], pk=saved.pk, answer="已重新生成，请再下载一次。")
+
+
+def test_a_refused_reset_code_shows_the_provinces_office(client, cast, contacts, monkeypatch):
+    from cme_portal.accounts import services as account_services
+    from cme_portal.errors import DomainError
+
+    def refuse(identifier, ip):
+        raise DomainError("当前网络获取验证码过于频繁，请一小时后再试。", "sms_address_limit")
+
+    monkeypatch.setattr(account_services, "request_password_reset", refuse)
+    data = {"identifier": cast["learner"].mobile, "action": "send_code"}
+    page = client.post(reverse("accounts:password_reset"), data).content.decode()
+    assert "获取验证码过于频繁" in page and PHONES["province"] in page and PHONES["unit_a"] not in page

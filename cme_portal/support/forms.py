@@ -30,13 +30,6 @@ class AnswerForm(forms.Form):
     )
 
 
-class ReportFilterForm(forms.Form):
-    q = forms.CharField(label=_("问题概要、反馈人或受理机构"), max_length=50, required=False)
-    state = forms.ChoiceField(
-        label=_("状态"), required=False, choices=[("", _("全部")), ("open", _("待答复")), ("answered", _("已答复"))]
-    )
-
-
 class ContactForm(forms.ModelForm):
     class Meta:
         model = Organisation

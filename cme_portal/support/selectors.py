@@ -8,6 +8,7 @@ from cme_portal.accounts.models import Organisation, OrgKind, Role, RoleAssignme
 from cme_portal.accounts.permissions import ROLE_PRIORITY, primary_role
 from cme_portal.accounts.selectors import profile_of
 
+from .filters import ProblemReportFilter
 from .guides import GUIDES
 from .models import ProblemReport
 
@@ -56,7 +57,6 @@ def report_destination(reporter):
 
 
 ADMIN_ROLES = (Role.UNIT_ADMIN, Role.CITY_ADMIN, Role.PROVINCE_ADMIN)
-ANSWER_STATES = ("open", "answered")
 
 
 def _in_admin_scope(user):
@@ -66,18 +66,20 @@ def _in_admin_scope(user):
     return scope
 
 
-def visible_reports(user, query="", state=""):
+def is_admin(user):
+    return user.is_authenticated and any(user.has_role(role) for role in ADMIN_ROLES)
+
+
+def visible_reports(user):
     """The problem reports ``user`` may read, newest first: their own, and those sent to a node in the scope
-    of an admin role they hold. ``query`` narrows by subject, reporter's name or receiving office; ``state``
-    ("open" or "answered") by whether the office has answered."""
-    reports = ProblemReport.objects.filter(Q(reporter=user) | _in_admin_scope(user)).select_related(
-        "reporter", "org", "answered_by"
-    )
-    if query:
-        reports = reports.filter(Q(subject__icontains=query) | Q(reporter__name__icontains=query) | Q(org__name__icontains=query))
-    if state in ANSWER_STATES:
-        reports = reports.filter(answered_at__isnull=state == "open")
-    return reports.order_by("-created_at", "-pk")
+    of an admin role they hold."""
+    reports = ProblemReport.objects.filter(Q(reporter=user) | _in_admin_scope(user))
+    return reports.select_related("reporter", "org", "answered_by").order_by("-created_at", "-pk")
+
+
+def report_list(user, *, filters):
+    """问题反馈记录: the reports ``user`` may read, searched and filtered (a FilterSet; ``.qs`` is the list)."""
+    return ProblemReportFilter(filters, queryset=visible_reports(user))
 
 
 def can_answer(user, report):

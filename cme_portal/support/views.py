@@ -15,7 +15,7 @@ from cme_portal.errors import DomainError
 from cme_portal.pagination import paginate
 
 from . import selectors, services
-from .forms import AnswerForm, ContactForm, ProblemReportForm, ReportFilterForm
+from .forms import AnswerForm, ContactForm, ProblemReportForm
 
 ADMIN_ROLES = selectors.ADMIN_ROLES
 
@@ -32,7 +32,7 @@ def help_page(request):
             "sections": selectors.guides_for(user),
             "own_contact": own,
             "contacts": [node for node in account_selectors.public_contacts() if own is None or node.pk != own.pk],
-            "can_edit_contacts": user.is_authenticated and any(user.has_role(role) for role in ADMIN_ROLES),
+            "can_edit_contacts": selectors.is_admin(user),
             "has_reports": user.is_authenticated and selectors.visible_reports(user).exists(),
         },
     )
@@ -68,19 +68,11 @@ def report_new(request):
 @login_required
 def reports(request):
     """问题反馈记录: an admin's list of the reports sent to the offices in their scope; a learner's own."""
-    filters = ReportFilterForm(request.GET or None)
-    chosen = filters.cleaned_data if filters.is_valid() else {}
-    found = selectors.visible_reports(request.user, (chosen.get("q") or "").strip(), chosen.get("state") or "")
-    is_admin = any(request.user.has_role(role) for role in ADMIN_ROLES)
+    found = selectors.report_list(request.user, filters=request.GET)
     return render(
         request,
         "support/reports.html",
-        {
-            "page_obj": paginate(request, found, 20),
-            "filters": filters,
-            "filtered": bool(chosen.get("q") or chosen.get("state")),
-            "is_admin": is_admin,
-        },
+        {"filter": found, "page_obj": paginate(request, found.qs, 20), "is_admin": selectors.is_admin(request.user)},
     )
 
 
